@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+// The monorepo's aggregate: one build graph for `make test` and `make run`. Each package under
+// shared/ and services/ also builds and tests on its own; here their test directories are
+// compiled against the same dependency graph so everything is built once.
+import PackageDescription
+
+let package = Package(
+    name: "swift-lambda-monorepo",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: "shared")
+    ],
+    targets: [
+        .testTarget(
+            name: "JSONCodingTests", dependencies: [.product(name: "JSONCoding", package: "shared")],
+            path: "shared/Tests/JSONCodingTests"),
+        .testTarget(
+            name: "HTTPAPITests",
+            dependencies: [
+                .product(name: "HTTPAPI", package: "shared"), .product(name: "LambdaRuntime", package: "shared"),
+                .product(name: "LambdaTesting", package: "shared"),
+            ],
+            path: "shared/Tests/HTTPAPITests", exclude: ["Events"]),
+        .testTarget(
+            name: "LambdaRuntimeTests",
+            dependencies: [
+                .product(name: "HTTPAPI", package: "shared"), .product(name: "LambdaRuntime", package: "shared"),
+                .product(name: "LambdaTesting", package: "shared"),
+                .product(name: "minimal-bootstrap", package: "shared"),
+            ],
+            path: "shared/Tests/LambdaRuntimeTests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Builds a service's Lambda package: a stripped, statically linked `bootstrap` in a reproducible
+zip, checked to run on Amazon Linux 2023 (provided.al2023).
+
+    ci/package.py --product users-bootstrap --name users --architecture x86_64 --out dist
+
+Writes dist/<name>/bootstrap.zip and dist/<name>/package.json (architecture, sizes, sha256).
+Exits non-zero with one line saying what is wrong when a check fails.
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+
+# Amazon Linux 2023 ships glibc 2.34.
+MAX_GLIBC = (2, 34)
+# Shared libraries present in the provided.al2023 base image.
+AL2023_LIBRARIES = {
+    "libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "libutil.so.1",
+    "libgcc_s.so.1", "libstdc++.so.6", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1",
+}
+# Symbols that mean ICU or FoundationInternationalization was linked (tens of MB, slow start).
+ICU_MARKERS = re.compile(r"FoundationInternationalization|_FoundationICU|\bucol_open|\bubrk_open|icudt\d+_dat")
+ELF_MACHINES = {"Advanced Micro Devices X86-64": "x86_64", "AArch64": "arm64"}
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+class PackageError(Exception):
+    pass
+
+
+def run(*args, cwd=None):
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise PackageError(f"{' '.join(args)} failed: {result.stderr.strip() or result.stdout.strip()}")
+    return result.stdout
+
+
+def host_architecture():
+    machine = os.uname().machine
+    return {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
+
+
+def elf_architecture(binary):
+    header = run("readelf", "-h", binary)
+    match = re.search(r"Machine:\s+(.+)", header)
+    return ELF_MACHINES.get(match.group(1).strip(), match.group(1).strip()) if match else "unknown"
+
+
+def glibc_versions(binary):
+    symbols = run("objdump", "-T", binary)
+    versions = {}
+    for line in symbols.splitlines():
+        match = re.search(r"\(?GLIBC_(\d+)\.(\d+)(?:\.\d+)?\)?\s+(\S+)$", line)
+        if match and "*UND*" in line:
+            versions.setdefault((int(match.group(1)), int(match.group(2))), []).append(match.group(3))
+    return versions
+
+
+def needed_libraries(binary):
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", run("readelf", "-d", binary))
+
+
+def check_binary(binary, architecture):
+    """Raises PackageError naming every reason the binary would not load on AL2023.
+    Returns the highest GLIBC version it needs."""
+    problems = []
+    arch = elf_architecture(binary)
+    if arch != architecture:
+        problems.append(f"bootstrap is {arch} but the service declares {architecture} "
+                        f"(set function.architecture in service.json or build on a {architecture} machine)")
+    versions = glibc_versions(binary)
+    too_new = {v: syms for v, syms in versions.items() if v > MAX_GLIBC}
+    if too_new:
+        detail = ", ".join(f"{s}@GLIBC_{v[0]}.{v[1]}" for v, syms in sorted(too_new.items()) for s in syms)
+        problems.append(f"it needs glibc newer than 2.34 (Amazon Linux 2023): {detail} "
+                        "(shim the symbol in shared/Sources/CGlibcCompat)")
+    unknown = [lib for lib in needed_libraries(binary) if lib not in AL2023_LIBRARIES]
+    if unknown:
+        problems.append(f"it links libraries provided.al2023 does not have: {', '.join(unknown)} "
+                        "(link them statically or drop the dependency)")
+    symbols = run("nm", "--defined-only", binary) + run("nm", "-D", binary)
+    icu = ICU_MARKERS.search(symbols)
+    if icu:
+        problems.append(f"it links ICU / FoundationInternationalization ({icu.group(0)}) "
+                        "(import FoundationEssentials instead of Foundation)")
+    if problems:
+        raise PackageError("; ".join(problems))
+    return max(versions) if versions else None
+
+
+def reproducible_zip(files, destination):
+    """Zips {name: path} with fixed timestamps, order and permissions: same input, same bytes."""
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+            info.external_attr = (0o100755 << 16)
+            info.create_system = 3  # Unix, so the permissions apply
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with open(files[name], "rb") as source:
+                archive.writestr(info, source.read(), compresslevel=9)
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--product", required=True, help="the SwiftPM executable product to package")
+    parser.add_argument("--name", required=True, help="package name (the service)")
+    parser.add_argument("--architecture", default=None, help="x86_64 or arm64 (default: service.json or host)")
+    parser.add_argument("--package-path", default=".", help="SwiftPM package that builds the product")
+    parser.add_argument("--out", default="dist")
+    parser.add_argument("--max-zip-bytes", type=int, default=None)
+    parser.add_argument("--skip-build", action="store_true", help="package the binary already built")
+    args = parser.parse_args()
+
+    architecture = args.architecture or host_architecture()
+    if architecture != host_architecture():
+        raise PackageError(f"{args.name} declares {architecture} but this machine builds {host_architecture()}; "
+                           f"use a {architecture} runner (CI variable LAMBDA_ARCHITECTURE) or change service.json")
+    build = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", args.product,
+             "--package-path", args.package_path]
+    if not args.skip_build:
+        subprocess.run(build, check=True, stdout=sys.stderr)
+    bin_dir = run(*build, "--show-bin-path").strip()
+    built = os.path.join(bin_dir, args.product)
+    glibc = check_binary(built, architecture)
+
+    out = os.path.join(args.out, args.name)
+    os.makedirs(out, exist_ok=True)
+    bootstrap = os.path.join(out, "bootstrap")
+    shutil.copyfile(built, bootstrap)
+    run("strip", "--strip-all", bootstrap)
+    os.chmod(bootstrap, 0o755)
+    archive = os.path.join(out, "bootstrap.zip")
+    reproducible_zip({"bootstrap": bootstrap}, archive)
+
+    manifest = {
+        "name": args.name,
+        "product": args.product,
+        "architecture": architecture,
+        "runtime": "provided.al2023",
+        "bootstrapBytes": os.path.getsize(bootstrap),
+        "zipBytes": os.path.getsize(archive),
+        "sha256": sha256(archive),
+        "maxGlibc": f"{glibc[0]}.{glibc[1]}" if glibc else None,
+    }
+    with open(os.path.join(out, "package.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    if args.max_zip_bytes and manifest["zipBytes"] > args.max_zip_bytes:
+        raise PackageError(f"{args.name}: bootstrap.zip is {manifest['zipBytes']} bytes, over the "
+                           f"{args.max_zip_bytes}-byte budget")
+    print(f"{args.name}: {manifest['zipBytes'] / 1e6:.2f} MB zip ({manifest['bootstrapBytes'] / 1e6:.2f} MB bootstrap), "
+          f"{architecture}, glibc ≤ {manifest['maxGlibc']}, sha256 {manifest['sha256'][:16]}…")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except PackageError as error:
+        print(f"package: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,90 @@
+"""The Amazon Linux 2023 checks of ci/package.py, on small binaries made to break each rule."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+import zipfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import package  # noqa: E402
+
+
+def compile_c(directory, name, source, *flags):
+    path = os.path.join(directory, name)
+    with open(path + ".c", "w") as f:
+        f.write(source)
+    result = subprocess.run(["gcc", "-O1", "-o", path, path + ".c", *flags], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise unittest.SkipTest(f"cannot build the {name} probe here: {result.stderr.strip()[:200]}")
+    return path
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class CheckBinaryTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.dir = cls.tmp.name
+        cls.arch = package.host_architecture()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_plain_binary_passes(self):
+        binary = compile_c(self.dir, "plain", "int main(void){return 0;}")
+        self.assertLessEqual(package.check_binary(binary, self.arch), package.MAX_GLIBC)
+
+    def test_glibc_235_symbol_is_named(self):
+        binary = compile_c(self.dir, "hypot", '#include <math.h>\n#include <stdlib.h>\n'
+                           'int main(int c,char**v){return (int)hypotf(atof(v[0]),2.0f);}', "-lm")
+        versions = package.glibc_versions(binary)
+        if max(versions) <= package.MAX_GLIBC:
+            self.skipTest("this libm does not version hypotf past 2.34")
+        with self.assertRaisesRegex(package.PackageError, r"hypotf@GLIBC_2\.35"):
+            package.check_binary(binary, self.arch)
+
+    def test_library_missing_from_al2023_is_named(self):
+        binary = compile_c(self.dir, "zlib", "extern const char *zlibVersion(void);"
+                           "int main(void){return zlibVersion()[0]=='x';}", "-lz")
+        with self.assertRaisesRegex(package.PackageError, r"libz\.so\.1"):
+            package.check_binary(binary, self.arch)
+
+    def test_icu_symbols_are_detected(self):
+        binary = compile_c(self.dir, "icu", "void *ucol_open(const char *l, int *s){return 0;}"
+                           "int main(void){return ucol_open(0,0)!=0;}")
+        with self.assertRaisesRegex(package.PackageError, r"ICU.*ucol_open"):
+            package.check_binary(binary, self.arch)
+
+    def test_wrong_architecture_is_named(self):
+        binary = compile_c(self.dir, "arch", "int main(void){return 0;}")
+        other = "arm64" if self.arch == "x86_64" else "x86_64"
+        with self.assertRaisesRegex(package.PackageError, f"declares {other}"):
+            package.check_binary(binary, other)
+
+
+class ReproducibleZipTests(unittest.TestCase):
+    def test_same_input_gives_identical_bytes_whatever_the_mtime(self):
+        with tempfile.TemporaryDirectory() as d:
+            source = os.path.join(d, "bootstrap")
+            with open(source, "wb") as f:
+                f.write(os.urandom(4096))
+            first, second = os.path.join(d, "a.zip"), os.path.join(d, "b.zip")
+            package.reproducible_zip({"bootstrap": source}, first)
+            os.utime(source, (1_000_000_000, 1_000_000_000))
+            os.chmod(source, 0o600)
+            package.reproducible_zip({"bootstrap": source}, second)
+            self.assertEqual(read(first), read(second))
+            with zipfile.ZipFile(first) as z:
+                info = z.getinfo("bootstrap")
+                self.assertEqual(info.external_attr >> 16, 0o100755, "bootstrap must be executable in Lambda")
+                self.assertEqual(info.date_time, package.FIXED_TIME)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+// The platform every service builds on. The core (JSONCoding, LambdaRuntime, HTTPAPI) imports no
+// Foundation: FoundationEssentials alone adds ~2.7 MB to a zipped bootstrap.
+import PackageDescription
+
+let package = Package(
+    name: "shared",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "JSONCoding", targets: ["JSONCoding"]),
+        .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
+        .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
+        .library(name: "LambdaTesting", targets: ["LambdaTesting"]),
+        .executable(name: "minimal-bootstrap", targets: ["MinimalFunction"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+    ],
+    targets: [
+        .target(name: "JSONCoding"),
+        .target(name: "CGlibcCompat"),
+        .target(
+            name: "LambdaRuntime",
+            dependencies: ["JSONCoding", "CGlibcCompat", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "HTTPAPI", dependencies: ["JSONCoding", "LambdaRuntime"]),
+        .target(
+            name: "LambdaTesting",
+            dependencies: [
+                "JSONCoding", "LambdaRuntime", "HTTPAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(name: "MinimalFunction", dependencies: ["LambdaRuntime", "HTTPAPI"]),
+        .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding"]),
+        .testTarget(
+            name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "HTTPAPI", "LambdaTesting", "MinimalFunction"]),
+        .testTarget(
+            name: "HTTPAPITests", dependencies: ["HTTPAPI", "LambdaRuntime", "LambdaTesting"], exclude: ["Events"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,111 @@
+import JSONCoding
+
+/// A service's `service.json`: its function settings, routes and tables. Terraform reads the same
+/// file with `jsondecode`, so the router, the local gateway, the contract checks and the deployed
+/// infrastructure cannot disagree.
+public struct ServiceDeclaration: Codable, Sendable, Equatable {
+    public struct Function: Codable, Sendable, Equatable {
+        public var memory: Int
+        public var timeout: Int
+        public var architecture: String
+        public var reservedConcurrency: Int?
+        public var environment: [String: String]?
+    }
+
+    public struct Route: Codable, Sendable, Equatable {
+        /// `NONE` (default) or `JWT`.
+        public var authorization: String?
+        public var scopes: [String]?
+        public var timeoutMilliseconds: Int?
+        public var throttle: Throttle?
+    }
+
+    public struct Throttle: Codable, Sendable, Equatable {
+        public var burstLimit: Int
+        public var rateLimit: Double
+    }
+
+    public struct KeyAttribute: Codable, Sendable, Equatable {
+        public var name: String
+        /// DynamoDB scalar type: S, N or B.
+        public var type: String
+    }
+
+    public struct Index: Codable, Sendable, Equatable {
+        public var name: String
+        public var partitionKey: KeyAttribute
+        public var sortKey: KeyAttribute?
+        /// ALL, KEYS_ONLY or INCLUDE.
+        public var projection: String
+        public var nonKeyAttributes: [String]?
+    }
+
+    public struct Table: Codable, Sendable, Equatable {
+        public var partitionKey: KeyAttribute
+        public var sortKey: KeyAttribute?
+        public var globalSecondaryIndexes: [Index]?
+        public var ttlAttribute: String?
+    }
+
+    public var name: String
+    public var description: String?
+    public var function: Function
+    public var routes: [String: Route]
+    public var tables: [String: Table]?
+
+    /// Problems with the declaration itself: invalid route keys, out-of-range settings.
+    public func validate() -> [String] {
+        var problems: [String] = []
+        for key in routes.keys.sorted() {
+            do { _ = try RouteKey(key) } catch { problems.append(error.description) }
+        }
+        if !(128...10_240).contains(function.memory) { problems.append("function.memory must be 128–10240 MB") }
+        if !(1...900).contains(function.timeout) { problems.append("function.timeout must be 1–900 seconds") }
+        if !["x86_64", "arm64"].contains(function.architecture) {
+            problems.append("function.architecture must be x86_64 or arm64")
+        }
+        return problems
+    }
+
+    /// Routes declared without a handler, and handlers without a declared route.
+    public func drift(from router: Router) -> [String] {
+        let declared = Set(routes.keys)
+        let handled = Set(router.routeKeys)
+        return declared.subtracting(handled).sorted().map {
+            "route '\($0)' is declared in service.json but has no handler"
+        }
+            + handled.subtracting(declared).sorted().map { "handler for '\($0)' has no route declared in service.json" }
+    }
+
+    public static func load(path: String) throws -> ServiceDeclaration {
+        try JSON.decodeStrict(ServiceDeclaration.self, from: try JSONValue.parse(try FileBytes.read(path)))
+    }
+}
+
+/// Whole-file reads without Foundation.
+public enum FileBytes {
+    public struct ReadError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func read(_ path: String) throws -> [UInt8] {
+        guard let file = fopen(path, "rb") else { throw ReadError(description: "cannot open \(path)") }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, file)
+            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
+            if n < chunk.count { break }
+        }
+        return bytes
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif

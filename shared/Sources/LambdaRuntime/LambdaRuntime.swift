@@ -1,0 +1,171 @@
+import Dispatch
+import JSONCoding
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The runtime loop: `next` → handler → `response` / `error`, forever, on one connection.
+public enum LambdaRuntime {
+    /// Lambda's synchronous response limit, as the Runtime API enforces it (6 MiB + 100 bytes).
+    public static let maxResponseBytes = 6 * 1024 * 1024 + 100
+    /// How long before the deadline a running handler is cancelled, leaving time to answer.
+    public static let defaultDeadlineMarginMilliseconds: Int64 = 100
+
+    /// How a `serve` call ended.
+    public enum Exit: Sendable, Equatable {
+        /// The start-up closure threw; `/init/error` was posted.
+        case initFailed(ErrorReport)
+        /// The Runtime API failed or went away.
+        case runtimeAPIFailed(String)
+        /// `maxInvocations` were served.
+        case completed(invocations: Int)
+    }
+
+    /// The entry point of a `bootstrap`: configures logging from Lambda's environment, handles
+    /// SIGTERM, runs the loop, and exits non-zero when start-up or the Runtime API fails.
+    public static func run<Handler: LambdaHandler>(
+        _ makeHandler: @escaping @Sendable (Logger) async throws -> Handler
+    ) -> Never {
+        let environment = ProcessEnvironment.current()
+        let configuration = LogConfiguration(environment: environment)
+        LoggingSystem.bootstrap { LambdaLogHandler(label: $0, configuration: configuration) }
+        let logger = Logger(label: environment["AWS_LAMBDA_FUNCTION_NAME"] ?? "lambda")
+        installTerminationHandler(logger: logger)
+        guard let endpoint = environment["AWS_LAMBDA_RUNTIME_API"] else {
+            logger.critical("AWS_LAMBDA_RUNTIME_API is not set: run this bootstrap under Lambda or `make invoke`")
+            LogOutput.standardOutput.flush()
+            exit(1)
+        }
+        let outcome = serve(endpoint: endpoint, logger: logger, makeHandler: makeHandler)
+        LogOutput.standardOutput.flush()
+        switch outcome {
+        case .initFailed, .runtimeAPIFailed: exit(1)
+        case .completed: exit(0)
+        }
+    }
+
+    /// Runs the loop on the calling thread, which it blocks; handlers run on the concurrency pool.
+    public static func serve<Handler: LambdaHandler>(
+        endpoint: String, logger: Logger,
+        deadlineMarginMilliseconds: Int64 = defaultDeadlineMarginMilliseconds,
+        maxInvocations: Int? = nil,
+        makeHandler: @escaping @Sendable (Logger) async throws -> Handler
+    ) -> Exit {
+        let client: RuntimeAPIClient
+        do { client = try RuntimeAPIClient(endpoint: endpoint) } catch { return .runtimeAPIFailed(error.description) }
+
+        let handler: Handler
+        switch blockingAwait(until: nil, { try await makeHandler(logger) }) {
+        case .success(let h): handler = h
+        case .failure(let error), .timedOut(let error):
+            let report = ErrorReport(error)
+            logger.critical("start-up failed: \(report.errorType): \(report.errorMessage)")
+            _ = try? client.reportInitError(report)
+            return .initFailed(report)
+        }
+
+        var served = 0
+        while maxInvocations.map({ served < $0 }) ?? true {
+            do {
+                let invocation = try client.next()
+                try handle(
+                    invocation, with: handler, client: client, logger: logger, margin: deadlineMarginMilliseconds)
+                served += 1
+            } catch {
+                logger.critical("Runtime API failure, exiting: \(error)")
+                return .runtimeAPIFailed(error.description)
+            }
+            LogOutput.standardOutput.flush()
+        }
+        return .completed(invocations: served)
+    }
+
+    static func handle<Handler: LambdaHandler>(
+        _ invocation: Invocation, with handler: Handler, client: RuntimeAPIClient, logger: Logger, margin: Int64
+    ) throws(RuntimeAPIError) {
+        if let traceID = invocation.traceID {
+            setenv("_X_AMZN_TRACE_ID", traceID, 1)
+        } else {
+            unsetenv("_X_AMZN_TRACE_ID")
+        }
+        let context = LambdaContext(
+            requestID: invocation.requestID, deadlineMilliseconds: invocation.deadlineMilliseconds,
+            invokedFunctionARN: invocation.invokedFunctionARN, traceID: invocation.traceID,
+            clientContext: invocation.clientContext, cognitoIdentity: invocation.cognitoIdentity,
+            tenantID: invocation.tenantID, logger: logger)
+        let event = invocation.event
+        let outcome = blockingAwait(until: invocation.deadlineMilliseconds - margin) {
+            try await handler.handle(event, context: context)
+        }
+        let posted: PostOutcome
+        switch outcome {
+        case .success(let body) where body.count > maxResponseBytes:
+            let report = ErrorReport(
+                errorType: "ResponseSizeTooLarge",
+                errorMessage:
+                    "Response payload size (\(body.count) bytes) exceeded maximum allowed payload size (\(maxResponseBytes) bytes)."
+            )
+            context.logger.error("\(report.errorMessage)")
+            posted = try client.reportError(requestID: invocation.requestID, report)
+        case .success(let body):
+            posted = try client.respond(requestID: invocation.requestID, body: body)
+        case .failure(let error):
+            let report = ErrorReport(error)
+            context.logger.error("handler failed: \(report.errorType): \(report.errorMessage)")
+            posted = try client.reportError(requestID: invocation.requestID, report)
+        case .timedOut:
+            context.logger.error("handler cancelled \(margin) ms before the deadline")
+            if let answer = handler.timeoutResponse(for: event, context: context) {
+                posted = try client.respond(requestID: invocation.requestID, body: answer)
+            } else {
+                posted = try client.reportError(
+                    requestID: invocation.requestID,
+                    ErrorReport(
+                        errorType: "DeadlineExceeded",
+                        errorMessage: "The handler was cancelled \(margin) ms before the function's deadline."))
+            }
+        }
+        switch posted {
+        case .accepted: break
+        case .tooLarge: context.logger.error("the Runtime API rejected the response as too large")
+        case .rejected(let status, let body):
+            context.logger.error("the Runtime API rejected the answer (\(status)): \(body)")
+        }
+    }
+
+    static func installTerminationHandler(logger: Logger) {
+        signal(SIGTERM, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        source.setEventHandler {
+            logger.info("SIGTERM received, shutting down")
+            LogOutput.standardOutput.flush()
+            exit(0)
+        }
+        source.resume()
+        terminationSource = source
+    }
+
+    nonisolated(unsafe) static var terminationSource: (any DispatchSourceSignal)?
+}
+
+/// The environment of this process, read from `environ` (no Foundation).
+public enum ProcessEnvironment {
+    public static func current() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let pair = String(cString: entry)
+            if let eq = pair.firstIndex(of: "=") {
+                result[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}

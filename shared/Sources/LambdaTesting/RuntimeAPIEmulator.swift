@@ -1,0 +1,227 @@
+import JSONCoding
+import LambdaRuntime
+
+/// What an invoker gets back from one invocation.
+public enum InvocationResult: Sendable, Equatable {
+    case response([UInt8])
+    /// A function error: the `Lambda-Runtime-Function-Error-Type` header and the error document.
+    case error(type: String, document: JSONValue)
+    /// The runtime reported `/init/error` instead of serving.
+    case initError(type: String, document: JSONValue)
+
+    public var responseJSON: JSONValue? {
+        if case .response(let body) = self { return try? JSONValue.parse(body) }
+        return nil
+    }
+}
+
+/// A local implementation of the Lambda Runtime API (2018-06-01), as Lambda and AWS's Runtime
+/// Interface Emulator behave: long-polled `/next`, one invocation at a time, 202 on answers, 400
+/// for an unknown request id, 403 for a second answer, 413 past the 6 MB limit.
+public final class RuntimeAPIEmulator: Sendable {
+    public struct Options: Sendable {
+        public var functionARN = "arn:aws:lambda:us-east-1:123456789012:function:local"
+        public var timeoutMilliseconds: Int64 = 3_000
+        public init() {}
+    }
+
+    let server: LoopbackHTTPServer
+    let state: EmulatorState
+    public var endpoint: String { server.endpoint }
+
+    public static func start(options: Options = Options()) async throws -> RuntimeAPIEmulator {
+        let state = EmulatorState(options: options)
+        let server = try await LoopbackHTTPServer.start(maxBodyBytes: 64 * 1024 * 1024) { request in
+            await state.handle(request)
+        }
+        return RuntimeAPIEmulator(server: server, state: state)
+    }
+
+    private init(server: LoopbackHTTPServer, state: EmulatorState) {
+        self.server = server
+        self.state = state
+    }
+
+    /// Queues an event and waits for the runtime's answer.
+    public func invoke(
+        _ event: [UInt8], timeoutMilliseconds: Int64? = nil, traceID: String? = nil, clientContext: String? = nil,
+        cognitoIdentity: String? = nil
+    ) async -> InvocationResult {
+        await state.invoke(
+            event, timeout: timeoutMilliseconds,
+            extraHeaders: [
+                ("Lambda-Runtime-Trace-Id", traceID), ("Lambda-Runtime-Client-Context", clientContext),
+                ("Lambda-Runtime-Cognito-Identity", cognitoIdentity),
+            ].compactMap { name, value in value.map { (name, $0) } })
+    }
+
+    /// The `/init/error` the runtime posted, if any.
+    public var initError: InvocationResult? { get async { await state.initError } }
+
+    /// Every Runtime API call the runtime made, as `METHOD path → status`.
+    public var log: [String] { get async { await state.log } }
+
+    public func stop() async {
+        await state.shutdown()
+        await server.stop()
+    }
+}
+
+actor EmulatorState {
+    struct Pending {
+        let id: String
+        let event: [UInt8]
+        let headers: [(String, String)]
+        let deadline: Int64
+        let reply: CheckedContinuation<InvocationResult, Never>
+    }
+
+    let options: RuntimeAPIEmulator.Options
+    var queue: [Pending] = []
+    var current: Pending?
+    var answered: Set<String> = []
+    var waitingRuntimes: [CheckedContinuation<Pending?, Never>] = []
+    var initError: InvocationResult?
+    var log: [String] = []
+    var counter = 0
+    var closed = false
+
+    init(options: RuntimeAPIEmulator.Options) { self.options = options }
+
+    func invoke(_ event: [UInt8], timeout: Int64?, extraHeaders: [(String, String)]) async -> InvocationResult {
+        if let initError { return initError }
+        counter += 1
+        let id = "00000000-0000-4000-8000-\(String(counter, radix: 16).leftPadded(to: 12))"
+        let deadline = WallClock.nowMilliseconds() + (timeout ?? options.timeoutMilliseconds)
+        return await withCheckedContinuation { reply in
+            let pending = Pending(id: id, event: event, headers: extraHeaders, deadline: deadline, reply: reply)
+            if !waitingRuntimes.isEmpty, current == nil {
+                current = pending
+                waitingRuntimes.removeFirst().resume(returning: pending)
+            } else {
+                queue.append(pending)
+            }
+        }
+    }
+
+    func nextInvocation() async -> Pending? {
+        if closed { return nil }
+        if current == nil, !queue.isEmpty {
+            current = queue.removeFirst()
+            return current
+        }
+        return await withCheckedContinuation { waitingRuntimes.append($0) }
+    }
+
+    func finish(_ result: InvocationResult) {
+        guard let done = current else { return }
+        answered.insert(done.id)
+        current = nil
+        done.reply.resume(returning: result)
+        if !queue.isEmpty, !waitingRuntimes.isEmpty {
+            current = queue.removeFirst()
+            waitingRuntimes.removeFirst().resume(returning: current)
+        }
+    }
+
+    func shutdown() {
+        closed = true
+        for waiter in waitingRuntimes { waiter.resume(returning: nil) }
+        waitingRuntimes.removeAll()
+        let abandoned = (current.map { [$0] } ?? []) + queue
+        for pending in abandoned {
+            pending.reply.resume(
+                returning: .error(type: "Runtime.Shutdown", document: ["errorMessage": "emulator stopped"]))
+        }
+        current = nil
+        queue.removeAll()
+    }
+
+    static func json(_ status: Int, _ body: JSONValue) -> ServerResponse {
+        ServerResponse(status: status, headers: [("content-type", "application/json")], body: body.serialized())
+    }
+
+    static func errorDocument(_ body: [UInt8]) -> JSONValue {
+        (try? JSONValue.parse(body)) ?? .string(String(decoding: body, as: UTF8.self))
+    }
+
+    func handle(_ request: ServerRequest) async -> ServerResponse {
+        let response = await route(request)
+        log.append("\(request.method) \(request.path) → \(response.status)")
+        return response
+    }
+
+    func route(_ request: ServerRequest) async -> ServerResponse {
+        let parts = request.path.split(separator: "/").map(String.init)
+        guard parts.count >= 3, parts[0] == "2018-06-01", parts[1] == "runtime" else {
+            return Self.json(404, ["errorType": "NotFound", "errorMessage": "unknown path \(request.path)"])
+        }
+        let tail = Array(parts.dropFirst(2))
+        if request.method == "GET" && tail == ["invocation", "next"] {
+            guard let next = await nextInvocation() else {
+                return Self.json(500, ["errorType": "Runtime.Shutdown", "errorMessage": "the emulator is stopping"])
+            }
+            var headers: [(name: String, value: String)] = [
+                ("Lambda-Runtime-Aws-Request-Id", next.id), ("Lambda-Runtime-Deadline-Ms", String(next.deadline)),
+                ("Lambda-Runtime-Invoked-Function-Arn", options.functionARN), ("Content-Type", "application/json"),
+            ]
+            headers += next.headers.map { (name: $0.0, value: $0.1) }
+            return ServerResponse(status: 200, headers: headers, body: next.event)
+        }
+        if request.method == "POST", tail.count == 3, tail[0] == "invocation",
+            tail[2] == "response" || tail[2] == "error"
+        {
+            let (id, kind) = (tail[1], tail[2])
+            if answered.contains(id) {
+                return Self.json(
+                    403,
+                    [
+                        "errorType": "InvalidStateTransition",
+                        "errorMessage": "State transition from Ready to \(kind) failed",
+                    ])
+            }
+            guard id == current?.id else {
+                return Self.json(400, ["errorType": "InvalidRequestID", "errorMessage": "Invalid request ID"])
+            }
+            if kind == "error" {
+                let type = request.header("Lambda-Runtime-Function-Error-Type") ?? "Runtime.Unknown"
+                finish(.error(type: type, document: Self.errorDocument(request.body)))
+            } else if request.body.count > LambdaRuntime.maxResponseBytes {
+                let limit = LambdaRuntime.maxResponseBytes
+                finish(
+                    .error(
+                        type: "Function.ResponseSizeTooLarge",
+                        document: [
+                            "errorType": "Function.ResponseSizeTooLarge",
+                            "errorMessage": .string(
+                                "Response payload size (\(request.body.count) bytes) exceeded maximum allowed payload size (\(limit) bytes)."
+                            ),
+                        ]))
+                return Self.json(
+                    413,
+                    [
+                        "errorMessage": .string("Exceeded maximum allowed payload size (\(limit) bytes)."),
+                        "errorType": "RequestEntityTooLarge",
+                    ])
+            } else {
+                finish(.response(request.body))
+            }
+            return Self.json(202, ["status": "OK"])
+        }
+        if request.method == "POST" && tail == ["init", "error"] {
+            let type = request.header("Lambda-Runtime-Function-Error-Type") ?? "Runtime.Unknown"
+            let result = InvocationResult.initError(type: type, document: Self.errorDocument(request.body))
+            initError = result
+            for pending in queue { pending.reply.resume(returning: result) }
+            queue.removeAll()
+            return Self.json(202, ["status": "OK"])
+        }
+        return Self.json(404, ["errorType": "NotFound", "errorMessage": "unknown path \(request.path)"])
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
