@@ -11,7 +11,10 @@ let package = Package(
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
         .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
         .library(name: "LambdaTesting", targets: ["LambdaTesting"]),
+        .library(name: "DynamoDBModel", targets: ["DynamoDBModel"]),
+        .library(name: "LocalDynamoDB", targets: ["LocalDynamoDB"]),
         .executable(name: "minimal-bootstrap", targets: ["MinimalFunction"]),
+        .executable(name: "local-dynamodb", targets: ["local-dynamodb"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
@@ -35,6 +38,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "MinimalFunction", dependencies: ["LambdaRuntime", "HTTPAPI"]),
+        .target(name: "DynamoDBModel", dependencies: ["JSONCoding"]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "LocalDynamoDB", dependencies: ["DynamoDBModel", "CSQLite", "LambdaRuntime", "LambdaTesting"]),
+        .executableTarget(name: "local-dynamodb", dependencies: ["LocalDynamoDB", "LambdaRuntime"]),
         .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding"]),
         .testTarget(
             name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "HTTPAPI", "LambdaTesting", "MinimalFunction"]),

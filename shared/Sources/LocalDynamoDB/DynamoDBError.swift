@@ -1,0 +1,50 @@
+import DynamoDBModel
+import JSONCoding
+
+/// An error as DynamoDB sends it: HTTP status, `__type` and message (and extra members).
+public struct DynamoDBError: Error, Sendable, CustomStringConvertible {
+    public let status: Int
+    public let type: String
+    public let message: String
+    public var extra: JSONObject = [:]
+
+    public var description: String { "\(type.split(separator: "#").last ?? ""): \(message)" }
+
+    static let dynamo = "com.amazonaws.dynamodb.v20120810#"
+
+    public static func validation(_ message: String) -> DynamoDBError {
+        DynamoDBError(status: 400, type: "com.amazon.coral.validate#ValidationException", message: message)
+    }
+    static func conditionalCheckFailed(item: Item?) -> DynamoDBError {
+        var error = DynamoDBError(status: 400, type: dynamo + "ConditionalCheckFailedException", message: "The conditional request failed")
+        if let item { error.extra["Item"] = AttributeValue.wire(item) }
+        return error
+    }
+    static func resourceNotFound(_ message: String = "Requested resource not found") -> DynamoDBError {
+        DynamoDBError(status: 400, type: dynamo + "ResourceNotFoundException", message: message)
+    }
+    static func resourceInUse(_ message: String) -> DynamoDBError {
+        DynamoDBError(status: 400, type: dynamo + "ResourceInUseException", message: message)
+    }
+    static func serialization(_ message: String) -> DynamoDBError {
+        DynamoDBError(status: 400, type: "com.amazon.coral.service#SerializationException", message: message)
+    }
+    static func unknownOperation() -> DynamoDBError {
+        DynamoDBError(status: 400, type: "com.amazon.coral.service#UnknownOperationException", message: "")
+    }
+    static func missingAuthentication() -> DynamoDBError {
+        DynamoDBError(status: 400, type: "com.amazon.coral.service#MissingAuthenticationTokenException", message: "Request is missing Authentication Token")
+    }
+    static func idempotentMismatch() -> DynamoDBError {
+        DynamoDBError(status: 400, type: dynamo + "IdempotentParameterMismatchException", message: "Request token mismatch for an idempotent transaction")
+    }
+    static func internalFailure(_ message: String) -> DynamoDBError {
+        DynamoDBError(status: 500, type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: message)
+    }
+
+    var body: JSONValue {
+        var object: JSONObject = ["__type": .string(type), "message": .string(message)]
+        for (k, v) in extra { object[k] = v }
+        return .object(object)
+    }
+}
