@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make run` need beyond the Swift toolchain, when it is missing:
-# Debian packages through apt, Python tools into the git-ignored .venv from pinned versions.
+# Debian packages through apt, Python tools into the git-ignored .venv from ci/requirements.txt.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need_apt=()
-command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
+command -v python3 >/dev/null || need_apt+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 command -v readelf >/dev/null || need_apt+=(binutils)
 command -v gcc >/dev/null || need_apt+=(gcc)
+[ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "ensure-tools: installing ${need_apt[*]} with apt-get" >&2
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# The venv is rebuilt when the pinned requirements change.
+stamp=.venv/.requirements.sha256
+want=$(sha256sum ci/requirements.txt | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "ensure-tools: installing Python test tools into .venv (ci/requirements.txt)" >&2
+  rm -rf .venv
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r ci/requirements.txt
+  echo "$want" > "$stamp"
 fi

@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
         .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
         .library(name: "LambdaTesting", targets: ["LambdaTesting"]),
+        .library(name: "AWSCore", targets: ["AWSCore"]),
+        .library(name: "DynamoDB", targets: ["DynamoDB"]),
         .library(name: "DynamoDBModel", targets: ["DynamoDBModel"]),
         .library(name: "LocalDynamoDB", targets: ["LocalDynamoDB"]),
         .executable(name: "minimal-bootstrap", targets: ["MinimalFunction"]),
@@ -19,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
     ],
     targets: [
         .target(name: "JSONCoding"),
@@ -39,12 +42,28 @@ let package = Package(
         ),
         .executableTarget(name: "MinimalFunction", dependencies: ["LambdaRuntime", "HTTPAPI"]),
         .target(name: "DynamoDBModel", dependencies: ["JSONCoding"]),
+        .target(
+            name: "AWSCore",
+            dependencies: [
+                "LambdaRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .target(name: "DynamoDB", dependencies: ["AWSCore", "DynamoDBModel", "JSONCoding", "LambdaRuntime"]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "LocalDynamoDB", dependencies: ["DynamoDBModel", "CSQLite", "LambdaRuntime", "LambdaTesting"]),
         .executableTarget(name: "local-dynamodb", dependencies: ["LocalDynamoDB", "LambdaRuntime"]),
         .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding"]),
         .testTarget(
             name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "HTTPAPI", "LambdaTesting", "MinimalFunction"]),
+        .testTarget(
+            name: "DynamoDBTests",
+            dependencies: ["AWSCore", "DynamoDB", "DynamoDBModel", "LocalDynamoDB", "JSONCoding", "LambdaRuntime"],
+            exclude: ["Scripts"]),
         .testTarget(
             name: "HTTPAPITests", dependencies: ["HTTPAPI", "LambdaRuntime", "LambdaTesting"], exclude: ["Events"]),
     ],

@@ -34,6 +34,10 @@ public struct LambdaContext: Sendable {
         self.logger = logger
     }
 
+    /// The invocation the current task serves (set by the runtime around each handler call), so
+    /// clients can bound retries by the remaining time without it being passed everywhere.
+    @TaskLocal public static var current: LambdaContext?
+
     /// Milliseconds left before Lambda stops the invocation.
     public var remainingMilliseconds: Int64 { deadlineMilliseconds - WallClock.nowMilliseconds() }
 

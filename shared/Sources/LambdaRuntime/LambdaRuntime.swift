@@ -101,7 +101,7 @@ public enum LambdaRuntime {
             tenantID: invocation.tenantID, logger: logger)
         let event = invocation.event
         let outcome = blockingAwait(until: invocation.deadlineMilliseconds - margin) {
-            try await handler.handle(event, context: context)
+            try await LambdaContext.$current.withValue(context) { try await handler.handle(event, context: context) }
         }
         let posted: PostOutcome
         switch outcome {

@@ -1,0 +1,236 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// An HTTP/1.1 response, fully read.
+public struct TransportResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first { $0.name.lowercased() == lower }?.value
+    }
+}
+
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    /// The request may not have reached the server (a reused connection went stale).
+    public let beforeResponse: Bool
+}
+
+/// A pooled HTTP/1.1 client for one endpoint (HTTP or HTTPS), created once per process and
+/// shared by every invocation: connections stay open between requests, up to `maxConnections`.
+public final class HTTPTransport: Sendable {
+    public let scheme: String
+    public let host: String
+    public let port: Int
+    let tls: NIOSSLContext?
+    let pool: ConnectionPool
+
+    public init(endpoint: String, maxConnections: Int = 16) throws {
+        guard let schemeEnd = endpoint.firstRange(of: "://") else {
+            throw TransportError(description: "endpoint '\(endpoint)' needs a scheme (https://...)", beforeResponse: true)
+        }
+        scheme = String(endpoint[..<schemeEnd.lowerBound]).lowercased()
+        var authority = endpoint[schemeEnd.upperBound...]
+        if let slash = authority.firstIndex(of: "/") { authority = authority[..<slash] }
+        if let colon = authority.lastIndex(of: ":"), let p = Int(authority[authority.index(after: colon)...]) {
+            host = String(authority[..<colon])
+            port = p
+        } else {
+            host = String(authority)
+            port = scheme == "https" ? 443 : 80
+        }
+        tls = scheme == "https" ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+        pool = ConnectionPool(maxConnections: maxConnections)
+    }
+
+    /// Sends a request; `path` includes any query string. A stale pooled connection is retried once.
+    public func send(
+        method: String, path: String, headers: [(name: String, value: String)], body: [UInt8], timeout: Duration
+    ) async throws -> TransportResponse {
+        for attempt in 0..<2 {
+            let connection = try await pool.acquire { try await self.connect() }
+            do {
+                let response = try await connection.send(method: method, path: path, host: host, headers: headers, body: body, timeout: timeout)
+                await pool.release(connection, reusable: response.header("connection")?.lowercased() != "close")
+                return response
+            } catch let error as TransportError where error.beforeResponse && connection.reused && attempt == 0 {
+                await pool.release(connection, reusable: false)
+                continue
+            } catch {
+                await pool.release(connection, reusable: false)
+                throw error
+            }
+        }
+        throw TransportError(description: "unreachable", beforeResponse: true)
+    }
+
+    func connect() async throws -> Connection {
+        let host = self.host
+        let tls = self.tls
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(5))
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: host.first?.isNumber == true ? nil : host))
+                    }
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return Connection(channel)
+    }
+
+    public func shutdown() async { await pool.closeAll() }
+}
+
+/// One keep-alive connection. A task owns the channel and serves requests sent to it in order.
+final class Connection: Sendable {
+    struct Job: Sendable {
+        let head: HTTPRequestHead
+        let body: [UInt8]
+        let reply: CheckedContinuation<TransportResponse, any Error>
+    }
+
+    private let jobs: AsyncStream<Job>.Continuation
+    private let state = NIOLockedValueBox((alive: true, uses: 0))
+    private let channel: any Channel
+
+    init(_ asyncChannel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>) {
+        let (stream, continuation) = AsyncStream<Job>.makeStream()
+        jobs = continuation
+        channel = asyncChannel.channel
+        let state = self.state
+        Task {
+            try? await asyncChannel.executeThenClose { inbound, outbound in
+                var responses = inbound.makeAsyncIterator()
+                for await job in stream {
+                    var sent = false
+                    do {
+                        try await outbound.write(.head(job.head))
+                        if !job.body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: job.body)))) }
+                        try await outbound.write(.end(nil))
+                        sent = true
+                        var response = TransportResponse(status: 0, headers: [], body: [])
+                        var started = false
+                        while let part = try await responses.next() {
+                            switch part {
+                            case .head(let head):
+                                started = true
+                                response.status = Int(head.status.code)
+                                response.headers = head.headers.map { ($0.name, $0.value) }
+                            case .body(let buffer):
+                                response.body.append(contentsOf: buffer.readableBytesView)
+                            case .end:
+                                job.reply.resume(returning: response)
+                            }
+                            if case .end = part { break }
+                        }
+                        if !started {
+                            throw TransportError(description: "the connection closed before a response", beforeResponse: true)
+                        }
+                    } catch {
+                        let transportError = error as? TransportError
+                            ?? TransportError(description: "\(error)", beforeResponse: !sent)
+                        job.reply.resume(throwing: transportError)
+                        break
+                    }
+                }
+            }
+            state.withLockedValue { $0.alive = false }
+            continuation.finish()
+            // Anything queued after the channel died fails instead of hanging.
+            for await job in stream {
+                job.reply.resume(throwing: TransportError(description: "connection closed", beforeResponse: true))
+            }
+        }
+    }
+
+    var alive: Bool { state.withLockedValue { $0.alive } }
+    var reused: Bool { state.withLockedValue { $0.uses > 1 } }
+
+    func send(
+        method: String, path: String, host: String, headers: [(name: String, value: String)], body: [UInt8], timeout: Duration
+    ) async throws -> TransportResponse {
+        state.withLockedValue { $0.uses += 1 }
+        var requestHeaders = HTTPHeaders(headers.map { ($0.name, $0.value) })
+        if !requestHeaders.contains(name: "host") { requestHeaders.add(name: "host", value: host) }
+        requestHeaders.replaceOrAdd(name: "content-length", value: String(body.count))
+        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: requestHeaders)
+        let channel = self.channel
+        let job = { @Sendable (reply: CheckedContinuation<TransportResponse, any Error>) in Job(head: head, body: body, reply: reply) }
+        return try await withThrowingTaskGroup(of: TransportResponse?.self) { group in
+            group.addTask {
+                try await withCheckedThrowingContinuation { reply in
+                    if case .terminated = self.jobs.yield(job(reply)) {
+                        reply.resume(throwing: TransportError(description: "connection closed", beforeResponse: true))
+                    }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let response = first else {
+                channel.close(promise: nil)
+                throw TransportError(description: "no response within \(timeout)", beforeResponse: false)
+            }
+            return response
+        }
+    }
+
+    func close() {
+        jobs.finish()
+        channel.close(promise: nil)
+    }
+}
+
+actor ConnectionPool {
+    let maxConnections: Int
+    var idle: [Connection] = []
+    var open = 0
+    var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(maxConnections: Int) { self.maxConnections = maxConnections }
+
+    func acquire(connect: @Sendable () async throws -> Connection) async throws -> Connection {
+        while true {
+            while let connection = idle.popLast() {
+                if connection.alive { return connection }
+                open -= 1
+            }
+            if open < maxConnections {
+                open += 1
+                do { return try await connect() } catch {
+                    open -= 1
+                    throw error
+                }
+            }
+            await withCheckedContinuation { waiters.append($0) }
+        }
+    }
+
+    func release(_ connection: Connection, reusable: Bool) {
+        if reusable && connection.alive {
+            idle.append(connection)
+        } else {
+            connection.close()
+            open -= 1
+        }
+        if !waiters.isEmpty { waiters.removeFirst().resume() }
+    }
+
+    func closeAll() {
+        for connection in idle { connection.close() }
+        open -= idle.count
+        idle.removeAll()
+    }
+}
