@@ -62,7 +62,9 @@ let package = Package(
             name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "HTTPAPI", "LambdaTesting", "MinimalFunction"]),
         .testTarget(
             name: "DynamoDBTests",
-            dependencies: ["AWSCore", "DynamoDB", "DynamoDBModel", "LocalDynamoDB", "JSONCoding", "LambdaRuntime"],
+            dependencies: [
+                "AWSCore", "DynamoDB", "DynamoDBModel", "LocalDynamoDB", "JSONCoding", "LambdaRuntime", "local-dynamodb",
+            ],
             exclude: ["Scripts"]),
         .testTarget(
             name: "HTTPAPITests", dependencies: ["HTTPAPI", "LambdaRuntime", "LambdaTesting"], exclude: ["Events"]),

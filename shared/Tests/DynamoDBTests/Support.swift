@@ -38,8 +38,12 @@ enum TestSupport {
         try stdin.fileHandleForWriting.close()
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        waitForExit(process)
         return CommandResult(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), error: String(decoding: err, as: UTF8.self))
+    }
+
+    static func waitForExit(_ process: Process) {
+        while process.isRunning { usleep(5_000) }
     }
 
     /// A free loopback port (bound and released; good enough for a test's own servers).
@@ -102,10 +106,10 @@ final class MotoServer: @unchecked Sendable {
         return server
     }
 
+    /// moto_server ignores SIGTERM; and Foundation's waitUntilExit spins on Linux, so poll.
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        TestSupport.waitForExit(process)
     }
 }
