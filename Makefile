@@ -8,7 +8,7 @@ DIST ?= .build/dist
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: help tools build test test-ci-scripts check-minimal-package format
+.PHONY: help tools build test test-ci-scripts check-minimal-package dynamodb bench format
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -28,6 +28,13 @@ test-ci-scripts: tools
 check-minimal-package: tools ## Release-build the minimal service: AL2023-loadable, no ICU, zip under budget
 	python3 ci/package.py --product minimal-bootstrap --name minimal --package-path shared \
 		--out $(DIST) --max-zip-bytes $(MINIMAL_ZIP_BUDGET)
+
+dynamodb: tools ## Run the local DynamoDB on 127.0.0.1:8000 (data in .local/dynamodb.sqlite)
+	$(SWIFT) run --package-path shared local-dynamodb --port $(or $(PORT),8000) --db .local/dynamodb.sqlite
+
+bench: tools check-minimal-package ## Benchmarks: bootstrap size, local DynamoDB vs moto (ops/s)
+	@cat $(DIST)/minimal/package.json
+	ci/bench-dynamodb.sh
 
 format: ## Format Swift sources with swift format
 	$(SWIFT) format format -i -r Package.swift shared services

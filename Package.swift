@@ -15,6 +15,15 @@ let package = Package(
             name: "JSONCodingTests", dependencies: [.product(name: "JSONCoding", package: "shared")],
             path: "shared/Tests/JSONCodingTests"),
         .testTarget(
+            name: "DynamoDBTests",
+            dependencies: [
+                .product(name: "AWSCore", package: "shared"), .product(name: "DynamoDB", package: "shared"),
+                .product(name: "DynamoDBModel", package: "shared"), .product(name: "LocalDynamoDB", package: "shared"),
+                .product(name: "JSONCoding", package: "shared"), .product(name: "LambdaRuntime", package: "shared"),
+                .product(name: "local-dynamodb", package: "shared"),
+            ],
+            path: "shared/Tests/DynamoDBTests", exclude: ["Scripts"]),
+        .testTarget(
             name: "HTTPAPITests",
             dependencies: [
                 .product(name: "HTTPAPI", package: "shared"), .product(name: "LambdaRuntime", package: "shared"),

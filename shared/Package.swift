@@ -63,7 +63,8 @@ let package = Package(
         .testTarget(
             name: "DynamoDBTests",
             dependencies: [
-                "AWSCore", "DynamoDB", "DynamoDBModel", "LocalDynamoDB", "JSONCoding", "LambdaRuntime", "local-dynamodb",
+                "AWSCore", "DynamoDB", "DynamoDBModel", "LocalDynamoDB", "JSONCoding", "LambdaRuntime",
+                "local-dynamodb",
             ],
             exclude: ["Scripts"]),
         .testTarget(

@@ -21,25 +21,33 @@ public struct AWSEnvironment: Sendable {
         self.variables = variables
     }
 
-    public static func load(_ variables: [String: String] = ProcessEnvironment.current()) throws(ConfigurationError) -> AWSEnvironment {
+    public static func load(_ variables: [String: String] = ProcessEnvironment.current()) throws(ConfigurationError)
+        -> AWSEnvironment
+    {
         let profileName = variables["AWS_PROFILE"] ?? variables["AWS_DEFAULT_PROFILE"] ?? "default"
         let home = variables["HOME"] ?? "/root"
         let credentialsFile = parseINI(variables["AWS_SHARED_CREDENTIALS_FILE"] ?? "\(home)/.aws/credentials")
         let configFile = parseINI(variables["AWS_CONFIG_FILE"] ?? "\(home)/.aws/config")
         let profile = (credentialsFile[profileName] ?? [:]).merging(
-            configFile[profileName == "default" ? "default" : "profile \(profileName)"] ?? [:]) { a, _ in a }
+            configFile[profileName == "default" ? "default" : "profile \(profileName)"] ?? [:]
+        ) { a, _ in a }
 
         let credentials: AWSCredentials
         if let key = variables["AWS_ACCESS_KEY_ID"], let secret = variables["AWS_SECRET_ACCESS_KEY"] {
-            credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: variables["AWS_SESSION_TOKEN"])
+            credentials = AWSCredentials(
+                accessKeyID: key, secretAccessKey: secret, sessionToken: variables["AWS_SESSION_TOKEN"])
         } else if let key = profile["aws_access_key_id"], let secret = profile["aws_secret_access_key"] {
-            credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: profile["aws_session_token"])
+            credentials = AWSCredentials(
+                accessKeyID: key, secretAccessKey: secret, sessionToken: profile["aws_session_token"])
         } else {
             throw ConfigurationError(
-                description: "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with a profile in ~/.aws/credentials")
+                description:
+                    "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with a profile in ~/.aws/credentials"
+            )
         }
         guard let region = variables["AWS_REGION"] ?? variables["AWS_DEFAULT_REGION"] ?? profile["region"] else {
-            throw ConfigurationError(description: "no AWS region: set AWS_REGION (Lambda sets it) or region in your profile")
+            throw ConfigurationError(
+                description: "no AWS region: set AWS_REGION (Lambda sets it) or region in your profile")
         }
         return AWSEnvironment(credentials: credentials, region: region, variables: variables)
     }
@@ -65,7 +73,9 @@ public struct AWSEnvironment: Sendable {
             if text.hasPrefix("["), text.hasSuffix("]") {
                 current = String(text.dropFirst().dropLast()).trimmingCharacters()
             } else if let eq = text.firstIndex(of: "=") {
-                sections[current, default: [:]][String(text[..<eq]).trimmingCharacters()] = String(text[text.index(after: eq)...]).trimmingCharacters()
+                sections[current, default: [:]][String(text[..<eq]).trimmingCharacters()] = String(
+                    text[text.index(after: eq)...]
+                ).trimmingCharacters()
             }
         }
         return sections
@@ -75,7 +85,9 @@ public struct AWSEnvironment: Sendable {
 extension String {
     fileprivate func trimmingCharacters() -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
         return String(self[first...last])
     }
 }

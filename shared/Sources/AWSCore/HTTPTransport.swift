@@ -33,7 +33,8 @@ public final class HTTPTransport: Sendable {
 
     public init(endpoint: String, maxConnections: Int = 16) throws {
         guard let schemeEnd = endpoint.firstRange(of: "://") else {
-            throw TransportError(description: "endpoint '\(endpoint)' needs a scheme (https://...)", beforeResponse: true)
+            throw TransportError(
+                description: "endpoint '\(endpoint)' needs a scheme (https://...)", beforeResponse: true)
         }
         scheme = String(endpoint[..<schemeEnd.lowerBound]).lowercased()
         var authority = endpoint[schemeEnd.upperBound...]
@@ -56,7 +57,8 @@ public final class HTTPTransport: Sendable {
         for attempt in 0..<2 {
             let connection = try await pool.acquire { try await self.connect() }
             do {
-                let response = try await connection.send(method: method, path: path, host: host, headers: headers, body: body, timeout: timeout)
+                let response = try await connection.send(
+                    method: method, path: path, host: host, headers: headers, body: body, timeout: timeout)
                 await pool.release(connection, reusable: response.header("connection")?.lowercased() != "close")
                 return response
             } catch let error as TransportError where error.beforeResponse && connection.reused && attempt == 0 {
@@ -79,10 +81,13 @@ public final class HTTPTransport: Sendable {
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: host.first?.isNumber == true ? nil : host))
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: host.first?.isNumber == true ? nil : host)
+                        )
                     }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                        wrappingChannelSynchronously: channel)
                 }
             }
         return Connection(channel)
@@ -115,7 +120,9 @@ final class Connection: Sendable {
                     var sent = false
                     do {
                         try await outbound.write(.head(job.head))
-                        if !job.body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: job.body)))) }
+                        if !job.body.isEmpty {
+                            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: job.body))))
+                        }
                         try await outbound.write(.end(nil))
                         sent = true
                         var response = TransportResponse(status: 0, headers: [], body: [])
@@ -134,10 +141,12 @@ final class Connection: Sendable {
                             if case .end = part { break }
                         }
                         if !started {
-                            throw TransportError(description: "the connection closed before a response", beforeResponse: true)
+                            throw TransportError(
+                                description: "the connection closed before a response", beforeResponse: true)
                         }
                     } catch {
-                        let transportError = error as? TransportError
+                        let transportError =
+                            error as? TransportError
                             ?? TransportError(description: "\(error)", beforeResponse: !sent)
                         job.reply.resume(throwing: transportError)
                         break
@@ -157,15 +166,19 @@ final class Connection: Sendable {
     var reused: Bool { state.withLockedValue { $0.uses > 1 } }
 
     func send(
-        method: String, path: String, host: String, headers: [(name: String, value: String)], body: [UInt8], timeout: Duration
+        method: String, path: String, host: String, headers: [(name: String, value: String)], body: [UInt8],
+        timeout: Duration
     ) async throws -> TransportResponse {
         state.withLockedValue { $0.uses += 1 }
         var requestHeaders = HTTPHeaders(headers.map { ($0.name, $0.value) })
         if !requestHeaders.contains(name: "host") { requestHeaders.add(name: "host", value: host) }
         requestHeaders.replaceOrAdd(name: "content-length", value: String(body.count))
-        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: requestHeaders)
+        let head = HTTPRequestHead(
+            version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: requestHeaders)
         let channel = self.channel
-        let job = { @Sendable (reply: CheckedContinuation<TransportResponse, any Error>) in Job(head: head, body: body, reply: reply) }
+        let job = { @Sendable (reply: CheckedContinuation<TransportResponse, any Error>) in
+            Job(head: head, body: body, reply: reply)
+        }
         return try await withThrowingTaskGroup(of: TransportResponse?.self) { group in
             group.addTask {
                 try await withCheckedThrowingContinuation { reply in

@@ -26,7 +26,8 @@ public struct SignableRequest: Sendable {
     public var body: [UInt8]
 
     public init(
-        method: String, scheme: String = "https", host: String, port: Int? = nil, path: String = "/", query: String = "",
+        method: String, scheme: String = "https", host: String, port: Int? = nil, path: String = "/",
+        query: String = "",
         headers: [(name: String, value: String)] = [], body: [UInt8] = []
     ) {
         self.method = method
@@ -68,7 +69,9 @@ public struct SigV4Signer: Sendable {
     /// Adds `X-Amz-Date`, `X-Amz-Security-Token` and `Authorization` to the request.
     public func sign(_ request: inout SignableRequest, epochSeconds: Int64) {
         let stamp = Self.timestamp(epochSeconds)
-        request.headers.removeAll { ["authorization", "x-amz-date", "x-amz-security-token"].contains($0.name.lowercased()) }
+        request.headers.removeAll {
+            ["authorization", "x-amz-date", "x-amz-security-token"].contains($0.name.lowercased())
+        }
         request.headers.append(("X-Amz-Date", stamp))
         if let token = credentials.sessionToken { request.headers.append(("X-Amz-Security-Token", token)) }
         let (canonical, signedHeaders) = canonicalRequest(request)
@@ -78,26 +81,40 @@ public struct SigV4Signer: Sendable {
         for part in [region, service, "aws4_request"] { key = HMAC.sha256(key: key, message: part.utf8) }
         let signature = hex(HMAC.sha256(key: key, message: stringToSign.utf8))
         request.headers.append(
-            ("Authorization", "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"))
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
+            ))
     }
 
     func canonicalRequest(_ request: SignableRequest) -> (String, String) {
         var byName: [String: [String]] = [:]
         for (name, value) in request.headers where !Self.unsignedHeaders.contains(name.lowercased()) {
-            byName[name.lowercased(), default: []].append(value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " "))
+            byName[name.lowercased(), default: []].append(
+                value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(
+                    separator: " "))
         }
         if byName["host"] == nil { byName["host"] = [request.hostHeader] }
         let names = byName.keys.sorted()
         let canonicalHeaders = names.map { "\($0):\(byName[$0]!.joined(separator: ","))" }.joined(separator: "\n")
         let signedHeaders = names.joined(separator: ";")
-        let pairs = request.query.isEmpty ? [] : request.query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> (String, String) in
-            if let eq = pair.firstIndex(of: "=") { return (String(pair[..<eq]), String(pair[pair.index(after: eq)...])) }
-            return (String(pair), "")
+        let pairs =
+            request.query.isEmpty
+            ? []
+            : request.query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> (String, String) in
+                if let eq = pair.firstIndex(of: "=") {
+                    return (String(pair[..<eq]), String(pair[pair.index(after: eq)...]))
+                }
+                return (String(pair), "")
+            }
+        let query = pairs.sorted {
+            $0.0 != $1.0
+                ? $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) : $0.1.utf8.lexicographicallyPrecedes($1.1.utf8)
         }
-        let query = pairs.sorted { $0.0 != $1.0 ? $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) : $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) }
-            .map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        .map { "\($0.0)=\($0.1)" }.joined(separator: "&")
         let canonical = [
-            request.method.uppercased(), Self.canonicalPath(request.path), query, canonicalHeaders + "\n", signedHeaders,
+            request.method.uppercased(), Self.canonicalPath(request.path), query, canonicalHeaders + "\n",
+            signedHeaders,
             hex(SHA256.hash(request.body)),
         ].joined(separator: "\n")
         return (canonical, signedHeaders)
@@ -120,8 +137,14 @@ public struct SigV4Signer: Sendable {
         let digits = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         for b in text.utf8 {
-            let unreserved = (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x2E || b == 0x5F
-            if unreserved || keepBytes.contains(b) { out.append(b) } else { out += [0x25, digits[Int(b >> 4)], digits[Int(b & 0xF)]] }
+            let unreserved =
+                (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D
+                || b == 0x2E || b == 0x5F
+            if unreserved || keepBytes.contains(b) {
+                out.append(b)
+            } else {
+                out += [0x25, digits[Int(b >> 4)], digits[Int(b & 0xF)]]
+            }
         }
         return String(decoding: out, as: UTF8.self)
     }

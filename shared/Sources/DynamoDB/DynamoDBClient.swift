@@ -29,7 +29,9 @@ public final class DynamoDBClient: Sendable {
         signer = SigV4Signer(credentials: environment.credentials, region: environment.region, service: "dynamodb")
         self.retry = retry
         // An endpoint may carry a base path (rare, but proxies do it).
-        if let schemeEnd = self.endpoint.firstRange(of: "://"), let slash = self.endpoint[schemeEnd.upperBound...].firstIndex(of: "/") {
+        if let schemeEnd = self.endpoint.firstRange(of: "://"),
+            let slash = self.endpoint[schemeEnd.upperBound...].firstIndex(of: "/")
+        {
             path = String(self.endpoint[slash...])
         } else {
             path = "/"
@@ -74,12 +76,14 @@ public final class DynamoDBClient: Sendable {
         let response: TransportResponse
         do {
             response = try await transport.send(
-                method: "POST", path: path, headers: request.headers, body: body, timeout: .milliseconds(min(remaining, 10_000)))
+                method: "POST", path: path, headers: request.headers, body: body,
+                timeout: .milliseconds(min(remaining, 10_000)))
         } catch {
             throw DynamoDBClientError.transport("\(error)")
         }
         guard response.status == 200 else {
-            throw DynamoDBClientError(status: response.status, body: response.body, errorTypeHeader: response.header("x-amzn-errortype"))
+            throw DynamoDBClientError(
+                status: response.status, body: response.body, errorTypeHeader: response.header("x-amzn-errortype"))
         }
         do { return try JSONValue.parse(response.body) } catch {
             throw DynamoDBClientError.service(type: "MalformedResponse", status: 200, message: "\(error)")
@@ -110,23 +114,34 @@ struct ExpressionRequest {
     var json: JSONValue {
         var result = object
         if !placeholders.names.isEmpty {
-            result["ExpressionAttributeNames"] = .object(JSONObject(placeholders.names.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+            result["ExpressionAttributeNames"] = .object(
+                JSONObject(placeholders.names.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
         }
         if !placeholders.values.isEmpty {
-            result["ExpressionAttributeValues"] = .object(JSONObject(placeholders.values.sorted { $0.key < $1.key }.map { ($0.key, $0.value.wire) }))
+            result["ExpressionAttributeValues"] = .object(
+                JSONObject(placeholders.values.sorted { $0.key < $1.key }.map { ($0.key, $0.value.wire) }))
         }
         return .object(result)
     }
 }
 
 public enum ReturnValues: String, Sendable {
-    case none = "NONE", allOld = "ALL_OLD", updatedOld = "UPDATED_OLD", allNew = "ALL_NEW", updatedNew = "UPDATED_NEW"
+    case none = "NONE"
+    case allOld = "ALL_OLD"
+    case updatedOld = "UPDATED_OLD"
+    case allNew = "ALL_NEW"
+    case updatedNew = "UPDATED_NEW"
 }
 
 extension DynamoDBClient {
-    public func getItem(table: String, key: Item, projection: [String]? = nil, consistentRead: Bool = false) async throws -> Item? {
-        var request = ExpressionRequest(["TableName": .string(table), "Key": AttributeValue.wire(key), "ConsistentRead": .bool(consistentRead)])
-        request.set("ProjectionExpression", projection.map { $0.map(request.placeholders.path).joined(separator: ", ") })
+    public func getItem(table: String, key: Item, projection: [String]? = nil, consistentRead: Bool = false)
+        async throws -> Item?
+    {
+        var request = ExpressionRequest([
+            "TableName": .string(table), "Key": AttributeValue.wire(key), "ConsistentRead": .bool(consistentRead),
+        ])
+        request.set(
+            "ProjectionExpression", projection.map { $0.map(request.placeholders.path).joined(separator: ", ") })
         let response = try await call("GetItem", request.json)
         return try response["Item"].map { try AttributeValue.item(wire: $0) }
     }
@@ -134,7 +149,8 @@ extension DynamoDBClient {
     /// Writes an item; with `returnOldOnConditionFailure`, a failed condition carries the old item.
     @discardableResult
     public func putItem(
-        table: String, item: Item, condition: Condition? = nil, returnOld: Bool = false, returnOldOnConditionFailure: Bool = false
+        table: String, item: Item, condition: Condition? = nil, returnOld: Bool = false,
+        returnOldOnConditionFailure: Bool = false
     ) async throws -> Item? {
         var request = ExpressionRequest(["TableName": .string(table), "Item": AttributeValue.wire(item)])
         request.set("ConditionExpression", condition?.render(request.placeholders))
@@ -148,7 +164,10 @@ extension DynamoDBClient {
         table: String, key: Item, update: Update, condition: Condition? = nil, returnValues: ReturnValues = .allNew,
         returnOldOnConditionFailure: Bool = false
     ) async throws -> Item? {
-        var request = ExpressionRequest(["TableName": .string(table), "Key": AttributeValue.wire(key), "ReturnValues": .string(returnValues.rawValue)])
+        var request = ExpressionRequest([
+            "TableName": .string(table), "Key": AttributeValue.wire(key),
+            "ReturnValues": .string(returnValues.rawValue),
+        ])
         request.set("UpdateExpression", update.render(request.placeholders))
         request.set("ConditionExpression", condition?.render(request.placeholders))
         if returnOldOnConditionFailure { request.object["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD" }
@@ -156,7 +175,9 @@ extension DynamoDBClient {
     }
 
     @discardableResult
-    public func deleteItem(table: String, key: Item, condition: Condition? = nil, returnOld: Bool = false) async throws -> Item? {
+    public func deleteItem(table: String, key: Item, condition: Condition? = nil, returnOld: Bool = false) async throws
+        -> Item?
+    {
         var request = ExpressionRequest(["TableName": .string(table), "Key": AttributeValue.wire(key)])
         request.set("ConditionExpression", condition?.render(request.placeholders))
         if returnOld { request.object["ReturnValues"] = "ALL_OLD" }
@@ -165,13 +186,16 @@ extension DynamoDBClient {
 
     /// One page of a Query. `keyCondition` names the partition key (and optionally the sort key).
     public func query(
-        table: String, index: String? = nil, keyCondition: Condition, filter: Condition? = nil, projection: [String]? = nil,
+        table: String, index: String? = nil, keyCondition: Condition, filter: Condition? = nil,
+        projection: [String]? = nil,
         limit: Int? = nil, startKey: Item? = nil, forward: Bool = true, countOnly: Bool = false
     ) async throws -> Page {
         var request = ExpressionRequest(["TableName": .string(table), "ScanIndexForward": .bool(forward)])
         if let index { request.object["IndexName"] = .string(index) }
         request.set("KeyConditionExpression", keyCondition.render(request.placeholders))
-        return try await read("Query", &request, filter: filter, projection: projection, limit: limit, startKey: startKey, countOnly: countOnly)
+        return try await read(
+            "Query", &request, filter: filter, projection: projection, limit: limit, startKey: startKey,
+            countOnly: countOnly)
     }
 
     public func scan(
@@ -184,7 +208,9 @@ extension DynamoDBClient {
             request.object["Segment"] = .number(String(segment.0))
             request.object["TotalSegments"] = .number(String(segment.of))
         }
-        return try await read("Scan", &request, filter: filter, projection: projection, limit: limit, startKey: startKey, countOnly: countOnly)
+        return try await read(
+            "Scan", &request, filter: filter, projection: projection, limit: limit, startKey: startKey,
+            countOnly: countOnly)
     }
 
     func read(
@@ -192,7 +218,8 @@ extension DynamoDBClient {
         startKey: Item?, countOnly: Bool
     ) async throws -> Page {
         request.set("FilterExpression", filter?.render(request.placeholders))
-        request.set("ProjectionExpression", projection.map { $0.map(request.placeholders.path).joined(separator: ", ") })
+        request.set(
+            "ProjectionExpression", projection.map { $0.map(request.placeholders.path).joined(separator: ", ") })
         if let limit { request.object["Limit"] = .number(String(limit)) }
         if let startKey { request.object["ExclusiveStartKey"] = AttributeValue.wire(startKey) }
         if countOnly { request.object["Select"] = "COUNT" }
@@ -205,12 +232,15 @@ extension DynamoDBClient {
 
     /// Every page, following `LastEvaluatedKey` until it is absent.
     public func queryAll(
-        table: String, index: String? = nil, keyCondition: Condition, filter: Condition? = nil, pageLimit: Int? = nil, forward: Bool = true
+        table: String, index: String? = nil, keyCondition: Condition, filter: Condition? = nil, pageLimit: Int? = nil,
+        forward: Bool = true
     ) async throws -> [Item] {
         var items: [Item] = []
         var start: Item?
         repeat {
-            let page = try await query(table: table, index: index, keyCondition: keyCondition, filter: filter, limit: pageLimit, startKey: start, forward: forward)
+            let page = try await query(
+                table: table, index: index, keyCondition: keyCondition, filter: filter, limit: pageLimit,
+                startKey: start, forward: forward)
             items += page.items
             start = page.lastEvaluatedKey
         } while start != nil
@@ -237,7 +267,9 @@ extension DynamoDBClient {
             while true {
                 let response = try await call("BatchGetItem", ["RequestItems": .object([table: pending])])
                 found += try (response["Responses"]?[table]?.arrayValue ?? []).map { try AttributeValue.item(wire: $0) }
-                guard let unprocessed = response["UnprocessedKeys"]?[table], unprocessed["Keys"]?.arrayValue?.isEmpty == false else { break }
+                guard let unprocessed = response["UnprocessedKeys"]?[table],
+                    unprocessed["Keys"]?.arrayValue?.isEmpty == false
+                else { break }
                 pending = unprocessed
                 attempt += 1
                 try await backoff(attempt)
@@ -248,13 +280,16 @@ extension DynamoDBClient {
 
     /// Writes and deletes any number of items: chunks of 25, unprocessed items retried with backoff.
     public func batchWrite(table: String, puts: [Item] = [], deletes: [Item] = []) async throws {
-        let requests: [JSONValue] = puts.map { ["PutRequest": ["Item": AttributeValue.wire($0)]] } + deletes.map { ["DeleteRequest": ["Key": AttributeValue.wire($0)]] }
+        let requests: [JSONValue] =
+            puts.map { ["PutRequest": ["Item": AttributeValue.wire($0)]] }
+            + deletes.map { ["DeleteRequest": ["Key": AttributeValue.wire($0)]] }
         for start in stride(from: 0, to: requests.count, by: 25) {
             var pending: JSONValue = .array(Array(requests[start..<min(start + 25, requests.count)]))
             var attempt = 0
             while true {
                 let response = try await call("BatchWriteItem", ["RequestItems": .object([table: pending])])
-                guard let unprocessed = response["UnprocessedItems"]?[table], unprocessed.arrayValue?.isEmpty == false else { break }
+                guard let unprocessed = response["UnprocessedItems"]?[table], unprocessed.arrayValue?.isEmpty == false
+                else { break }
                 pending = unprocessed
                 attempt += 1
                 try await backoff(attempt)
@@ -263,7 +298,10 @@ extension DynamoDBClient {
     }
 
     func backoff(_ attempt: Int) async throws {
-        guard attempt < retry.maxAttempts else { throw DynamoDBClientError.throttled(type: "UnprocessedItems", message: "items stayed unprocessed after \(attempt) attempts") }
+        guard attempt < retry.maxAttempts else {
+            throw DynamoDBClientError.throttled(
+                type: "UnprocessedItems", message: "items stayed unprocessed after \(attempt) attempts")
+        }
         let ceiling = min(retry.maxDelayMilliseconds, retry.baseDelayMilliseconds << min(attempt, 20))
         try await Task.sleep(for: .milliseconds(Int64.random(in: 0...Int64(ceiling))))
     }
@@ -277,7 +315,9 @@ extension DynamoDBClient {
     }
 
     /// All or nothing; a failed condition throws `.transactionCanceled` with one reason per action.
-    public func transactWrite(_ actions: [TransactWrite], clientRequestToken: String? = nil, returnOldOnConditionFailure: Bool = false) async throws {
+    public func transactWrite(
+        _ actions: [TransactWrite], clientRequestToken: String? = nil, returnOldOnConditionFailure: Bool = false
+    ) async throws {
         let items: [JSONValue] = actions.map { action in
             var request: ExpressionRequest
             let kind: String
@@ -310,8 +350,14 @@ extension DynamoDBClient {
 
     public func transactGet(_ gets: [(table: String, key: Item)]) async throws -> [Item?] {
         let response = try await call(
-            "TransactGetItems", ["TransactItems": .array(gets.map { ["Get": ["TableName": .string($0.table), "Key": AttributeValue.wire($0.key)]] })])
-        return try (response["Responses"]?.arrayValue ?? []).map { try $0["Item"].map { try AttributeValue.item(wire: $0) } }
+            "TransactGetItems",
+            [
+                "TransactItems": .array(
+                    gets.map { ["Get": ["TableName": .string($0.table), "Key": AttributeValue.wire($0.key)]] })
+            ])
+        return try (response["Responses"]?.arrayValue ?? []).map {
+            try $0["Item"].map { try AttributeValue.item(wire: $0) }
+        }
     }
 
     public func describeTable(_ table: String) async throws -> JSONValue {
@@ -321,5 +367,7 @@ extension DynamoDBClient {
     /// Creates a table from a CreateTable request document (local set-up and tests).
     public func createTable(_ definition: JSONValue) async throws { _ = try await call("CreateTable", definition) }
 
-    public func deleteTable(_ table: String) async throws { _ = try await call("DeleteTable", ["TableName": .string(table)]) }
+    public func deleteTable(_ table: String) async throws {
+        _ = try await call("DeleteTable", ["TableName": .string(table)])
+    }
 }

@@ -53,7 +53,8 @@ public enum DynamoDBClientError: Error, Sendable, CustomStringConvertible {
         let message = json["message"]?.stringValue ?? json["Message"]?.stringValue ?? ""
         switch type {
         case "ConditionalCheckFailedException":
-            self = .conditionalCheckFailed(message: message, item: json["Item"].flatMap { try? AttributeValue.item(wire: $0) })
+            self = .conditionalCheckFailed(
+                message: message, item: json["Item"].flatMap { try? AttributeValue.item(wire: $0) })
         case "TransactionCanceledException":
             let reasons = (json["CancellationReasons"]?.arrayValue ?? []).map {
                 CancellationReason(

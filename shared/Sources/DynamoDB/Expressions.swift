@@ -38,7 +38,9 @@ public indirect enum Condition: Sendable {
     case or([Condition])
     case not(Condition)
 
-    public static func equals(_ attribute: String, _ value: AttributeValue) -> Condition { .compare(attribute, .eq, value) }
+    public static func equals(_ attribute: String, _ value: AttributeValue) -> Condition {
+        .compare(attribute, .eq, value)
+    }
 
     public func render(_ p: Placeholders) -> String {
         switch self {
@@ -72,9 +74,13 @@ public struct Update: Sendable {
     public init() {}
 
     public func set(_ attribute: String, _ value: AttributeValue) -> Update { with(.set(attribute, value)) }
-    public func setIfNotExists(_ attribute: String, _ value: AttributeValue) -> Update { with(.setIfNotExists(attribute, value)) }
+    public func setIfNotExists(_ attribute: String, _ value: AttributeValue) -> Update {
+        with(.setIfNotExists(attribute, value))
+    }
     /// `SET a = if_not_exists(a, 0) + n`: a counter that starts at zero.
-    public func increment(_ attribute: String, by amount: DynamoNumber) -> Update { with(.increment(attribute, amount)) }
+    public func increment(_ attribute: String, by amount: DynamoNumber) -> Update {
+        with(.increment(attribute, amount))
+    }
     public func add(_ attribute: String, _ value: AttributeValue) -> Update { with(.add(attribute, value)) }
     public func append(_ attribute: String, _ values: [AttributeValue]) -> Update { with(.append(attribute, values)) }
     public func remove(_ attribute: String) -> Update { with(.remove(attribute)) }
@@ -98,9 +104,11 @@ public struct Update: Sendable {
             case .set(let a, let v): sets.append("\(p.path(a)) = \(p.value(v))")
             case .setIfNotExists(let a, let v): sets.append("\(p.path(a)) = if_not_exists(\(p.path(a)), \(p.value(v)))")
             case .increment(let a, let n):
-                sets.append("\(p.path(a)) = if_not_exists(\(p.path(a)), \(p.value(.n(DynamoNumber(0))))) + \(p.value(.n(n)))")
+                sets.append(
+                    "\(p.path(a)) = if_not_exists(\(p.path(a)), \(p.value(.n(DynamoNumber(0))))) + \(p.value(.n(n)))")
             case .append(let a, let vs):
-                sets.append("\(p.path(a)) = list_append(if_not_exists(\(p.path(a)), \(p.value(.l([])))), \(p.value(.l(vs))))")
+                sets.append(
+                    "\(p.path(a)) = list_append(if_not_exists(\(p.path(a)), \(p.value(.l([])))), \(p.value(.l(vs))))")
             case .add(let a, let v): adds.append("\(p.path(a)) \(p.value(v))")
             case .remove(let a): removes.append(p.path(a))
             case .delete(let a, let v): deletes.append("\(p.path(a)) \(p.value(v))")

@@ -98,21 +98,31 @@ public struct AttributeValueError: Error, Sendable, CustomStringConvertible {
 extension AttributeValue {
     /// Reads the wire form `{"S": "..."}`.
     public init(wire: JSONValue) throws(AttributeValueError) {
-        guard case .object(let object) = wire, object.count == 1, let (type, value) = object.members.first.map({ ($0.key, $0.value) })
+        guard case .object(let object) = wire, object.count == 1,
+            let (type, value) = object.members.first.map({ ($0.key, $0.value) })
         else {
-            throw AttributeValueError(description: "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+            throw AttributeValueError(
+                description:
+                    "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
+            )
         }
         func string() throws(AttributeValueError) -> String {
-            guard case .string(let s) = value else { throw AttributeValueError(description: "\(type) must be a string") }
+            guard case .string(let s) = value else {
+                throw AttributeValueError(description: "\(type) must be a string")
+            }
             return s
         }
         func number(_ text: String) throws(AttributeValueError) -> DynamoNumber {
             do { return try DynamoNumber(text) } catch {
-                throw AttributeValueError(description: error.description.hasPrefix("'") ? "The parameter cannot be converted to a numeric value: \(text)" : error.description)
+                throw AttributeValueError(
+                    description: error.description.hasPrefix("'")
+                        ? "The parameter cannot be converted to a numeric value: \(text)" : error.description)
             }
         }
         func binary(_ text: String) throws(AttributeValueError) -> [UInt8] {
-            guard let bytes = Base64.decode(text) else { throw AttributeValueError(description: "Invalid Binary: not base64") }
+            guard let bytes = Base64.decode(text) else {
+                throw AttributeValueError(description: "Invalid Binary: not base64")
+            }
             return bytes
         }
         func list() throws(AttributeValueError) -> [JSONValue] {
@@ -122,12 +132,18 @@ extension AttributeValue {
         func strings() throws(AttributeValueError) -> [String] {
             var result: [String] = []
             for element in try list() {
-                guard case .string(let s) = element else { throw AttributeValueError(description: "\(type) elements must be strings") }
+                guard case .string(let s) = element else {
+                    throw AttributeValueError(description: "\(type) elements must be strings")
+                }
                 result.append(s)
             }
-            guard !result.isEmpty else { throw AttributeValueError(description: "One or more parameter values were invalid: An string set  may not be empty") }
+            guard !result.isEmpty else {
+                throw AttributeValueError(
+                    description: "One or more parameter values were invalid: An string set  may not be empty")
+            }
             guard Set(result).count == result.count else {
-                throw AttributeValueError(description: "One or more parameter values were invalid: Input collection contains duplicates")
+                throw AttributeValueError(
+                    description: "One or more parameter values were invalid: Input collection contains duplicates")
             }
             return result
         }
@@ -139,7 +155,12 @@ extension AttributeValue {
             guard case .bool(let b) = value else { throw AttributeValueError(description: "BOOL must be a boolean") }
             self = .bool(b)
         case "NULL":
-            guard case .bool(true) = value else { throw AttributeValueError(description: "One or more parameter values were invalid: Null attribute value types must have the value of true") }
+            guard case .bool(true) = value else {
+                throw AttributeValueError(
+                    description:
+                        "One or more parameter values were invalid: Null attribute value types must have the value of true"
+                )
+            }
             self = .null
         case "M":
             guard case .object(let members) = value else { throw AttributeValueError(description: "M must be a map") }
@@ -156,7 +177,8 @@ extension AttributeValue {
             var numbers: [DynamoNumber] = []
             for t in texts { numbers.append(try number(t)) }
             guard Set(numbers).count == numbers.count else {
-                throw AttributeValueError(description: "One or more parameter values were invalid: Input collection contains duplicates")
+                throw AttributeValueError(
+                    description: "One or more parameter values were invalid: Input collection contains duplicates")
             }
             self = .ns(numbers)
         case "BS":
@@ -164,7 +186,8 @@ extension AttributeValue {
             for t in try strings() { sets.append(try binary(t)) }
             self = .bs(sets)
         default:
-            throw AttributeValueError(description: "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+            throw AttributeValueError(
+                description: "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
         }
     }
 

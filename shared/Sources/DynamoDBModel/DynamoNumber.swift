@@ -59,8 +59,15 @@ public struct DynamoNumber: Sendable, Hashable, Comparable, CustomStringConverti
         guard digits.count <= 38 else {
             throw Invalid(description: "Attempting to store more than 38 significant digits in a Number")
         }
-        guard exponent - 1 <= 125 else { throw Invalid(description: "Number overflow. Attempting to store a number with magnitude larger than supported range") }
-        guard exponent - 1 >= -130 else { throw Invalid(description: "Number underflow. Attempting to store a number with magnitude smaller than supported range") }
+        guard exponent - 1 <= 125 else {
+            throw Invalid(
+                description: "Number overflow. Attempting to store a number with magnitude larger than supported range")
+        }
+        guard exponent - 1 >= -130 else {
+            throw Invalid(
+                description:
+                    "Number underflow. Attempting to store a number with magnitude smaller than supported range")
+        }
     }
 
     init(digits: [UInt8], exponent: Int, negative: Bool) {

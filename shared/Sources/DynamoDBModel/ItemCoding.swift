@@ -27,9 +27,11 @@ public enum ItemCoding {
             if o.count == 1, let (key, value) = o.members.first.map({ ($0.key, $0.value) }), key.hasPrefix("$") {
                 switch key {
                 case "$SS": return .ss(value.arrayValue?.compactMap(\.stringValue) ?? [])
-                case "$NS": return .ns(try (value.arrayValue ?? []).compactMap(\.stringValue).map { try DynamoNumber($0) })
+                case "$NS":
+                    return .ns(try (value.arrayValue ?? []).compactMap(\.stringValue).map { try DynamoNumber($0) })
                 case "$B": return .b(Base64.decode(value.stringValue ?? "") ?? [])
-                case "$BS": return .bs((value.arrayValue ?? []).compactMap { $0.stringValue.flatMap { Base64.decode($0) } })
+                case "$BS":
+                    return .bs((value.arrayValue ?? []).compactMap { $0.stringValue.flatMap { Base64.decode($0) } })
                 default: break
                 }
             }

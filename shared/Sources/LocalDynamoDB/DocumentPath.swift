@@ -52,8 +52,11 @@ struct DocumentPath: Hashable, CustomStringConvertible {
         item[first] = root
     }
 
-    private static func set(_ value: AttributeValue, in container: inout AttributeValue, path: ArraySlice<Element>) throws(DynamoDBError) {
-        let invalid = DynamoDBError.validation("The document path provided in the update expression is invalid for update")
+    private static func set(_ value: AttributeValue, in container: inout AttributeValue, path: ArraySlice<Element>)
+        throws(DynamoDBError)
+    {
+        let invalid = DynamoDBError.validation(
+            "The document path provided in the update expression is invalid for update")
         let head = path.first!
         let rest = path.dropFirst()
         switch (head, container) {
@@ -95,7 +98,9 @@ struct DocumentPath: Hashable, CustomStringConvertible {
         let rest = path.dropFirst()
         switch (head, container) {
         case (.key(let k), .m(var map)):
-            if rest.isEmpty { map[k] = nil } else if var child = map[k] {
+            if rest.isEmpty {
+                map[k] = nil
+            } else if var child = map[k] {
                 remove(in: &child, path: rest)
                 map[k] = child
             }

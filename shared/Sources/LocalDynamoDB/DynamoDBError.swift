@@ -16,7 +16,8 @@ public struct DynamoDBError: Error, Sendable, CustomStringConvertible {
         DynamoDBError(status: 400, type: "com.amazon.coral.validate#ValidationException", message: message)
     }
     static func conditionalCheckFailed(item: Item?) -> DynamoDBError {
-        var error = DynamoDBError(status: 400, type: dynamo + "ConditionalCheckFailedException", message: "The conditional request failed")
+        var error = DynamoDBError(
+            status: 400, type: dynamo + "ConditionalCheckFailedException", message: "The conditional request failed")
         if let item { error.extra["Item"] = AttributeValue.wire(item) }
         return error
     }
@@ -33,10 +34,14 @@ public struct DynamoDBError: Error, Sendable, CustomStringConvertible {
         DynamoDBError(status: 400, type: "com.amazon.coral.service#UnknownOperationException", message: "")
     }
     static func missingAuthentication() -> DynamoDBError {
-        DynamoDBError(status: 400, type: "com.amazon.coral.service#MissingAuthenticationTokenException", message: "Request is missing Authentication Token")
+        DynamoDBError(
+            status: 400, type: "com.amazon.coral.service#MissingAuthenticationTokenException",
+            message: "Request is missing Authentication Token")
     }
     static func idempotentMismatch() -> DynamoDBError {
-        DynamoDBError(status: 400, type: dynamo + "IdempotentParameterMismatchException", message: "Request token mismatch for an idempotent transaction")
+        DynamoDBError(
+            status: 400, type: dynamo + "IdempotentParameterMismatchException",
+            message: "Request token mismatch for an idempotent transaction")
     }
     static func internalFailure(_ message: String) -> DynamoDBError {
         DynamoDBError(status: 500, type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: message)

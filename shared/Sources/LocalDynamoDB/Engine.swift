@@ -37,7 +37,9 @@ final class Engine {
 
     func table(_ request: JSONValue, _ field: String = "TableName") throws(DynamoDBError) -> TableSchema {
         guard let name = request[field]?.stringValue else {
-            throw .validation("1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null")
+            throw .validation(
+                "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null"
+            )
         }
         guard let schema = tables[name] else { throw .resourceNotFound() }
         return schema
@@ -62,7 +64,9 @@ final class Engine {
 
     func write(_ table: TableSchema, _ item: Item) throws {
         let size = itemSize(item)
-        guard size <= TableSchema.maxItemBytes else { throw DynamoDBError.validation("Item size has exceeded the maximum allowed size") }
+        guard size <= TableSchema.maxItemBytes else {
+            throw DynamoDBError.validation("Item size has exceeded the maximum allowed size")
+        }
         let key = try table.storageKey(item, requireExact: false)
         var indexKeys: [(String, (pk: [UInt8], sk: [UInt8]))] = []
         for index in table.indexes {
@@ -71,8 +75,11 @@ final class Engine {
         try removeIndexEntries(table, key)
         try db.run(
             "INSERT OR REPLACE INTO ddb_items (tbl, pk, sk, item, size, expires) VALUES (?, ?, ?, ?, ?, ?)",
-            [.text(table.name), .blob(key.pk), .blob(key.sk), .text(AttributeValue.wire(item).jsonString), .integer(Int64(size)),
-             table.expiry(of: item).map { .integer($0) } ?? .null])
+            [
+                .text(table.name), .blob(key.pk), .blob(key.sk), .text(AttributeValue.wire(item).jsonString),
+                .integer(Int64(size)),
+                table.expiry(of: item).map { .integer($0) } ?? .null,
+            ])
         for (name, k) in indexKeys {
             try db.run(
                 "INSERT OR REPLACE INTO ddb_index_entries (tbl, idx, gpk, gsk, pk, sk) VALUES (?, ?, ?, ?, ?, ?)",
@@ -82,12 +89,16 @@ final class Engine {
 
     func remove(_ table: TableSchema, _ key: (pk: [UInt8], sk: [UInt8])) throws {
         try removeIndexEntries(table, key)
-        try db.run("DELETE FROM ddb_items WHERE tbl = ? AND pk = ? AND sk = ?", [.text(table.name), .blob(key.pk), .blob(key.sk)])
+        try db.run(
+            "DELETE FROM ddb_items WHERE tbl = ? AND pk = ? AND sk = ?",
+            [.text(table.name), .blob(key.pk), .blob(key.sk)])
     }
 
     func removeIndexEntries(_ table: TableSchema, _ key: (pk: [UInt8], sk: [UInt8])) throws {
         guard !table.indexes.isEmpty else { return }
-        try db.run("DELETE FROM ddb_index_entries WHERE tbl = ? AND pk = ? AND sk = ?", [.text(table.name), .blob(key.pk), .blob(key.sk)])
+        try db.run(
+            "DELETE FROM ddb_index_entries WHERE tbl = ? AND pk = ? AND sk = ?",
+            [.text(table.name), .blob(key.pk), .blob(key.sk)])
     }
 
     /// Deletes expired items (the TTL sweeper). Returns how many went.
@@ -99,7 +110,8 @@ final class Engine {
                 DELETE FROM ddb_index_entries WHERE EXISTS (SELECT 1 FROM ddb_items i WHERE i.tbl = ddb_index_entries.tbl
                   AND i.pk = ddb_index_entries.pk AND i.sk = ddb_index_entries.sk AND i.expires IS NOT NULL AND i.expires <= ?)
                 """, [.integer(nowSeconds)])
-            return try db.run("DELETE FROM ddb_items WHERE expires IS NOT NULL AND expires <= ?", [.integer(nowSeconds)])
+            return try db.run(
+                "DELETE FROM ddb_items WHERE expires IS NOT NULL AND expires <= ?", [.integer(nowSeconds)])
         }
     }
 
@@ -110,19 +122,30 @@ final class Engine {
         for (k, v) in request["ExpressionAttributeNames"]?.objectValue ?? [:] { names[k] = v.stringValue }
         var values: [String: AttributeValue] = [:]
         do {
-            for (k, v) in request["ExpressionAttributeValues"]?.objectValue ?? [:] { values[k] = try AttributeValue(wire: v) }
-        } catch { throw .validation("ExpressionAttributeValues contains invalid value: \(error.description) for key \(values.count)") }
+            for (k, v) in request["ExpressionAttributeValues"]?.objectValue ?? [:] {
+                values[k] = try AttributeValue(wire: v)
+            }
+        } catch {
+            throw .validation(
+                "ExpressionAttributeValues contains invalid value: \(error.description) for key \(values.count)")
+        }
         return Substitutions(names: names, values: values)
     }
 
     func item(_ value: JSONValue?, _ field: String) throws(DynamoDBError) -> Item {
         guard value != nil else {
-            throw .validation("1 validation error detected: Value null at '\(field.prefix(1).lowercased() + field.dropFirst())' failed to satisfy constraint: Member must not be null")
+            throw .validation(
+                "1 validation error detected: Value null at '\(field.prefix(1).lowercased() + field.dropFirst())' failed to satisfy constraint: Member must not be null"
+            )
         }
-        do { return try AttributeValue.item(wire: value) } catch { throw .validation("One or more parameter values were invalid: \(error.description)") }
+        do { return try AttributeValue.item(wire: value) } catch {
+            throw .validation("One or more parameter values were invalid: \(error.description)")
+        }
     }
 
-    func condition(_ request: JSONValue, _ subs: Substitutions, field: String = "ConditionExpression") throws(DynamoDBError) -> Condition? {
+    func condition(_ request: JSONValue, _ subs: Substitutions, field: String = "ConditionExpression")
+        throws(DynamoDBError) -> Condition?
+    {
         guard let text = request[field]?.stringValue else { return nil }
         return try ExpressionParser.parseCondition(text, kind: field, subs)
     }
@@ -135,13 +158,15 @@ final class Engine {
     func returnValues(_ request: JSONValue, allowed: Set<String>) throws(DynamoDBError) -> String {
         let value = request["ReturnValues"]?.stringValue ?? "NONE"
         guard allowed.contains(value) else {
-            throw .validation("ReturnValues can only be \(allowed.sorted().joined(separator: " or ")) for this operation")
+            throw .validation(
+                "ReturnValues can only be \(allowed.sorted().joined(separator: " or ")) for this operation")
         }
         return value
     }
 
     func failedCondition(_ request: JSONValue, old: Item?) -> DynamoDBError {
-        .conditionalCheckFailed(item: request["ReturnValuesOnConditionCheckFailure"]?.stringValue == "ALL_OLD" ? old : nil)
+        .conditionalCheckFailed(
+            item: request["ReturnValuesOnConditionCheckFailure"]?.stringValue == "ALL_OLD" ? old : nil)
     }
 
     // MARK: Item operations
@@ -162,7 +187,9 @@ final class Engine {
         try subs.checkAllUsed()
         let key = try table.storageKey(item, requireExact: false)
         for index in table.indexes { _ = try table.indexKey(index, item) }
-        guard itemSize(item) <= TableSchema.maxItemBytes else { throw DynamoDBError.validation("Item size has exceeded the maximum allowed size") }
+        guard itemSize(item) <= TableSchema.maxItemBytes else {
+            throw DynamoDBError.validation("Item size has exceeded the maximum allowed size")
+        }
         let old = try read(table, key)
         if let condition, try !condition.evaluate(old ?? [:]) { throw failedCondition(request, old: old) }
         return PlannedWrite(table: table, key: key, old: old, new: item)
@@ -184,7 +211,9 @@ final class Engine {
         let keyItem = try item(request["Key"], "Key")
         let key = try table.storageKey(keyItem, requireExact: true)
         let subs = try substitutions(request)
-        let update = try request["UpdateExpression"]?.stringValue.map { (text) throws(DynamoDBError) in try ExpressionParser.parseUpdate(text, subs) }
+        let update = try request["UpdateExpression"]?.stringValue.map { (text) throws(DynamoDBError) in
+            try ExpressionParser.parseUpdate(text, subs)
+        }
         let condition = try condition(request, subs)
         try subs.checkAllUsed()
         let old = try read(table, key)
@@ -192,7 +221,9 @@ final class Engine {
         var new = old ?? keyItem
         if let update { new = try update.apply(to: new, keyAttributes: table.keyAttributes) }
         for index in table.indexes { _ = try table.indexKey(index, new) }
-        guard itemSize(new) <= TableSchema.maxItemBytes else { throw DynamoDBError.validation("Item size to update has exceeded the maximum allowed size") }
+        guard itemSize(new) <= TableSchema.maxItemBytes else {
+            throw DynamoDBError.validation("Item size to update has exceeded the maximum allowed size")
+        }
         return PlannedWrite(table: table, key: key, old: old, new: new)
     }
 
@@ -263,7 +294,9 @@ final class Engine {
 
     /// Turns a KeyConditionExpression into a partition value and a sort-key range.
     func keyRange(_ condition: Condition, key: KeySchema) throws(DynamoDBError) -> KeyRange {
-        func invalid(_ detail: String) -> DynamoDBError { .validation("Query condition missed key schema element\(detail)") }
+        func invalid(_ detail: String) -> DynamoDBError {
+            .validation("Query condition missed key schema element\(detail)")
+        }
         var parts: [Condition] = []
         func flatten(_ c: Condition) throws(DynamoDBError) {
             switch c {
@@ -280,10 +313,14 @@ final class Engine {
         var sortPart: Condition?
         for part in parts {
             if case .compare(.path(let p), .eq, .value(let v)) = part, p.elements == [.key(key.partition)] {
-                guard range == nil else { throw .validation("KeyConditionExpressions must only contain one condition per key") }
+                guard range == nil else {
+                    throw .validation("KeyConditionExpressions must only contain one condition per key")
+                }
                 range = KeyRange(partition: try TableSchema.encode(v, name: key.partition))
             } else {
-                guard sortPart == nil else { throw .validation("KeyConditionExpressions must only contain one condition per key") }
+                guard sortPart == nil else {
+                    throw .validation("KeyConditionExpressions must only contain one condition per key")
+                }
                 sortPart = part
             }
         }
@@ -298,7 +335,9 @@ final class Engine {
         case .compare(.path(let p), let op, .value(let v)):
             let bytes = try sortValue(p, v)
             switch op {
-            case .eq: range.lower = (bytes, true); range.upper = (bytes, true)
+            case .eq:
+                range.lower = (bytes, true)
+                range.upper = (bytes, true)
             case .lt: range.upper = (bytes, false)
             case .le: range.upper = (bytes, true)
             case .gt: range.lower = (bytes, false)
@@ -309,12 +348,18 @@ final class Engine {
             let low = try sortValue(p, lo)
             let high = try sortValue(p, hi)
             if let order = compareScalars(lo, hi), order > 0 {
-                throw .validation("Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {\(lo.typeName):\(lo)}, upper bound operand: AttributeValue: {\(hi.typeName):\(hi)}")
+                throw .validation(
+                    "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {\(lo.typeName):\(lo)}, upper bound operand: AttributeValue: {\(hi.typeName):\(hi)}"
+                )
             }
             range.lower = (low, true)
             range.upper = (high, true)
         case .beginsWith(.path(let p), .value(let v)):
-            guard case .s = v else { throw .validation("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: \(v.typeName)") }
+            guard case .s = v else {
+                throw .validation(
+                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: \(v.typeName)"
+                )
+            }
             let bytes = try sortValue(p, v)
             range.lower = (bytes, true)
             range.prefix = bytes
@@ -344,9 +389,11 @@ final class Engine {
         var range: KeyRange?
         if query {
             guard let text = request["KeyConditionExpression"]?.stringValue else {
-                throw DynamoDBError.validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+                throw DynamoDBError.validation(
+                    "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
             }
-            range = try keyRange(try ExpressionParser.parseCondition(text, kind: "KeyConditionExpression", subs), key: keySchema)
+            range = try keyRange(
+                try ExpressionParser.parseCondition(text, kind: "KeyConditionExpression", subs), key: keySchema)
         }
         let filter = try condition(request, subs, field: "FilterExpression")
         let paths = try projection(request, subs)
@@ -354,7 +401,9 @@ final class Engine {
         let select = request["Select"]?.stringValue ?? (paths == nil ? "ALL_ATTRIBUTES" : "SPECIFIC_ATTRIBUTES")
         let limit = request["Limit"].flatMap { $0 == .null ? nil : Int($0.jsonString) }
         if let limit, limit < 1 {
-            throw DynamoDBError.validation("1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1")
+            throw DynamoDBError.validation(
+                "1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
+            )
         }
         let forward = request["ScanIndexForward"]?.boolValue ?? true
         let segment = request["Segment"].flatMap { Int($0.jsonString) }
@@ -379,7 +428,8 @@ final class Engine {
         var bindings: [SQLiteDatabase.Value] = [.text(table.name)]
         let order = forward ? "ASC" : "DESC"
         if let index {
-            sql = "SELECT i.item, i.size, e.gpk, e.gsk, e.pk, e.sk FROM ddb_index_entries e JOIN ddb_items i ON i.tbl = e.tbl AND i.pk = e.pk AND i.sk = e.sk WHERE e.tbl = ? AND e.idx = ?"
+            sql =
+                "SELECT i.item, i.size, e.gpk, e.gsk, e.pk, e.sk FROM ddb_index_entries e JOIN ddb_items i ON i.tbl = e.tbl AND i.pk = e.pk AND i.sk = e.sk WHERE e.tbl = ? AND e.idx = ?"
             bindings.append(.text(index.name))
         } else {
             sql = "SELECT item, size, pk, sk, pk, sk FROM ddb_items WHERE tbl = ?"
@@ -415,7 +465,10 @@ final class Engine {
                 bindings += start.map { .blob($0) }
             }
         }
-        sql += index == nil ? " ORDER BY \(query ? "sk \(order)" : "pk, sk")" : " ORDER BY \(query ? "e.gsk \(order), e.pk \(order), e.sk \(order)" : "e.gpk, e.gsk, e.pk, e.sk")"
+        sql +=
+            index == nil
+            ? " ORDER BY \(query ? "sk \(order)" : "pk, sk")"
+            : " ORDER BY \(query ? "e.gsk \(order), e.pk \(order), e.sk \(order)" : "e.gpk, e.gsk, e.pk, e.sk")"
 
         var items: [JSONValue] = []
         var count = 0
@@ -463,11 +516,15 @@ final class Engine {
 
     func batchWriteItem(_ request: JSONValue) throws -> JSONValue {
         guard let requestItems = request["RequestItems"]?.objectValue, !requestItems.isEmpty else {
-            throw DynamoDBError.validation("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null")
+            throw DynamoDBError.validation(
+                "1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null"
+            )
         }
         let total = requestItems.reduce(0) { $0 + ($1.value.arrayValue?.count ?? 0) }
         guard total <= 25 else {
-            throw DynamoDBError.validation("1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]")
+            throw DynamoDBError.validation(
+                "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]"
+            )
         }
         var writes: [PlannedWrite] = []
         var seen: Set<[UInt8]> = []
@@ -477,13 +534,20 @@ final class Engine {
                 let planned: PlannedWrite
                 if let put = operation["PutRequest"] {
                     let item = try item(put["Item"], "Item")
-                    planned = PlannedWrite(table: table, key: try table.storageKey(item, requireExact: false), old: nil, new: item)
+                    planned = PlannedWrite(
+                        table: table, key: try table.storageKey(item, requireExact: false), old: nil, new: item)
                     for index in table.indexes { _ = try table.indexKey(index, item) }
-                    guard itemSize(item) <= TableSchema.maxItemBytes else { throw DynamoDBError.validation("Item size has exceeded the maximum allowed size") }
+                    guard itemSize(item) <= TableSchema.maxItemBytes else {
+                        throw DynamoDBError.validation("Item size has exceeded the maximum allowed size")
+                    }
                 } else if let delete = operation["DeleteRequest"] {
-                    planned = PlannedWrite(table: table, key: try table.storageKey(try item(delete["Key"], "Key"), requireExact: true), old: nil, new: nil)
+                    planned = PlannedWrite(
+                        table: table, key: try table.storageKey(try item(delete["Key"], "Key"), requireExact: true),
+                        old: nil, new: nil)
                 } else {
-                    throw DynamoDBError.validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+                    throw DynamoDBError.validation(
+                        "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
+                    )
                 }
                 guard seen.insert(Array(tableName.utf8) + [0] + planned.key.pk + [0] + planned.key.sk).inserted else {
                     throw DynamoDBError.validation("Provided list of item keys contains duplicates")
@@ -497,7 +561,9 @@ final class Engine {
 
     func batchGetItem(_ request: JSONValue) throws -> JSONValue {
         guard let requestItems = request["RequestItems"]?.objectValue, !requestItems.isEmpty else {
-            throw DynamoDBError.validation("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null")
+            throw DynamoDBError.validation(
+                "1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null"
+            )
         }
         let total = requestItems.reduce(0) { $0 + ($1.value["Keys"]?.arrayValue?.count ?? 0) }
         guard total <= 100 else { throw DynamoDBError.validation("Too many items requested for the BatchGetItem call") }
@@ -523,10 +589,14 @@ final class Engine {
 
     func transactWriteItems(_ request: JSONValue) throws -> JSONValue {
         guard let actions = request["TransactItems"]?.arrayValue, !actions.isEmpty else {
-            throw DynamoDBError.validation("1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null")
+            throw DynamoDBError.validation(
+                "1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null"
+            )
         }
         guard actions.count <= 100 else {
-            throw DynamoDBError.validation("1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100")
+            throw DynamoDBError.validation(
+                "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100"
+            )
         }
         if let token = request["ClientRequestToken"]?.stringValue {
             transactionTokens = transactionTokens.filter { now() - $0.value.1 < 600_000 }
@@ -552,21 +622,28 @@ final class Engine {
                     case "Delete": planned = try planDelete(body)
                     case "ConditionCheck":
                         guard body["ConditionExpression"] != nil else {
-                            throw DynamoDBError.validation("The ConditionExpression parameter is required for ConditionCheck")
+                            throw DynamoDBError.validation(
+                                "The ConditionExpression parameter is required for ConditionCheck")
                         }
                         var check = try planDelete(body)
                         check.new = check.old  // a check writes nothing
                         planned = check
                     default: throw DynamoDBError.validation("Invalid transaction action: \(kind)")
                     }
-                    guard seen.insert(Array(planned.table.name.utf8) + [0] + planned.key.pk + [0] + planned.key.sk).inserted else {
-                        throw DynamoDBError.validation("Transaction request cannot include multiple operations on one item")
+                    guard
+                        seen.insert(Array(planned.table.name.utf8) + [0] + planned.key.pk + [0] + planned.key.sk)
+                            .inserted
+                    else {
+                        throw DynamoDBError.validation(
+                            "Transaction request cannot include multiple operations on one item")
                     }
                     if kind != "ConditionCheck" { writes.append(planned) }
                     reasons.append(["Code": "None"])
                 } catch let error as DynamoDBError where error.type.hasSuffix("ConditionalCheckFailedException") {
                     failed = true
-                    var reason: JSONObject = ["Code": "ConditionalCheckFailed", "Message": "The conditional request failed"]
+                    var reason: JSONObject = [
+                        "Code": "ConditionalCheckFailed", "Message": "The conditional request failed",
+                    ]
                     if let item = error.extra["Item"] { reason["Item"] = item }
                     reasons.append(.object(reason))
                 }
@@ -581,7 +658,9 @@ final class Engine {
             }
             for write in writes { try commit(write) }
         }
-        if let token = request["ClientRequestToken"]?.stringValue { transactionTokens[token] = (request["TransactItems"]!, now()) }
+        if let token = request["ClientRequestToken"]?.stringValue {
+            transactionTokens[token] = (request["TransactItems"]!, now())
+        }
         return [:]
     }
 
@@ -602,8 +681,12 @@ final class Engine {
 
     func createTable(_ request: JSONValue) throws -> JSONValue {
         let schema = try TableSchema(definition: request, created: nowSeconds, ttlAttribute: nil)
-        guard tables[schema.name] == nil else { throw DynamoDBError.resourceInUse("Table already exists: \(schema.name)") }
-        try db.run("INSERT INTO ddb_tables (name, definition, created) VALUES (?, ?, ?)", [.text(schema.name), .text(request.jsonString), .integer(schema.created)])
+        guard tables[schema.name] == nil else {
+            throw DynamoDBError.resourceInUse("Table already exists: \(schema.name)")
+        }
+        try db.run(
+            "INSERT INTO ddb_tables (name, definition, created) VALUES (?, ?, ?)",
+            [.text(schema.name), .text(request.jsonString), .integer(schema.created)])
         tables[schema.name] = schema
         var description = schema.description(itemCount: 0, sizeBytes: 0)
         if case .object(var o) = description {
@@ -615,7 +698,8 @@ final class Engine {
 
     func statistics(_ table: TableSchema) throws -> (Int, Int) {
         var result = (0, 0)
-        try db.query("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_items WHERE tbl = ?", [.text(table.name)]) { row in
+        try db.query("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_items WHERE tbl = ?", [.text(table.name)]) {
+            row in
             result = (Int(row.integer(0)), Int(row.integer(1)))
             return false
         }
@@ -623,17 +707,27 @@ final class Engine {
     }
 
     func describeTable(_ request: JSONValue) throws -> JSONValue {
-        guard let name = request["TableName"]?.stringValue else { throw DynamoDBError.validation("TableName is required") }
-        guard let table = tables[name] else { throw DynamoDBError.resourceNotFound("Requested resource not found: Table: \(name) not found") }
+        guard let name = request["TableName"]?.stringValue else {
+            throw DynamoDBError.validation("TableName is required")
+        }
+        guard let table = tables[name] else {
+            throw DynamoDBError.resourceNotFound("Requested resource not found: Table: \(name) not found")
+        }
         let (count, size) = try statistics(table)
         return ["Table": table.description(itemCount: count, sizeBytes: size)]
     }
 
     func deleteTable(_ request: JSONValue) throws -> JSONValue {
-        guard let name = request["TableName"]?.stringValue else { throw DynamoDBError.validation("TableName is required") }
-        guard let table = tables[name] else { throw DynamoDBError.resourceNotFound("Requested resource not found: Table: \(name) not found") }
+        guard let name = request["TableName"]?.stringValue else {
+            throw DynamoDBError.validation("TableName is required")
+        }
+        guard let table = tables[name] else {
+            throw DynamoDBError.resourceNotFound("Requested resource not found: Table: \(name) not found")
+        }
         if table.definition["DeletionProtectionEnabled"]?.boolValue == true {
-            throw DynamoDBError.validation("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
+            throw DynamoDBError.validation(
+                "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."
+            )
         }
         let (count, size) = try statistics(table)
         try db.transaction {
@@ -668,7 +762,9 @@ final class Engine {
         if !enabled, table.ttlAttribute == nil { throw DynamoDBError.validation("TimeToLive is already disabled") }
         table.ttlAttribute = enabled ? attribute : nil
         try db.transaction {
-            try db.run("UPDATE ddb_tables SET ttl_attribute = ? WHERE name = ?", [table.ttlAttribute.map { .text($0) } ?? .null, .text(table.name)])
+            try db.run(
+                "UPDATE ddb_tables SET ttl_attribute = ? WHERE name = ?",
+                [table.ttlAttribute.map { .text($0) } ?? .null, .text(table.name)])
             // Recompute expiry for existing items.
             var updates: [([UInt8], [UInt8], Int64?)] = []
             try db.query("SELECT pk, sk, item FROM ddb_items WHERE tbl = ?", [.text(table.name)]) { row in
@@ -676,7 +772,9 @@ final class Engine {
                 return true
             }
             for (pk, sk, expires) in updates {
-                try db.run("UPDATE ddb_items SET expires = ? WHERE tbl = ? AND pk = ? AND sk = ?", [expires.map { .integer($0) } ?? .null, .text(table.name), .blob(pk), .blob(sk)])
+                try db.run(
+                    "UPDATE ddb_items SET expires = ? WHERE tbl = ? AND pk = ? AND sk = ?",
+                    [expires.map { .integer($0) } ?? .null, .text(table.name), .blob(pk), .blob(sk)])
             }
         }
         tables[table.name] = table

@@ -52,10 +52,14 @@ extension Condition {
         case .attributeNotExists(let p): return p.get(item) == nil
         case .attributeType(let p, let type):
             guard case .s(let name)? = type.resolve(in: item) else {
-                throw .validation("Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: attribute_type, operand type: \(type.resolve(in: item)?.typeName ?? "missing")")
+                throw .validation(
+                    "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: attribute_type, operand type: \(type.resolve(in: item)?.typeName ?? "missing")"
+                )
             }
             guard ["S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"].contains(name) else {
-                throw .validation("Invalid ConditionExpression: Invalid attribute type name found in type condition of attribute_type function: \(name)")
+                throw .validation(
+                    "Invalid ConditionExpression: Invalid attribute type name found in type condition of attribute_type function: \(name)"
+                )
             }
             return p.get(item)?.typeName == name
         case .beginsWith(let a, let b):
@@ -71,7 +75,8 @@ extension Condition {
             case (.ss(let x), .s(let y)): return x.contains(y)
             case (.ns(let x), .n(let y)): return x.contains(y)
             case (.bs(let x), .b(let y)): return x.contains(y)
-            case (.b(let x), .b(let y)): return y.isEmpty || (0...max(0, x.count - y.count)).contains { x[$0...].starts(with: y) }
+            case (.b(let x), .b(let y)):
+                return y.isEmpty || (0...max(0, x.count - y.count)).contains { x[$0...].starts(with: y) }
             case (.l(let x), _): return x.contains(element)
             default: return false
             }
@@ -96,7 +101,9 @@ extension Condition {
                 let a = compareScalars(x, lo), let b = compareScalars(x, hi)
             else { return false }
             if let bounds = compareScalars(lo, hi), bounds > 0 {
-                throw .validation("Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {\(lo.typeName):\(lo)}, upper bound operand: AttributeValue: {\(hi.typeName):\(hi)}")
+                throw .validation(
+                    "Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {\(lo.typeName):\(lo)}, upper bound operand: AttributeValue: {\(hi.typeName):\(hi)}"
+                )
             }
             return a >= 0 && b <= 0
         case .inList(let v, let options):
@@ -110,7 +117,9 @@ extension UpdateExpression {
     /// Applies the update to a copy of the item. Key attributes may not change.
     func apply(to original: Item, keyAttributes: Set<String>) throws(DynamoDBError) -> Item {
         for path in allPaths where keyAttributes.contains(path.topLevel) {
-            throw .validation("One or more parameter values were invalid: Cannot update attribute \(path.topLevel). This attribute is part of the key")
+            throw .validation(
+                "One or more parameter values were invalid: Cannot update attribute \(path.topLevel). This attribute is part of the key"
+            )
         }
         var item = original
         // Every right-hand side reads the item as it was before this update.
@@ -135,9 +144,12 @@ extension UpdateExpression {
             guard let existing = path.get(item) else { continue }
             let remaining: AttributeValue?
             switch (existing, value) {
-            case (.ss(let a), .ss(let b)): remaining = a.filter { !b.contains($0) }.isEmpty ? nil : .ss(a.filter { !b.contains($0) })
-            case (.ns(let a), .ns(let b)): remaining = a.filter { !b.contains($0) }.isEmpty ? nil : .ns(a.filter { !b.contains($0) })
-            case (.bs(let a), .bs(let b)): remaining = a.filter { !b.contains($0) }.isEmpty ? nil : .bs(a.filter { !b.contains($0) })
+            case (.ss(let a), .ss(let b)):
+                remaining = a.filter { !b.contains($0) }.isEmpty ? nil : .ss(a.filter { !b.contains($0) })
+            case (.ns(let a), .ns(let b)):
+                remaining = a.filter { !b.contains($0) }.isEmpty ? nil : .ns(a.filter { !b.contains($0) })
+            case (.bs(let a), .bs(let b)):
+                remaining = a.filter { !b.contains($0) }.isEmpty ? nil : .bs(a.filter { !b.contains($0) })
             default: throw .validation("An operand in the update expression has an incorrect data type")
             }
             if let remaining { try path.set(remaining, in: &item) } else { path.remove(from: &item) }
@@ -160,7 +172,9 @@ extension UpdateValue {
             return try fallback.evaluate(item)
         case .listAppend(let a, let b):
             guard case .l(let x) = try a.evaluate(item), case .l(let y) = try b.evaluate(item) else {
-                throw .validation("Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: not a list")
+                throw .validation(
+                    "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: not a list"
+                )
             }
             return .l(x + y)
         case .plus(let a, let b), .minus(let a, let b):
@@ -191,7 +205,9 @@ func project(_ item: Item, _ paths: [DocumentPath]?) -> Item {
     return result
 }
 
-private func insert(_ value: AttributeValue, at path: ArraySlice<DocumentPath.Element>, into container: inout AttributeValue?) {
+private func insert(
+    _ value: AttributeValue, at path: ArraySlice<DocumentPath.Element>, into container: inout AttributeValue?
+) {
     guard let head = path.first else {
         container = value
         return

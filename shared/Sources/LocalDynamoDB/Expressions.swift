@@ -8,7 +8,12 @@ indirect enum Operand {
 }
 
 enum Comparator: String {
-    case eq = "=", ne = "<>", lt = "<", le = "<=", gt = ">", ge = ">="
+    case eq = "="
+    case ne = "<>"
+    case lt = "<"
+    case le = "<="
+    case gt = ">"
+    case ge = ">="
 }
 
 indirect enum Condition {
@@ -58,7 +63,9 @@ final class Substitutions {
 
     func name(_ token: String) throws(DynamoDBError) -> String {
         guard let name = names[token] else {
-            throw .validation("Value provided in ExpressionAttributeNames unused in expressions: An expression attribute name used in the document path is not defined; attribute name: \(token)")
+            throw .validation(
+                "Value provided in ExpressionAttributeNames unused in expressions: An expression attribute name used in the document path is not defined; attribute name: \(token)"
+            )
         }
         usedNames.insert(token)
         return name
@@ -66,7 +73,8 @@ final class Substitutions {
 
     func value(_ token: String) throws(DynamoDBError) -> AttributeValue {
         guard let value = values[token] else {
-            throw .validation("An expression attribute value used in expression is not defined; attribute value: \(token)")
+            throw .validation(
+                "An expression attribute value used in expression is not defined; attribute value: \(token)")
         }
         usedValues.insert(token)
         return value
@@ -75,11 +83,15 @@ final class Substitutions {
     func checkAllUsed() throws(DynamoDBError) {
         let unusedNames = Set(names.keys).subtracting(usedNames)
         if !unusedNames.isEmpty {
-            throw .validation("Value provided in ExpressionAttributeNames unused in expressions: keys: {\(unusedNames.sorted().joined(separator: ", "))}")
+            throw .validation(
+                "Value provided in ExpressionAttributeNames unused in expressions: keys: {\(unusedNames.sorted().joined(separator: ", "))}"
+            )
         }
         let unusedValues = Set(values.keys).subtracting(usedValues)
         if !unusedValues.isEmpty {
-            throw .validation("Value provided in ExpressionAttributeValues unused in expressions: keys: {\(unusedValues.sorted().joined(separator: ", "))}")
+            throw .validation(
+                "Value provided in ExpressionAttributeValues unused in expressions: keys: {\(unusedValues.sorted().joined(separator: ", "))}"
+            )
         }
     }
 }
@@ -105,7 +117,9 @@ struct ExpressionParser {
         self.kind = kind
         self.text = text
         self.substitutions = substitutions
-        guard !text.allSatisfy({ $0 == " " }) else { throw .validation("Invalid \(kind): The expression can not be empty;") }
+        guard !text.allSatisfy({ $0 == " " }) else {
+            throw .validation("Invalid \(kind): The expression can not be empty;")
+        }
         tokens = try tokenize(Array(text.unicodeScalars))
     }
 
@@ -175,7 +189,9 @@ struct ExpressionParser {
     }
 
     mutating func expect(_ symbol: String) throws(DynamoDBError) {
-        guard current == .symbol(symbol) else { throw syntaxError("expected '\(symbol)' near token \(describe(current))") }
+        guard current == .symbol(symbol) else {
+            throw syntaxError("expected '\(symbol)' near token \(describe(current))")
+        }
         advance()
     }
 
@@ -215,6 +231,9 @@ struct ExpressionParser {
         switch current {
         case .identifier(let word):
             guard !word.first!.isNumber else { throw syntaxError("token: \"\(word)\"") }
+            guard !reservedWords.contains(word.uppercased()) else {
+                throw .validation("Invalid \(kind): Attribute name is a reserved keyword; reserved keyword: \(word)")
+            }
             advance()
             return word
         case .name(let token):
@@ -339,13 +358,17 @@ struct ExpressionParser {
         var result = UpdateExpression()
         var seen: Set<String> = []
         while current != .end {
-            guard case .identifier(let word) = current else { throw syntaxError("expected SET, REMOVE, ADD or DELETE near \(describe(current))") }
+            guard case .identifier(let word) = current else {
+                throw syntaxError("expected SET, REMOVE, ADD or DELETE near \(describe(current))")
+            }
             let clause = word.uppercased()
             guard ["SET", "REMOVE", "ADD", "DELETE"].contains(clause) else {
                 throw syntaxError("token: \"\(word)\", near: \"\(word)\"")
             }
             guard seen.insert(clause).inserted else {
-                throw .validation("Invalid UpdateExpression: The \"\(clause)\" section can only be used once in an update expression;")
+                throw .validation(
+                    "Invalid UpdateExpression: The \"\(clause)\" section can only be used once in an update expression;"
+                )
             }
             advance()
             repeat {
@@ -370,7 +393,9 @@ struct ExpressionParser {
         let paths = result.allPaths
         for i in paths.indices {
             for j in paths.indices where j > i && paths[i].overlaps(paths[j]) {
-                throw .validation("Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [\(paths[i])], path two: [\(paths[j])]")
+                throw .validation(
+                    "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [\(paths[i])], path two: [\(paths[j])]"
+                )
             }
         }
         return result
@@ -432,7 +457,9 @@ struct ExpressionParser {
 
     // MARK: Entry points
 
-    static func parseCondition(_ text: String, kind: String, _ substitutions: Substitutions) throws(DynamoDBError) -> Condition {
+    static func parseCondition(_ text: String, kind: String, _ substitutions: Substitutions) throws(DynamoDBError)
+        -> Condition
+    {
         var parser = try ExpressionParser(text, kind: kind, substitutions: substitutions)
         let result = try parser.condition()
         try parser.finish()
@@ -446,7 +473,8 @@ struct ExpressionParser {
         return result
     }
 
-    static func parseProjection(_ text: String, _ substitutions: Substitutions) throws(DynamoDBError) -> [DocumentPath] {
+    static func parseProjection(_ text: String, _ substitutions: Substitutions) throws(DynamoDBError) -> [DocumentPath]
+    {
         var parser = try ExpressionParser(text, kind: "ProjectionExpression", substitutions: substitutions)
         let result = try parser.projection()
         try parser.finish()

@@ -12,7 +12,10 @@ final class SQLiteDatabase {
     /// Opens (creating) a database file, or `:memory:`. File databases use WAL with
     /// synchronous=NORMAL: a committed write survives the process being killed.
     init(path: String) throws(Failure) {
-        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
+        guard
+            sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+                == SQLITE_OK
+        else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close(handle)
             throw Failure(description: "cannot open \(path): \(message)")
@@ -69,7 +72,8 @@ final class SQLiteDatabase {
             case .text(let s): sqlite3_bind_text(statement, index, s, -1, transient)
             case .blob(let b):
                 b.withUnsafeBytes { raw in
-                    _ = sqlite3_bind_blob(statement, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(b.count), transient)
+                    _ = sqlite3_bind_blob(
+                        statement, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(b.count), transient)
                 }
             case .integer(let n): sqlite3_bind_int64(statement, index, n)
             case .null: sqlite3_bind_null(statement, index)
@@ -84,7 +88,9 @@ final class SQLiteDatabase {
         let statement = try prepare(sql, bindings)
         defer { sqlite3_reset(statement) }
         let status = sqlite3_step(statement)
-        guard status == SQLITE_DONE || status == SQLITE_ROW else { throw Failure(description: "\(lastError) in \(sql)") }
+        guard status == SQLITE_DONE || status == SQLITE_ROW else {
+            throw Failure(description: "\(lastError) in \(sql)")
+        }
         return Int(sqlite3_changes(handle))
     }
 

@@ -32,13 +32,19 @@ struct TableSchema {
 
     init(definition: JSONValue, created: Int64, ttlAttribute: String?) throws(DynamoDBError) {
         guard let name = definition["TableName"]?.stringValue else {
-            throw .validation("1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null")
+            throw .validation(
+                "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null"
+            )
         }
         guard name.count >= 3, name.count <= 255 else {
-            throw .validation("1 validation error detected: Value '\(name)' at 'tableName' failed to satisfy constraint: Member must have length \(name.count < 3 ? "greater than or equal to 3" : "less than or equal to 255")")
+            throw .validation(
+                "1 validation error detected: Value '\(name)' at 'tableName' failed to satisfy constraint: Member must have length \(name.count < 3 ? "greater than or equal to 3" : "less than or equal to 255")"
+            )
         }
         guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
-            throw .validation("1 validation error detected: Value '\(name)' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+            throw .validation(
+                "1 validation error detected: Value '\(name)' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+            )
         }
         self.name = name
         self.created = created
@@ -46,7 +52,9 @@ struct TableSchema {
         self.definition = definition
         var types: [String: String] = [:]
         for attribute in definition["AttributeDefinitions"]?.arrayValue ?? [] {
-            guard let n = attribute["AttributeName"]?.stringValue, let t = attribute["AttributeType"]?.stringValue, ["S", "N", "B"].contains(t) else {
+            guard let n = attribute["AttributeName"]?.stringValue, let t = attribute["AttributeType"]?.stringValue,
+                ["S", "N", "B"].contains(t)
+            else {
                 throw .validation("One or more parameter values were invalid: invalid AttributeDefinitions")
             }
             types[n] = t
@@ -60,27 +68,40 @@ struct TableSchema {
             switch index["Projection"]?["ProjectionType"]?.stringValue ?? "ALL" {
             case "ALL": projection = .all
             case "KEYS_ONLY": projection = .keysOnly
-            case "INCLUDE": projection = .include(index["Projection"]?["NonKeyAttributes"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            case "INCLUDE":
+                projection = .include(
+                    index["Projection"]?["NonKeyAttributes"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             default: throw .validation("Unknown ProjectionType")
             }
-            indexes.append(IndexSchema(name: indexName, key: try Self.keySchema(index["KeySchema"], types: types, context: "index \(indexName)"), projection: projection))
+            indexes.append(
+                IndexSchema(
+                    name: indexName,
+                    key: try Self.keySchema(index["KeySchema"], types: types, context: "index \(indexName)"),
+                    projection: projection))
         }
         if definition["LocalSecondaryIndexes"]?.arrayValue?.isEmpty == false {
-            throw .validation("LocalSecondaryIndexes are not supported by the local DynamoDB; use a GlobalSecondaryIndex")
+            throw .validation(
+                "LocalSecondaryIndexes are not supported by the local DynamoDB; use a GlobalSecondaryIndex")
         }
         self.indexes = indexes
         let used = Set(key.names + indexes.flatMap(\.key.names))
         if Set(types.keys) != used {
-            throw .validation("One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
+            throw .validation(
+                "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"
+            )
         }
     }
 
-    static func keySchema(_ value: JSONValue?, types: [String: String], context: String) throws(DynamoDBError) -> KeySchema {
+    static func keySchema(_ value: JSONValue?, types: [String: String], context: String) throws(DynamoDBError)
+        -> KeySchema
+    {
         var partition: String?
         var sort: String?
         for element in value?.arrayValue ?? [] {
             guard let n = element["AttributeName"]?.stringValue, types[n] != nil else {
-                throw .validation("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions")
+                throw .validation(
+                    "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions"
+                )
             }
             switch element["KeyType"]?.stringValue {
             case "HASH": partition = n
@@ -88,7 +109,9 @@ struct TableSchema {
             default: throw .validation("Invalid KeyType in KeySchema of \(context)")
             }
         }
-        guard let partition else { throw .validation("No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key") }
+        guard let partition else {
+            throw .validation("No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key")
+        }
         return KeySchema(partition: partition, sort: sort)
     }
 
@@ -109,24 +132,32 @@ struct TableSchema {
             throw .validation(requireMessage(name))
         }
         guard value.typeName == attributeTypes[name] else {
-            throw .validation("One or more parameter values were invalid: Type mismatch for key \(name) expected: \(attributeTypes[name] ?? "?") actual: \(value.typeName)")
+            throw .validation(
+                "One or more parameter values were invalid: Type mismatch for key \(name) expected: \(attributeTypes[name] ?? "?") actual: \(value.typeName)"
+            )
         }
         return try Self.encode(value, name: name)
     }
 
-    func requireMessage(_ name: String) -> String { "One or more parameter values were invalid: Missing the key \(name) in the item" }
+    func requireMessage(_ name: String) -> String {
+        "One or more parameter values were invalid: Missing the key \(name) in the item"
+    }
 
     static func encode(_ value: AttributeValue, name: String) throws(DynamoDBError) -> [UInt8] {
         switch value {
         case .s(let s):
             guard !s.isEmpty else {
-                throw .validation("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: \(name)")
+                throw .validation(
+                    "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: \(name)"
+                )
             }
             return Array(s.utf8)
         case .n(let n): return n.orderedKey
         case .b(let b):
             guard !b.isEmpty else {
-                throw .validation("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: \(name)")
+                throw .validation(
+                    "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: \(name)"
+                )
             }
             return b
         default: throw .validation("Key attribute \(name) must be S, N or B")
@@ -138,10 +169,16 @@ struct TableSchema {
         guard let p = item[index.key.partition] else { return nil }
         let s = index.key.sort.flatMap { item[$0] }
         if index.key.sort != nil, s == nil { return nil }
-        for (name, value) in [(index.key.partition, p)] + (s.map { [(index.key.sort!, $0)] } ?? []) where value.typeName != attributeTypes[name] {
-            throw .validation("One or more parameter values were invalid: Type mismatch for Index Key \(name) Expected: \(attributeTypes[name] ?? "?") Actual: \(value.typeName) IndexName: \(index.name)")
+        for (name, value) in [(index.key.partition, p)] + (s.map { [(index.key.sort!, $0)] } ?? [])
+        where value.typeName != attributeTypes[name] {
+            throw .validation(
+                "One or more parameter values were invalid: Type mismatch for Index Key \(name) Expected: \(attributeTypes[name] ?? "?") Actual: \(value.typeName) IndexName: \(index.name)"
+            )
         }
-        return (try Self.encode(p, name: index.key.partition), try s.map { (v) throws(DynamoDBError) in try Self.encode(v, name: index.key.sort!) } ?? [])
+        return (
+            try Self.encode(p, name: index.key.partition),
+            try s.map { (v) throws(DynamoDBError) in try Self.encode(v, name: index.key.sort!) } ?? []
+        )
     }
 
     /// What an index returns of an item.
@@ -156,7 +193,8 @@ struct TableSchema {
     }
 
     func expiry(of item: Item) -> Int64? {
-        guard let ttlAttribute, case .n(let n)? = item[ttlAttribute], !n.negative, let seconds = Double(n.description) else { return nil }
+        guard let ttlAttribute, case .n(let n)? = item[ttlAttribute], !n.negative, let seconds = Double(n.description)
+        else { return nil }
         return Int64(seconds)
     }
 
@@ -165,7 +203,8 @@ struct TableSchema {
         var table: JSONObject = [
             "TableName": .string(name), "TableArn": .string(arn), "TableId": .string("local-\(name)"),
             "TableStatus": "ACTIVE",
-            "KeySchema": definition["KeySchema"] ?? [], "AttributeDefinitions": definition["AttributeDefinitions"] ?? [],
+            "KeySchema": definition["KeySchema"] ?? [],
+            "AttributeDefinitions": definition["AttributeDefinitions"] ?? [],
             "CreationDateTime": .number(String(created)), "ItemCount": .number(String(itemCount)),
             "TableSizeBytes": .number(String(sizeBytes)),
             "BillingModeSummary": ["BillingMode": .string(definition["BillingMode"]?.stringValue ?? "PROVISIONED")],
@@ -173,15 +212,16 @@ struct TableSchema {
             "DeletionProtectionEnabled": .bool(definition["DeletionProtectionEnabled"]?.boolValue ?? false),
         ]
         if let gsis = definition["GlobalSecondaryIndexes"]?.arrayValue, !gsis.isEmpty {
-            table["GlobalSecondaryIndexes"] = .array(gsis.map { gsi in
-                var object = gsi.objectValue ?? [:]
-                object["IndexStatus"] = "ACTIVE"
-                object["IndexArn"] = .string("\(arn)/index/\(gsi["IndexName"]?.stringValue ?? "")")
-                object["ProvisionedThroughput"] = ["ReadCapacityUnits": 0, "WriteCapacityUnits": 0]
-                object["ItemCount"] = 0
-                object["IndexSizeBytes"] = 0
-                return .object(object)
-            })
+            table["GlobalSecondaryIndexes"] = .array(
+                gsis.map { gsi in
+                    var object = gsi.objectValue ?? [:]
+                    object["IndexStatus"] = "ACTIVE"
+                    object["IndexArn"] = .string("\(arn)/index/\(gsi["IndexName"]?.stringValue ?? "")")
+                    object["ProvisionedThroughput"] = ["ReadCapacityUnits": 0, "WriteCapacityUnits": 0]
+                    object["ItemCount"] = 0
+                    object["IndexSizeBytes"] = 0
+                    return .object(object)
+                })
         }
         return .object(table)
     }

@@ -15,7 +15,10 @@ import Testing
     }
 
     @discardableResult
-    func call(_ operation: String, _ request: JSONValue, expect status: Int = 200, sourceLocation: SourceLocation = #_sourceLocation) async -> JSONValue {
+    func call(
+        _ operation: String, _ request: JSONValue, expect status: Int = 200,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async -> JSONValue {
         let (actual, body) = await db.handle(operation: operation, request: request)
         #expect(actual == status, "\(operation): \(body.jsonString)", sourceLocation: sourceLocation)
         return body
@@ -25,9 +28,12 @@ import Testing
 
     func put(_ item: JSONValue) async { await call("PutItem", ["TableName": "items", "Item": item]) }
 
-    func update(_ expression: String, values: JSONValue? = nil, names: JSONValue? = nil, expect status: Int = 200) async -> JSONValue {
+    func update(_ expression: String, values: JSONValue? = nil, names: JSONValue? = nil, expect status: Int = 200) async
+        -> JSONValue
+    {
         var request: JSONObject = [
-            "TableName": "items", "Key": ["pk": ["S": "a"], "sk": ["N": "1"]], "UpdateExpression": .string(expression), "ReturnValues": "ALL_NEW",
+            "TableName": "items", "Key": ["pk": ["S": "a"], "sk": ["N": "1"]], "UpdateExpression": .string(expression),
+            "ReturnValues": "ALL_NEW",
         ]
         if let values { request["ExpressionAttributeValues"] = values }
         if let names { request["ExpressionAttributeNames"] = names }
@@ -35,8 +41,12 @@ import Testing
     }
 
     @Test func conditionFunctionsAndOperators() async {
-        await put(["pk": ["S": "a"], "sk": ["N": "1"], "name": ["S": "Ada Lovelace"], "age": ["N": "36"], "tags": ["SS": ["x", "y"]],
-                   "list": ["L": [["S": "p"], ["N": "2"]]], "map": ["M": ["deep": ["M": ["n": ["N": "5"]]]]], "bin": ["B": "AAEC"]])
+        await put([
+            "pk": ["S": "a"], "sk": ["N": "1"], "name": ["S": "Ada Lovelace"], "age": ["N": "36"],
+            "tags": ["SS": ["x", "y"]],
+            "things": ["L": [["S": "p"], ["N": "2"]]], "doc": ["M": ["deep": ["M": ["n": ["N": "5"]]]]],
+            "bin": ["B": "AAEC"],
+        ])
         // Conditions read the stored item; each passing put stores the same attributes again.
         let checks: [(String, JSONValue?, Bool)] = [
             ("attribute_exists(age)", nil, true), ("attribute_not_exists(nope)", nil, true),
@@ -44,19 +54,24 @@ import Testing
             ("age IN (:a, :b)", [":a": ["N": "1"], ":b": ["N": "36.0"]], true),
             ("begins_with(#n, :p)", nil, true),
             ("contains(tags, :t)", [":t": ["S": "y"]], true), ("contains(#n, :s)", [":s": ["S": "Love"]], true),
-            ("contains(list, :v)", [":v": ["N": "2"]], true),
+            ("contains(things, :v)", [":v": ["N": "2"]], true),
             ("size(#n) = :len", [":len": ["N": "12"]], true), ("size(tags) > :one", [":one": ["N": "1"]], true),
-            ("attribute_type(age, :t)", [":t": ["S": "N"]], true), ("attribute_type(age, :t)", [":t": ["S": "S"]], false),
-            ("map.deep.n = :five", [":five": ["N": "5"]], true), ("list[1] = :two", [":two": ["N": "2"]], true),
-            ("list[5] = :two", [":two": ["N": "2"]], false),
+            ("attribute_type(age, :t)", [":t": ["S": "N"]], true),
+            ("attribute_type(age, :t)", [":t": ["S": "S"]], false),
+            ("doc.deep.n = :five", [":five": ["N": "5"]], true), ("things[1] = :two", [":two": ["N": "2"]], true),
+            ("things[5] = :two", [":two": ["N": "2"]], false),
             ("NOT (age < :a) AND (age > :b OR attribute_exists(nope))", [":a": ["N": "10"], ":b": ["N": "20"]], true),
-            ("age <> :x", [":x": ["S": "36"]], true), ("missing <> :x", [":x": ["S": "1"]], true),
+            ("age <> :x", [":x": ["S": "36"]], true), ("absent <> :x", [":x": ["S": "1"]], true),
             ("age > :s", [":s": ["S": "1"]], false),
         ]
         for (expression, values, expected) in checks {
             var request: JSONObject = [
-                "TableName": "items", "Item": ["pk": ["S": "a"], "sk": ["N": "1"], "name": ["S": "Ada Lovelace"], "age": ["N": "36"],
-                    "tags": ["SS": ["x", "y"]], "list": ["L": [["S": "p"], ["N": "2"]]], "map": ["M": ["deep": ["M": ["n": ["N": "5"]]]]]],
+                "TableName": "items",
+                "Item": [
+                    "pk": ["S": "a"], "sk": ["N": "1"], "name": ["S": "Ada Lovelace"], "age": ["N": "36"],
+                    "tags": ["SS": ["x", "y"]], "things": ["L": [["S": "p"], ["N": "2"]]],
+                    "doc": ["M": ["deep": ["M": ["n": ["N": "5"]]]]],
+                ],
                 "ConditionExpression": .string(expression),
             ]
             var valueObject = values?.objectValue ?? [:]
@@ -69,20 +84,25 @@ import Testing
     }
 
     @Test func updateExpressionClauses() async {
-        await put(["pk": ["S": "a"], "sk": ["N": "1"], "n": ["N": "10"], "list": ["L": [["S": "a"], ["S": "b"], ["S": "c"]]],
-                   "set": ["NS": ["1", "2", "3"]], "map": ["M": ["x": ["N": "1"]]]])
+        await put([
+            "pk": ["S": "a"], "sk": ["N": "1"], "n": ["N": "10"],
+            "things": ["L": [["S": "a"], ["S": "b"], ["S": "c"]]],
+            "nums": ["NS": ["1", "2", "3"]], "doc": ["M": ["x": ["N": "1"]]],
+        ])
         let result = await update(
-            "SET n = n - :one, map.y = :big, list[1] = :z, fresh = if_not_exists(fresh, :zero) + :one REMOVE list[0], map.x ADD counter :one, #s :more DELETE other :gone",
-            values: [":one": ["N": "1"], ":big": ["N": "99999999999999999999999999999999999999"], ":z": ["S": "Z"], ":zero": ["N": "0"],
-                     ":more": ["NS": ["4"]], ":gone": ["SS": ["q"]]],
-            names: ["#s": "set"])
+            "SET n = n - :one, doc.y = :big, things[1] = :z, fresh = if_not_exists(fresh, :zero) + :one REMOVE things[0], doc.x ADD hits :one, nums :more DELETE gone :gone",
+            values: [
+                ":one": ["N": "1"], ":big": ["N": "99999999999999999999999999999999999999"], ":z": ["S": "Z"],
+                ":zero": ["N": "0"],
+                ":more": ["NS": ["4"]], ":gone": ["SS": ["q"]],
+            ])
         let attributes = result["Attributes"]
         #expect(attributes?["n"] == ["N": "9"])
         #expect(attributes?["fresh"] == ["N": "1"])
-        #expect(attributes?["counter"] == ["N": "1"])
-        #expect(attributes?["map"] == ["M": ["y": ["N": "99999999999999999999999999999999999999"]]])
-        #expect(attributes?["list"] == ["L": [["S": "Z"], ["S": "c"]]], "SET reads the old item; REMOVE then shifts")
-        #expect(Set(attributes?["set"]?["NS"]?.arrayValue ?? []) == ["1", "2", "3", "4"])
+        #expect(attributes?["hits"] == ["N": "1"])
+        #expect(attributes?["doc"] == ["M": ["y": ["N": "99999999999999999999999999999999999999"]]])
+        #expect(attributes?["things"] == ["L": [["S": "Z"], ["S": "c"]]], "SET reads the old item; REMOVE then shifts")
+        #expect(Set(attributes?["nums"]?["NS"]?.arrayValue ?? []) == ["1", "2", "3", "4"])
         // Exact decimal arithmetic, not Double.
         let money = await update("SET price = :a + :b", values: [":a": ["N": "0.1"], ":b": ["N": "0.2"]])
         #expect(money["Attributes"]?["price"] == ["N": "0.3"])
@@ -98,36 +118,72 @@ import Testing
             ("SET a = :missing", nil, "not defined"),
             ("SET a = ", nil, "Syntax error"),
             ("SET a = :v SET b = :v", [":v": ["N": "1"]], "only be used once"),
-            ("SET no.such.path = :v", [":v": ["N": "1"]], "document path"),
+            ("SET nope.such.place = :v", [":v": ["N": "1"]], "document path"),
         ]
         for (expression, values, message) in cases {
             let body = await update(expression, values: values, expect: 400)
             #expect(errorType(body) == "com.amazon.coral.validate#ValidationException", "\(expression)")
-            #expect(body["message"]?.stringValue?.contains(message) == true, "\(expression): \(body["message"]?.stringValue ?? "")")
+            #expect(
+                body["message"]?.stringValue?.contains(message) == true,
+                "\(expression): \(body["message"]?.stringValue ?? "")")
         }
+    }
+
+    @Test func reservedWordsNeedPlaceholders() async {
+        await put(["pk": ["S": "a"], "sk": ["N": "1"], "status": ["S": "open"]])
+        let projection = await call(
+            "GetItem",
+            ["TableName": "items", "Key": ["pk": ["S": "a"], "sk": ["N": "1"]], "ProjectionExpression": "status"],
+            expect: 400)
+        #expect(
+            projection["message"]
+                == "Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: status")
+        let update = await update("SET doc.list = :v", values: [":v": ["N": "1"]], expect: 400)
+        #expect(update["message"]?.stringValue?.contains("reserved keyword: list") == true)
+        let placeholder = await call(
+            "GetItem",
+            [
+                "TableName": "items", "Key": ["pk": ["S": "a"], "sk": ["N": "1"]], "ProjectionExpression": "#s",
+                "ExpressionAttributeNames": ["#s": "status"],
+            ])
+        #expect(placeholder["Item"] == ["status": ["S": "open"]])
     }
 
     @Test func limitsAndErrorTypes() async {
         let big = String(repeating: "x", count: 409_600)
-        let tooBig = await call("PutItem", ["TableName": "items", "Item": ["pk": ["S": "a"], "sk": ["N": "1"], "blob": ["S": .string(big)]]], expect: 400)
+        let tooBig = await call(
+            "PutItem",
+            ["TableName": "items", "Item": ["pk": ["S": "a"], "sk": ["N": "1"], "blob": ["S": .string(big)]]],
+            expect: 400)
         #expect(tooBig["message"] == "Item size has exceeded the maximum allowed size")
-        let writes = (0..<26).map { i -> JSONValue in ["PutRequest": ["Item": ["pk": ["S": "b"], "sk": ["N": .string(String(i))]]]] }
+        let writes = (0..<26).map { i -> JSONValue in
+            ["PutRequest": ["Item": ["pk": ["S": "b"], "sk": ["N": .string(String(i))]]]]
+        }
         let batch = await call("BatchWriteItem", ["RequestItems": ["items": .array(writes)]], expect: 400)
         #expect(batch["message"]?.stringValue?.contains("less than or equal to 25") == true)
-        let actions = (0..<101).map { i -> JSONValue in ["Put": ["TableName": "items", "Item": ["pk": ["S": "t"], "sk": ["N": .string(String(i))]]]] }
+        let actions = (0..<101).map { i -> JSONValue in
+            ["Put": ["TableName": "items", "Item": ["pk": ["S": "t"], "sk": ["N": .string(String(i))]]]]
+        }
         await call("TransactWriteItems", ["TransactItems": .array(actions)], expect: 400)
-        let duplicate = await call("TransactWriteItems", ["TransactItems": [
-            ["Put": ["TableName": "items", "Item": ["pk": ["S": "d"], "sk": ["N": "1"]]]],
-            ["Delete": ["TableName": "items", "Key": ["pk": ["S": "d"], "sk": ["N": "1"]]]],
-        ]], expect: 400)
+        let duplicate = await call(
+            "TransactWriteItems",
+            [
+                "TransactItems": [
+                    ["Put": ["TableName": "items", "Item": ["pk": ["S": "d"], "sk": ["N": "1"]]]],
+                    ["Delete": ["TableName": "items", "Key": ["pk": ["S": "d"], "sk": ["N": "1"]]]],
+                ]
+            ], expect: 400)
         #expect(duplicate["message"]?.stringValue?.contains("multiple operations on one item") == true)
         let missing = await call("GetItem", ["TableName": "nope", "Key": ["pk": ["S": "a"]]], expect: 400)
         #expect(errorType(missing) == "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException")
         let wrongKey = await call("GetItem", ["TableName": "items", "Key": ["pk": ["S": "a"]]], expect: 400)
         #expect(wrongKey["message"] == "The provided key element does not match the schema")
-        let emptyKey = await call("PutItem", ["TableName": "items", "Item": ["pk": ["S": ""], "sk": ["N": "1"]]], expect: 400)
+        let emptyKey = await call(
+            "PutItem", ["TableName": "items", "Item": ["pk": ["S": ""], "sk": ["N": "1"]]], expect: 400)
         #expect(emptyKey["message"]?.stringValue?.contains("empty string") == true)
-        let badNumber = await call("PutItem", ["TableName": "items", "Item": ["pk": ["S": "a"], "sk": ["N": "1"], "n": ["N": "1e200"]]], expect: 400)
+        let badNumber = await call(
+            "PutItem", ["TableName": "items", "Item": ["pk": ["S": "a"], "sk": ["N": "1"], "n": ["N": "1e200"]]],
+            expect: 400)
         #expect(badNumber["message"]?.stringValue?.contains("overflow") == true)
         await call("CreateTable", tableDefinition("items"), expect: 400)
         let unknown = await call("Frobnicate", [:], expect: 400)
@@ -139,14 +195,21 @@ import Testing
         for i in 0..<25 {
             await put(["pk": ["S": "big"], "sk": ["N": .string(String(i))], "data": ["S": .string(chunk)]])
         }
-        let page = await call("Query", ["TableName": "items", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": [":p": ["S": "big"]]])
+        let page = await call(
+            "Query",
+            [
+                "TableName": "items", "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": [":p": ["S": "big"]],
+            ])
         let count = Int(page["Count"]?.jsonString ?? "") ?? 0
         #expect(count > 0 && count < 25, "a page holds at most 1 MB (got \(count) items of 100 KB)")
         #expect(page["LastEvaluatedKey"] != nil)
     }
 
     @Test func expiredItemsAreNeverReturnedAndAreSwept() async throws {
-        await call("UpdateTimeToLive", ["TableName": "items", "TimeToLiveSpecification": ["Enabled": true, "AttributeName": "expiresAt"]])
+        await call(
+            "UpdateTimeToLive",
+            ["TableName": "items", "TimeToLiveSpecification": ["Enabled": true, "AttributeName": "expiresAt"]])
         let past = String(Int(Date().timeIntervalSince1970) - 10)
         let future = String(Int(Date().timeIntervalSince1970) + 3600)
         await put(["pk": ["S": "ttl"], "sk": ["N": "1"], "expiresAt": ["N": .string(past)]])
@@ -154,12 +217,20 @@ import Testing
         await put(["pk": ["S": "ttl"], "sk": ["N": "3"]])
         let get = await call("GetItem", ["TableName": "items", "Key": ["pk": ["S": "ttl"], "sk": ["N": "1"]]])
         #expect(get["Item"] == nil)
-        let query = await call("Query", ["TableName": "items", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": [":p": ["S": "ttl"]]])
+        let query = await call(
+            "Query",
+            [
+                "TableName": "items", "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": [":p": ["S": "ttl"]],
+            ])
         #expect(query["Count"] == 2)
         // An expired item does not satisfy attribute_exists, as it is gone.
-        let (status, _) = await db.handle(operation: "PutItem", request: [
-            "TableName": "items", "Item": ["pk": ["S": "ttl"], "sk": ["N": "1"]], "ConditionExpression": "attribute_not_exists(pk)",
-        ])
+        let (status, _) = await db.handle(
+            operation: "PutItem",
+            request: [
+                "TableName": "items", "Item": ["pk": ["S": "ttl"], "sk": ["N": "1"]],
+                "ConditionExpression": "attribute_not_exists(pk)",
+            ])
         #expect(status == 200)
         await put(["pk": ["S": "ttl"], "sk": ["N": "4"], "expiresAt": ["N": .string(past)]])
         #expect(try await db.sweepExpired() == 1)
@@ -170,31 +241,73 @@ import Testing
     @Test func indexProjectionsAndSparseness() async {
         let definition: JSONValue = [
             "TableName": "proj", "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [["AttributeName": "id", "AttributeType": "S"], ["AttributeName": "status", "AttributeType": "S"], ["AttributeName": "at", "AttributeType": "N"]],
+            "AttributeDefinitions": [
+                ["AttributeName": "id", "AttributeType": "S"], ["AttributeName": "status", "AttributeType": "S"],
+                ["AttributeName": "at", "AttributeType": "N"],
+            ],
             "KeySchema": [["AttributeName": "id", "KeyType": "HASH"]],
             "GlobalSecondaryIndexes": [
-                ["IndexName": "keys", "KeySchema": [["AttributeName": "status", "KeyType": "HASH"], ["AttributeName": "at", "KeyType": "RANGE"]], "Projection": ["ProjectionType": "KEYS_ONLY"]],
-                ["IndexName": "incl", "KeySchema": [["AttributeName": "status", "KeyType": "HASH"]], "Projection": ["ProjectionType": "INCLUDE", "NonKeyAttributes": ["title"]]],
+                [
+                    "IndexName": "keys",
+                    "KeySchema": [
+                        ["AttributeName": "status", "KeyType": "HASH"], ["AttributeName": "at", "KeyType": "RANGE"],
+                    ], "Projection": ["ProjectionType": "KEYS_ONLY"],
+                ],
+                [
+                    "IndexName": "incl", "KeySchema": [["AttributeName": "status", "KeyType": "HASH"]],
+                    "Projection": ["ProjectionType": "INCLUDE", "NonKeyAttributes": ["title"]],
+                ],
             ],
         ]
         await call("CreateTable", definition)
         for (id, status, at) in [("1", "open", "3"), ("2", "open", "1"), ("3", "closed", "2")] {
-            await call("PutItem", ["TableName": "proj", "Item": ["id": ["S": .string(id)], "status": ["S": .string(status)], "at": ["N": .string(at)], "title": ["S": "t"], "secret": ["S": "s"]]])
+            await call(
+                "PutItem",
+                [
+                    "TableName": "proj",
+                    "Item": [
+                        "id": ["S": .string(id)], "status": ["S": .string(status)], "at": ["N": .string(at)],
+                        "title": ["S": "t"], "secret": ["S": "s"],
+                    ],
+                ])
         }
-        await call("PutItem", ["TableName": "proj", "Item": ["id": ["S": "4"], "title": ["S": "no status: not indexed"]]])
-        let keys = await call("Query", ["TableName": "proj", "IndexName": "keys", "KeyConditionExpression": "#s = :o", "ExpressionAttributeNames": ["#s": "status"], "ExpressionAttributeValues": [":o": ["S": "open"]]])
-        #expect(keys["Items"]?.arrayValue?.compactMap { $0["id"]?["S"]?.stringValue } == ["2", "1"], "ordered by the index sort key")
+        await call(
+            "PutItem", ["TableName": "proj", "Item": ["id": ["S": "4"], "title": ["S": "no status: not indexed"]]])
+        let keys = await call(
+            "Query",
+            [
+                "TableName": "proj", "IndexName": "keys", "KeyConditionExpression": "#s = :o",
+                "ExpressionAttributeNames": ["#s": "status"], "ExpressionAttributeValues": [":o": ["S": "open"]],
+            ])
+        #expect(
+            keys["Items"]?.arrayValue?.compactMap { $0["id"]?["S"]?.stringValue } == ["2", "1"],
+            "ordered by the index sort key")
         #expect(keys["Items"]?.arrayValue?.allSatisfy { $0["title"] == nil && $0["secret"] == nil } == true)
-        let included = await call("Query", ["TableName": "proj", "IndexName": "incl", "KeyConditionExpression": "#s = :o", "ExpressionAttributeNames": ["#s": "status"], "ExpressionAttributeValues": [":o": ["S": "closed"]]])
-        #expect(included["Items"] == [["id": ["S": "3"], "status": ["S": "closed"], "title": ["S": "t"]]], "INCLUDE: table keys, index keys and the named attributes only")
+        let included = await call(
+            "Query",
+            [
+                "TableName": "proj", "IndexName": "incl", "KeyConditionExpression": "#s = :o",
+                "ExpressionAttributeNames": ["#s": "status"], "ExpressionAttributeValues": [":o": ["S": "closed"]],
+            ])
+        #expect(
+            included["Items"] == [["id": ["S": "3"], "status": ["S": "closed"], "title": ["S": "t"]]],
+            "INCLUDE: table keys, index keys and the named attributes only")
         let scan = await call("Scan", ["TableName": "proj", "IndexName": "keys"])
         #expect(scan["Count"] == 3, "the item without the index key is not in the index")
     }
 
     @Test func idempotentTransactionsWithClientRequestToken() async {
-        let request: JSONValue = ["ClientRequestToken": "token-1", "TransactItems": [["Update": [
-            "TableName": "items", "Key": ["pk": ["S": "c"], "sk": ["N": "1"]], "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": [":one": ["N": "1"]],
-        ]]]]
+        let request: JSONValue = [
+            "ClientRequestToken": "token-1",
+            "TransactItems": [
+                [
+                    "Update": [
+                        "TableName": "items", "Key": ["pk": ["S": "c"], "sk": ["N": "1"]],
+                        "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": [":one": ["N": "1"]],
+                    ]
+                ]
+            ],
+        ]
         await call("TransactWriteItems", request)
         await call("TransactWriteItems", request)
         let item = await call("GetItem", ["TableName": "items", "Key": ["pk": ["S": "c"], "sk": ["N": "1"]]])
@@ -208,7 +321,8 @@ import Testing
 
 @Suite struct DynamoNumberTests {
     @Test(arguments: [
-        ("1", "2", "3"), ("0.1", "0.2", "0.3"), ("-5", "3", "-2"), ("1e2", "-100", "0"), ("99999999999999999999", "1", "100000000000000000000"),
+        ("1", "2", "3"), ("0.1", "0.2", "0.3"), ("-5", "3", "-2"), ("1e2", "-100", "0"),
+        ("99999999999999999999", "1", "100000000000000000000"),
         ("-0.001", "-0.009", "-0.01"), ("123.456", "-123.4", "0.056"),
     ])
     func exactAddition(a: String, b: String, sum: String) throws {

@@ -39,11 +39,15 @@ import Testing
         }
     }
 
-    static let awsEnvironment = ["AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": ""]
+    static let awsEnvironment = [
+        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_PAGER": "",
+    ]
 
     func aws(_ endpoint: String, _ arguments: [String]) throws -> JSONValue {
         let result = try TestSupport.run(
-            [TestSupport.tool("aws"), "dynamodb"] + arguments + ["--endpoint-url", endpoint, "--output", "json"], environment: Self.awsEnvironment)
+            [TestSupport.tool("aws"), "dynamodb"] + arguments + ["--endpoint-url", endpoint, "--output", "json"],
+            environment: Self.awsEnvironment)
         try #require(result.status == 0, "aws dynamodb \(arguments.first ?? ""): \(result.error)")
         return result.output.isEmpty ? .null : try JSONValue.parse(result.output)
     }
@@ -52,34 +56,52 @@ import Testing
         let server = try await Server.start()
         defer { server.kill9() }
         let e = server.endpoint
-        let created = try aws(e, [
-            "create-table", "--table-name", "cli-table", "--billing-mode", "PAY_PER_REQUEST",
-            "--attribute-definitions", "AttributeName=pk,AttributeType=S", "AttributeName=sk,AttributeType=S",
-            "--key-schema", "AttributeName=pk,KeyType=HASH", "AttributeName=sk,KeyType=RANGE",
-        ])
+        let created = try aws(
+            e,
+            [
+                "create-table", "--table-name", "cli-table", "--billing-mode", "PAY_PER_REQUEST",
+                "--attribute-definitions", "AttributeName=pk,AttributeType=S", "AttributeName=sk,AttributeType=S",
+                "--key-schema", "AttributeName=pk,KeyType=HASH", "AttributeName=sk,KeyType=RANGE",
+            ])
         #expect(created["TableDescription"]?["TableStatus"] == "ACTIVE")
-        _ = try aws(e, ["put-item", "--table-name", "cli-table", "--item", #"{"pk":{"S":"u1"},"sk":{"S":"profile"},"n":{"N":"1"}}"#])
+        _ = try aws(
+            e,
+            [
+                "put-item", "--table-name", "cli-table", "--item",
+                #"{"pk":{"S":"u1"},"sk":{"S":"profile"},"n":{"N":"1"}}"#,
+            ])
         _ = try aws(e, ["put-item", "--table-name", "cli-table", "--item", #"{"pk":{"S":"u1"},"sk":{"S":"order#1"}}"#])
-        let updated = try aws(e, [
-            "update-item", "--table-name", "cli-table", "--key", #"{"pk":{"S":"u1"},"sk":{"S":"profile"}}"#,
-            "--update-expression", "SET n = n + :d", "--expression-attribute-values", #"{":d":{"N":"41"}}"#, "--return-values", "UPDATED_NEW",
-        ])
+        let updated = try aws(
+            e,
+            [
+                "update-item", "--table-name", "cli-table", "--key", #"{"pk":{"S":"u1"},"sk":{"S":"profile"}}"#,
+                "--update-expression", "SET n = n + :d", "--expression-attribute-values", #"{":d":{"N":"41"}}"#,
+                "--return-values", "UPDATED_NEW",
+            ])
         #expect(updated["Attributes"] == ["n": ["N": "42"]])
-        let queried = try aws(e, [
-            "query", "--table-name", "cli-table", "--key-condition-expression", "pk = :p AND begins_with(sk, :o)",
-            "--expression-attribute-values", #"{":p":{"S":"u1"},":o":{"S":"order#"}}"#,
-        ])
+        let queried = try aws(
+            e,
+            [
+                "query", "--table-name", "cli-table", "--key-condition-expression", "pk = :p AND begins_with(sk, :o)",
+                "--expression-attribute-values", #"{":p":{"S":"u1"},":o":{"S":"order#"}}"#,
+            ])
         #expect(queried["Count"] == 1)
-        _ = try aws(e, [
-            "transact-write-items", "--transact-items",
-            #"[{"Put":{"TableName":"cli-table","Item":{"pk":{"S":"u2"},"sk":{"S":"profile"}},"ConditionExpression":"attribute_not_exists(pk)"}}]"#,
-        ])
+        _ = try aws(
+            e,
+            [
+                "transact-write-items", "--transact-items",
+                #"[{"Put":{"TableName":"cli-table","Item":{"pk":{"S":"u2"},"sk":{"S":"profile"}},"ConditionExpression":"attribute_not_exists(pk)"}}]"#,
+            ])
         let failed = try TestSupport.run(
-            [TestSupport.tool("aws"), "dynamodb", "transact-write-items", "--endpoint-url", e, "--transact-items",
-             #"[{"Put":{"TableName":"cli-table","Item":{"pk":{"S":"u2"},"sk":{"S":"profile"}},"ConditionExpression":"attribute_not_exists(pk)"}}]"#],
+            [
+                TestSupport.tool("aws"), "dynamodb", "transact-write-items", "--endpoint-url", e, "--transact-items",
+                #"[{"Put":{"TableName":"cli-table","Item":{"pk":{"S":"u2"},"sk":{"S":"profile"}},"ConditionExpression":"attribute_not_exists(pk)"}}]"#,
+            ],
             environment: Self.awsEnvironment)
         #expect(failed.status != 0)
-        #expect(failed.error.contains("TransactionCanceledException") && failed.error.contains("ConditionalCheckFailed"), "\(failed.error)")
+        #expect(
+            failed.error.contains("TransactionCanceledException") && failed.error.contains("ConditionalCheckFailed"),
+            "\(failed.error)")
     }
 
     @Test func acknowledgedWritesSurviveKill9() async throws {
@@ -87,7 +109,8 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("data.sqlite").path
-        let environment = AWSEnvironment(credentials: AWSCredentials(accessKeyID: "k", secretAccessKey: "s"), region: "us-east-1")
+        let environment = AWSEnvironment(
+            credentials: AWSCredentials(accessKeyID: "k", secretAccessKey: "s"), region: "us-east-1")
         var server = try await Server.start(["--db", file])
         var client = try DynamoDBClient(environment: environment, endpoint: server.endpoint)
         try await client.createTable(tableDefinition("durable", gsi: false))
@@ -106,10 +129,13 @@ import Testing
     @Test func concurrentVersionedUpdatesLoseNothing() async throws {
         let server = try await Server.start()
         defer { server.kill9() }
-        let environment = AWSEnvironment(credentials: AWSCredentials(accessKeyID: "k", secretAccessKey: "s"), region: "us-east-1")
+        let environment = AWSEnvironment(
+            credentials: AWSCredentials(accessKeyID: "k", secretAccessKey: "s"), region: "us-east-1")
         let setup = try DynamoDBClient(environment: environment, endpoint: server.endpoint)
         try await setup.createTable(tableDefinition("counter", gsi: false))
-        try await setup.putItem(table: "counter", item: key("c", 1).merging(["version": .n(DynamoNumber(0)), "hits": .n(DynamoNumber(0))]) { $1 })
+        try await setup.putItem(
+            table: "counter",
+            item: key("c", 1).merging(["version": .n(DynamoNumber(0)), "hits": .n(DynamoNumber(0))]) { $1 })
         let workers = 12
         let incrementsEach = 15
         let conflicts = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -119,13 +145,15 @@ import Testing
                     var conflicts = 0
                     for _ in 0..<incrementsEach {
                         while true {
-                            let current = try await client.getItem(table: "counter", key: key("c", 1), consistentRead: true)
+                            let current = try await client.getItem(
+                                table: "counter", key: key("c", 1), consistentRead: true)
                             let version = current?["version"]?.numberValue ?? DynamoNumber(0)
                             let hits = current?["hits"]?.numberValue ?? DynamoNumber(0)
                             do {
                                 try await client.updateItem(
                                     table: "counter", key: key("c", 1),
-                                    update: Update().set("version", .n(version + DynamoNumber(1))).set("hits", .n(hits + DynamoNumber(1))),
+                                    update: Update().set("version", .n(version + DynamoNumber(1))).set(
+                                        "hits", .n(hits + DynamoNumber(1))),
                                     condition: .equals("version", .n(version)))
                                 break
                             } catch DynamoDBClientError.conditionalCheckFailed {

@@ -4,7 +4,8 @@ import Foundation
 /// moto from ci/requirements.txt) and servers they start and stop.
 enum TestSupport {
     static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    static let repositoryRoot = testsDirectory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repositoryRoot = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// `.venv/bin/<tool>` when `make test` built the venv, else the tool on PATH.
     static func tool(_ name: String) -> String {
@@ -22,7 +23,9 @@ enum TestSupport {
 
     /// Runs a command to completion; stdin is `input`.
     @discardableResult
-    static func run(_ arguments: [String], input: Data = Data(), environment: [String: String] = [:]) throws -> CommandResult {
+    static func run(_ arguments: [String], input: Data = Data(), environment: [String: String] = [:]) throws
+        -> CommandResult
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -39,7 +42,9 @@ enum TestSupport {
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
         waitForExit(process)
-        return CommandResult(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), error: String(decoding: err, as: UTF8.self))
+        return CommandResult(
+            status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+            error: String(decoding: err, as: UTF8.self))
     }
 
     static func waitForExit(_ process: Process) {
@@ -73,13 +78,17 @@ enum TestSupport {
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             address.sin_port = in_port_t(UInt16(port).bigEndian)
             let connected = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             close(fd)
             if connected == 0 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "nothing listened on 127.0.0.1:\(port) within \(seconds)s"])
+        throw CocoaError(
+            .fileReadUnknown,
+            userInfo: [NSLocalizedDescriptionKey: "nothing listened on 127.0.0.1:\(port) within \(seconds)s"])
     }
 }
 
