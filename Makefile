@@ -8,7 +8,7 @@ DIST ?= .build/dist
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: help tools build test test-ci-scripts check-minimal-package dynamodb bench format
+.PHONY: help tools build test test-ci-scripts check-minimal-package dynamodb bench package format
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ test-ci-scripts: tools
 
 check-minimal-package: tools ## Release-build the minimal service: AL2023-loadable, no ICU, zip under budget
 	python3 ci/package.py --product minimal-bootstrap --name minimal --package-path shared \
-		--out $(DIST) --max-zip-bytes $(MINIMAL_ZIP_BUDGET)
+		--out $(DIST) --max-zip-bytes $(MINIMAL_ZIP_BUDGET) --forbid-regex
 
 dynamodb: tools ## Run the local DynamoDB on 127.0.0.1:8000 (data in .local/dynamodb.sqlite)
 	$(SWIFT) run --package-path shared local-dynamodb --port $(or $(PORT),8000) --db .local/dynamodb.sqlite
@@ -35,6 +35,12 @@ dynamodb: tools ## Run the local DynamoDB on 127.0.0.1:8000 (data in .local/dyna
 bench: tools check-minimal-package ## Benchmarks: bootstrap size, local DynamoDB vs moto (ops/s)
 	@cat $(DIST)/minimal/package.json
 	ci/bench-dynamodb.sh
+
+package: tools ## Package one service for Lambda: make package SERVICE=users
+	@test -n "$(SERVICE)" || { echo "make package: name the service, e.g. make package SERVICE=users" >&2; exit 2; }
+	@test -f services/$(SERVICE)/service.json || { echo "make package: no services/$(SERVICE)/service.json; services: $$(ls services)" >&2; exit 2; }
+	python3 ci/package.py --product $(SERVICE)-bootstrap --name $(SERVICE) --package-path services/$(SERVICE) --out $(DIST) \
+		--architecture $$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["function"]["architecture"])' services/$(SERVICE)/service.json)
 
 format: ## Format Swift sources with swift format
 	$(SWIFT) format format -i -r Package.swift shared services

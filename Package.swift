@@ -8,9 +8,18 @@ let package = Package(
     name: "swift-lambda-monorepo",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: "shared")
+        .package(path: "shared"),
+        .package(path: "services/users"),
     ],
     targets: [
+        .testTarget(
+            name: "UsersTests",
+            dependencies: [
+                .product(name: "Users", package: "users"), .product(name: "users-bootstrap", package: "users"),
+                .product(name: "LocalDynamoDB", package: "shared"), .product(name: "ServiceKit", package: "shared"),
+                .product(name: "DynamoDB", package: "shared"), .product(name: "AWSCore", package: "shared"),
+            ],
+            path: "services/users/Tests/UsersTests"),
         .testTarget(
             name: "JSONCodingTests", dependencies: [.product(name: "JSONCoding", package: "shared")],
             path: "shared/Tests/JSONCodingTests"),

@@ -123,6 +123,8 @@ def main():
     parser.add_argument("--out", default="dist")
     parser.add_argument("--max-zip-bytes", type=int, default=None)
     parser.add_argument("--skip-build", action="store_true", help="package the binary already built")
+    parser.add_argument("--forbid-regex", action="store_true",
+                        help="fail if the Swift regex engine is linked (~0.5 MB zipped; String.contains(String) pulls it in)")
     args = parser.parse_args()
 
     architecture = args.architecture or host_architecture()
@@ -136,6 +138,9 @@ def main():
     bin_dir = run(*build, "--show-bin-path").strip()
     built = os.path.join(bin_dir, args.product)
     glibc = check_binary(built, architecture)
+    if args.forbid_regex and "_RegexParser" in run("nm", built):
+        raise PackageError(f"{args.name} links the regex engine (_StringProcessing): use containsText/utf8Offset(of:) "
+                           "from LambdaRuntime instead of String.contains(String) or firstRange(of:)")
 
     out = os.path.join(args.out, args.name)
     os.makedirs(out, exist_ok=True)

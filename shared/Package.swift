@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "AWSCore", targets: ["AWSCore"]),
         .library(name: "DynamoDB", targets: ["DynamoDB"]),
         .library(name: "DynamoDBModel", targets: ["DynamoDBModel"]),
+        .library(name: "ServiceKit", targets: ["ServiceKit"]),
         .library(name: "LocalDynamoDB", targets: ["LocalDynamoDB"]),
         .executable(name: "minimal-bootstrap", targets: ["MinimalFunction"]),
         .executable(name: "local-dynamodb", targets: ["local-dynamodb"]),
@@ -54,6 +55,9 @@ let package = Package(
             ]
         ),
         .target(name: "DynamoDB", dependencies: ["AWSCore", "DynamoDBModel", "JSONCoding", "LambdaRuntime"]),
+        .target(
+            name: "ServiceKit",
+            dependencies: ["AWSCore", "DynamoDB", "DynamoDBModel", "HTTPAPI", "JSONCoding", "LambdaRuntime"]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "LocalDynamoDB", dependencies: ["DynamoDBModel", "CSQLite", "LambdaRuntime", "LambdaTesting"]),
         .executableTarget(name: "local-dynamodb", dependencies: ["LocalDynamoDB", "LambdaRuntime"]),

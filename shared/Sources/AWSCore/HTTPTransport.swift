@@ -1,3 +1,4 @@
+import LambdaRuntime
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -32,12 +33,13 @@ public final class HTTPTransport: Sendable {
     let pool: ConnectionPool
 
     public init(endpoint: String, maxConnections: Int = 16) throws {
-        guard let schemeEnd = endpoint.firstRange(of: "://") else {
+        guard let offset = endpoint.utf8Offset(of: "://") else {
             throw TransportError(
                 description: "endpoint '\(endpoint)' needs a scheme (https://...)", beforeResponse: true)
         }
-        scheme = String(endpoint[..<schemeEnd.lowerBound]).lowercased()
-        var authority = endpoint[schemeEnd.upperBound...]
+        let afterScheme = endpoint.utf8.index(endpoint.startIndex, offsetBy: offset + 3)
+        scheme = String(endpoint.utf8.prefix(offset))!.lowercased()
+        var authority = endpoint[afterScheme...]
         if let slash = authority.firstIndex(of: "/") { authority = authority[..<slash] }
         if let colon = authority.lastIndex(of: ":"), let p = Int(authority[authority.index(after: colon)...]) {
             host = String(authority[..<colon])

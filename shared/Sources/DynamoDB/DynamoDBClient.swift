@@ -24,15 +24,15 @@ public final class DynamoDBClient: Sendable {
     let path: String
 
     public init(environment: AWSEnvironment, endpoint: String? = nil, retry: RetryPolicy = RetryPolicy()) throws {
-        self.endpoint = endpoint ?? environment.endpoint(service: "dynamodb")
-        transport = try HTTPTransport(endpoint: self.endpoint)
+        let endpoint = endpoint ?? environment.endpoint(service: "dynamodb")
+        self.endpoint = endpoint
+        transport = try HTTPTransport(endpoint: endpoint)
         signer = SigV4Signer(credentials: environment.credentials, region: environment.region, service: "dynamodb")
         self.retry = retry
         // An endpoint may carry a base path (rare, but proxies do it).
-        if let schemeEnd = self.endpoint.firstRange(of: "://"),
-            let slash = self.endpoint[schemeEnd.upperBound...].firstIndex(of: "/")
-        {
-            path = String(self.endpoint[slash...])
+        let afterScheme = endpoint.utf8Offset(of: "://").map { endpoint.utf8.dropFirst($0 + 3) }
+        if let afterScheme, let slash = afterScheme.firstIndex(of: UInt8(ascii: "/")) {
+            path = String(endpoint[slash...])
         } else {
             path = "/"
         }

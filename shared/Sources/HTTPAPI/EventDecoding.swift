@@ -63,7 +63,7 @@ extension HTTPRequest {
         let rawPath = root["rawPath"]?.stringValue ?? http["path"]?.stringValue ?? "/"
         var headers = HTTPHeaders()
         for (name, value) in stringMap(root["headers"]) { headers.add(name.lowercased(), value) }
-        let isFunctionURL = context?["domainName"]?.stringValue?.contains(".lambda-url.") ?? false
+        let isFunctionURL = context?["domainName"]?.stringValue?.containsText(".lambda-url.") ?? false
         var request = HTTPRequest(
             source: isFunctionURL ? .functionURL : .httpAPI, method: method, rawPath: rawPath,
             rawQueryString: root["rawQueryString"]?.stringValue ?? "", headers: headers,
@@ -143,7 +143,7 @@ extension HTTPRequest {
     /// The event shape, read without decoding the whole event (for the deadline answer).
     static func source(ofEvent bytes: [UInt8]) -> EventSource {
         guard let event = try? JSONValue.parse(bytes), event["version"]?.stringValue == "2.0" else { return .restAPI }
-        return event["requestContext"]?["domainName"]?.stringValue?.contains(".lambda-url.") == true
+        return event["requestContext"]?["domainName"]?.stringValue?.containsText(".lambda-url.") == true
             ? .functionURL : .httpAPI
     }
 }

@@ -91,7 +91,8 @@ public struct HTTPResponse: Sendable, Equatable {
 }
 
 extension StringProtocol {
-    var trimmingSpaces: Substring {
+    /// The text without leading and trailing spaces and tabs.
+    public var trimmingSpaces: Substring {
         guard let first = firstIndex(where: { $0 != " " && $0 != "\t" }),
             let last = lastIndex(where: { $0 != " " && $0 != "\t" })
         else { return "" }

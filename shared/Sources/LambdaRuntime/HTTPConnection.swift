@@ -200,7 +200,7 @@ final class HTTPConnection {
                 (String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" })))
         }
         var response = HTTPClientResponse(status: status, headers: headers, body: [])
-        if response.header("transfer-encoding")?.lowercased().contains("chunked") == true {
+        if response.header("transfer-encoding")?.lowercased().containsText("chunked") == true {
             while true {
                 let sizeLine = try readLine()
                 guard let size = Int(sizeLine.split(separator: ";").first ?? "", radix: 16) else {

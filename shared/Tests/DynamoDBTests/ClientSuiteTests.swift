@@ -35,7 +35,7 @@ struct BackendHandle {
             let client = try DynamoDBClient(environment: environment, endpoint: moto.endpoint)
             return BackendHandle(client: client) {
                 await client.shutdown()
-                moto.stop()
+                await moto.stop()
             }
         }
     }
@@ -245,12 +245,13 @@ func key(_ pk: String, _ sk: Int) -> Item { ["pk": .s(pk), "sk": .n(DynamoNumber
         let local = try LocalDynamoDB(path: ":memory:")
         let port = try await local.start(port: 0)
         let moto = try await MotoServer.start()
-        defer { moto.stop() }
         let script = TestSupport.testsDirectory.appendingPathComponent("Scripts/dynamodb_workload.py").path
-        let result = try TestSupport.run([
+        let run = try? await TestSupport.run([
             TestSupport.python, script, "diff", "http://127.0.0.1:\(port)", moto.endpoint,
         ])
+        await moto.stop()
         await local.stop()
+        let result = try #require(run)
         #expect(result.status == 0, "\(result.output)\(result.error)")
         #expect(result.output.contains("0 failed"))
     }

@@ -30,7 +30,7 @@ import Testing
 
     /// Generates requests across methods, odd paths, repeated and encoded query keys, header
     /// case and whitespace, session tokens and bodies, and compares every signature with botocore's.
-    @Test func signaturesMatchBotocore() throws {
+    @Test func signaturesMatchBotocore() async throws {
         var generator = SeededGenerator(seed: 20_261_123)
         let pathPieces = [
             "users", "a b", "%2F", "~tilde", "..", ".", "", "caf%C3%A9", "x!$&'()*+,;=:@", "UPPER", "-_.",
@@ -83,7 +83,7 @@ import Testing
             ])
         }
         let script = TestSupport.testsDirectory.appendingPathComponent("Scripts/sigv4_reference.py").path
-        let result = try TestSupport.run(
+        let result = try await TestSupport.run(
             [TestSupport.python, script], input: Data(JSONValue.array(cases).serialized()))
         try #require(result.status == 0, "botocore reference failed: \(result.error)")
         let expected = try #require(try JSONValue.parse(result.output).arrayValue)

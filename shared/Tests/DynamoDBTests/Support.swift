@@ -51,6 +51,12 @@ enum TestSupport {
         while process.isRunning { usleep(5_000) }
     }
 
+    static func kill9(_ process: Process) async {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(5)) }
+    }
+
     /// A free loopback port (bound and released; good enough for a test's own servers).
     static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -109,16 +115,12 @@ final class MotoServer: @unchecked Sendable {
         server.process.standardError = FileHandle.nullDevice
         try server.process.run()
         do { try await TestSupport.waitForPort(server.port) } catch {
-            server.stop()
+            await server.stop()
             throw error
         }
         return server
     }
 
     /// moto_server ignores SIGTERM; and Foundation's waitUntilExit spins on Linux, so poll.
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        TestSupport.waitForExit(process)
-    }
+    func stop() async { await TestSupport.kill9(process) }
 }

@@ -190,7 +190,9 @@ import Testing
             var seen = Set<String>()
             for i in 0..<1_000 {
                 let trace = i.isMultiple(of: 2) ? "Root=1-\(i)" : nil
-                let result = await emulator.invoke(Array("event-\(i)".utf8), traceID: trace)
+                // A long deadline: this test is about state between invocations, not timing.
+                let result = await emulator.invoke(
+                    Array("event-\(i)".utf8), timeoutMilliseconds: 60_000, traceID: trace)
                 guard case .response(let body) = result else {
                     Issue.record("invocation \(i): \(result)")
                     return

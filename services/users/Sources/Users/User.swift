@@ -1,0 +1,40 @@
+import DynamoDBModel
+
+/// A user as the API shows it.
+public struct User: Codable, Sendable, Equatable {
+    public var id: String
+    public var email: String
+    public var name: String
+    public var version: Int
+    public var createdAt: String
+    public var updatedAt: String
+}
+
+/// `POST /users` and `PUT /users/{id}` bodies.
+struct UserInput: Decodable {
+    var email: String
+    var name: String
+}
+
+/// `PATCH /users/{id}` body: every field optional.
+struct UserPatch: Decodable {
+    var email: String?
+    var name: String?
+}
+
+/// How users and their email reservations sit in the service's one table.
+enum Records {
+    static func userKey(_ id: String) -> Item { ["pk": .s("USER#\(id)")] }
+
+    /// Emails are unique case-insensitively: the reservation is keyed by the lower-cased email.
+    static func emailKey(_ email: String) -> Item { ["pk": .s("EMAIL#\(email.lowercased())")] }
+
+    static func item(_ user: User) throws -> Item {
+        var item = try ItemCoding.encode(user)
+        item["pk"] = .s("USER#\(user.id)")
+        item["kind"] = .s("user")  // the sparse byKind index lists users only
+        return item
+    }
+
+    static func user(_ item: Item) throws -> User { try ItemCoding.decode(User.self, from: item) }
+}

@@ -1,0 +1,15 @@
+import DynamoDB
+import HTTPAPI
+import LambdaRuntime
+import ServiceKit
+import Users
+
+LambdaRuntime.run { logger in
+    let environment = ProcessEnvironment.current()
+    // Created once per process: its connections are reused by every invocation.
+    let db = try DynamoDBClient()
+    let api = UsersAPI(
+        db: db, table: ServiceDeclaration.tableName("users", environment: environment),
+        cursorSecret: environment["CURSOR_SECRET"] ?? "development-only-cursor-secret")
+    return HTTPLambdaHandler(router: api.router)
+}

@@ -1,0 +1,265 @@
+import AWSCore
+import DynamoDB
+import Foundation
+import HTTPAPI
+import JSONCoding
+import LambdaRuntime
+import LocalDynamoDB
+import Logging
+import ServiceKit
+import Testing
+
+@testable import Users
+
+/// A users API on a fresh in-memory local DynamoDB, with tables created from service.json.
+final class UsersFixture: Sendable {
+    static let declarationPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("service.json").path
+
+    let local: LocalDynamoDB
+    let db: DynamoDBClient
+    let router: Router
+    let declaration: ServiceDeclaration
+
+    init() async throws {
+        declaration = try ServiceDeclaration.load(path: Self.declarationPath)
+        local = try LocalDynamoDB(path: ":memory:")
+        let port = try await local.start(port: 0)
+        db = try DynamoDBClient(
+            environment: AWSEnvironment(
+                credentials: AWSCredentials(accessKeyID: "k", secretAccessKey: "s"), region: "us-east-1"),
+            endpoint: "http://127.0.0.1:\(port)")
+        try await declaration.createTables(db)
+        router = UsersAPI(db: db, table: "users", cursorSecret: "test-secret").router
+    }
+
+    func stop() async {
+        await db.shutdown()
+        await local.stop()
+    }
+
+    struct Reply {
+        var status: Int
+        var json: JSONValue
+        var headers: HTTPHeaders
+    }
+
+    func call(_ method: String, _ path: String, _ body: String? = nil, headers: HTTPHeaders = [:]) async -> Reply {
+        let parts = path.split(separator: "?", maxSplits: 1)
+        var allHeaders = headers
+        if body != nil, !allHeaders.contains("content-type") { allHeaders.add("content-type", "application/json") }
+        let request = HTTPRequest(
+            method: method, rawPath: String(parts[0]), rawQueryString: parts.count > 1 ? String(parts[1]) : "",
+            headers: allHeaders,
+            body: Array((body ?? "").utf8))
+        let context = LambdaContext(
+            requestID: "r", deadlineMilliseconds: WallClock.nowMilliseconds() + 10_000, invokedFunctionARN: "arn",
+            logger: Logger(label: "t"))
+        let response = await router.respond(to: request, context: context)
+        return Reply(
+            status: response.status, json: (try? JSONValue.parse(response.body)) ?? .null, headers: response.headers)
+    }
+
+    func create(_ email: String, _ name: String = "Ada") async -> Reply {
+        await call("POST", "/users", #"{"email":"\#(email)","name":"\#(name)"}"#)
+    }
+}
+
+func withUsers(_ body: (UsersFixture) async throws -> Void) async throws {
+    let fixture = try await UsersFixture()
+    do { try await body(fixture) } catch {
+        await fixture.stop()
+        throw error
+    }
+    await fixture.stop()
+}
+
+@Suite struct UsersAPITests {
+    @Test func everyDeclaredRouteHasAHandlerAndViceVersa() async throws {
+        try await withUsers { users in
+            #expect(users.declaration.drift(from: users.router) == [])
+            #expect(users.declaration.validate() == [])
+        }
+    }
+
+    @Test func createReadAndNotFound() async throws {
+        try await withUsers { users in
+            let created = await users.create("ada@example.com", "  Ada Lovelace ")
+            #expect(created.status == 201)
+            let id = try #require(created.json["id"]?.stringValue)
+            #expect(created.headers["location"] == "/users/\(id)")
+            #expect(created.headers["etag"] == "\"1\"")
+            #expect(created.json["name"] == "Ada Lovelace")
+            let read = await users.call("GET", "/users/\(id)")
+            #expect(read.status == 200 && read.json == created.json)
+            #expect(await users.call("GET", "/users/\(id)", headers: ["if-none-match": "\"1\""]).status == 304)
+            #expect(await users.call("GET", "/users/01ARZ3NDEKTSV4RRFFQ69G5FAV").status == 404)
+            #expect(await users.call("GET", "/users/not-an-id").status == 404)
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"email":"nope","name":"Ada"}"#, ["/email"]), (#"{"email":"a@b.co","name":""}"#, ["/name"]),
+        (#"{"email":"a@b.co","name":"\#(String(repeating: "x", count: 101))"}"#, ["/name"]),
+        (#"{"email":"a@b.co","name":"Ada","admin":true}"#, ["/admin"]), (#"{"email":7,"name":"Ada"}"#, ["/email"]),
+        (#"{"name":"Ada"}"#, ["/email"]), (#"{"email":"bad","name":" "}"#, ["/email", "/name"]),
+    ])
+    func invalidBodiesNameEachField(body: String, pointers: [String]) async throws {
+        try await withUsers { users in
+            let reply = await users.call("POST", "/users", body)
+            #expect(reply.status == 400)
+            #expect(reply.headers["content-type"] == "application/problem+json")
+            #expect(reply.json["errors"]?.arrayValue?.compactMap { $0["pointer"]?.stringValue } == pointers)
+        }
+    }
+
+    @Test func malformedJSONAndWrongContentType() async throws {
+        try await withUsers { users in
+            #expect(await users.call("POST", "/users", #"{"email":"#).status == 400)
+            #expect(
+                await users.call(
+                    "POST", "/users", #"{"email":"a@b.co","name":"A"}"#, headers: ["content-type": "text/plain"]
+                ).status == 415)
+            #expect(await users.call("DELETE", "/users").status == 405)
+        }
+    }
+
+    @Test func emailsAreUniqueCaseInsensitivelyAcrossChangesAndDeletes() async throws {
+        try await withUsers { users in
+            let ada = await users.create("Ada@Example.com")
+            let adaID = try #require(ada.json["id"]?.stringValue)
+            let duplicate = await users.create("ada@EXAMPLE.com")
+            #expect(duplicate.status == 409)
+            #expect(duplicate.json["errors"]?.arrayValue?.first?["pointer"] == "/email")
+            let bob = await users.create("bob@example.com", "Bob")
+            let bobID = try #require(bob.json["id"]?.stringValue)
+            // Bob cannot take Ada's email; Ada moves to a new one, freeing the old.
+            #expect(await users.call("PATCH", "/users/\(bobID)", #"{"email":"ADA@example.com"}"#).status == 409)
+            let moved = await users.call("PATCH", "/users/\(adaID)", #"{"email":"lovelace@example.com"}"#)
+            #expect(moved.status == 200 && moved.headers["etag"] == "\"2\"")
+            #expect(await users.create("ada@example.com", "Ada II").status == 201)
+            // Deleting frees the email too.
+            #expect(await users.call("DELETE", "/users/\(bobID)").status == 204)
+            #expect(await users.call("GET", "/users/\(bobID)").status == 404)
+            #expect(await users.create("bob@example.com", "Bob II").status == 201)
+        }
+    }
+
+    @Test func ifMatchIsHonoured() async throws {
+        try await withUsers { users in
+            let id = try #require(await users.create("c@example.com").json["id"]?.stringValue)
+            let renamed = await users.call(
+                "PUT", "/users/\(id)", #"{"email":"c@example.com","name":"Cleo"}"#, headers: ["if-match": "\"1\""])
+            #expect(renamed.status == 200 && renamed.json["version"] == 2)
+            let stale = await users.call("PATCH", "/users/\(id)", #"{"name":"Late"}"#, headers: ["if-match": "\"1\""])
+            #expect(stale.status == 412)
+            #expect(stale.headers["etag"] == "\"2\"")
+            #expect(
+                await users.call("PATCH", "/users/\(id)", #"{"name":"X"}"#, headers: ["if-match": "yes"]).status == 400)
+            #expect(
+                await users.call("PUT", "/users/\(id)", #"{"name":"Only name"}"#).status == 400,
+                "PUT replaces: every field is required")
+            #expect(await users.call("DELETE", "/users/\(id)", headers: ["if-match": "\"1\""]).status == 412)
+            #expect(await users.call("DELETE", "/users/\(id)", headers: ["if-match": "\"2\""]).status == 204)
+            #expect(await users.call("PATCH", "/users/\(id)", #"{"name":"Gone"}"#).status == 404)
+        }
+    }
+
+    @Test func listingPagesWithSignedCursors() async throws {
+        try await withUsers { users in
+            var ids: [String] = []
+            for i in 0..<7 { ids.append(try #require(await users.create("u\(i)@example.com").json["id"]?.stringValue)) }
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let page = await users.call("GET", "/users?limit=3" + (cursor.map { "&cursor=\($0)" } ?? ""))
+                #expect(page.status == 200)
+                let items = page.json["items"]?.arrayValue ?? []
+                #expect(items.count <= 3)
+                seen += items.compactMap { $0["id"]?.stringValue }
+                cursor = page.json["nextCursor"]?.stringValue
+            } while cursor != nil
+            #expect(seen == ids, "every user once, in creation order")
+            let first = await users.call("GET", "/users?limit=2")
+            let valid = try #require(first.json["nextCursor"]?.stringValue)
+            let tampered = String(valid.dropLast()) + (valid.last == "A" ? "B" : "A")
+            let rejected = await users.call("GET", "/users?cursor=\(tampered)")
+            #expect(rejected.status == 400 && rejected.json["errors"]?.arrayValue?.first?["pointer"] == "cursor")
+            #expect(await users.call("GET", "/users?cursor=garbage").status == 400)
+            #expect(await users.call("GET", "/users?limit=0").status == 400)
+            #expect(await users.call("GET", "/users?limit=101").status == 400)
+        }
+    }
+
+    @Test func idempotentCreation() async throws {
+        try await withUsers { users in
+            let key: HTTPHeaders = ["idempotency-key": "create-ada-1"]
+            let body = #"{"email":"idem@example.com","name":"Ada"}"#
+            let first = await users.call("POST", "/users", body, headers: key)
+            let retry = await users.call("POST", "/users", body, headers: key)
+            #expect(first.status == 201 && retry.status == 201)
+            #expect(retry.json == first.json, "the retry returns the first result")
+            #expect(retry.headers["idempotent-replayed"] == "true")
+            #expect(retry.headers["etag"] == first.headers["etag"])
+            let listed = await users.call("GET", "/users")
+            #expect(listed.json["items"]?.arrayValue?.count == 1, "nothing was created twice")
+            let reused = await users.call("POST", "/users", #"{"email":"other@example.com","name":"B"}"#, headers: key)
+            #expect(reused.status == 422)
+            // A failed request is not remembered: fixing it and retrying with the key works.
+            let badKey: HTTPHeaders = ["idempotency-key": "k2"]
+            #expect(await users.call("POST", "/users", #"{"email":"bad","name":"B"}"#, headers: badKey).status == 400)
+            #expect(await users.call("POST", "/users", #"{"email":"bad","name":"B"}"#, headers: badKey).status == 400)
+        }
+    }
+
+    @Test func concurrentUpdatesWithIfMatchExactlyOneWins() async throws {
+        try await withUsers { users in
+            let id = try #require(await users.create("race@example.com").json["id"]?.stringValue)
+            let statuses = await withTaskGroup(of: Int.self) { group in
+                for i in 0..<10 {
+                    group.addTask {
+                        await users.call(
+                            "PATCH", "/users/\(id)", #"{"name":"Writer \#(i)"}"#, headers: ["if-match": "\"1\""]
+                        ).status
+                    }
+                }
+                return await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 200 }.count == 1, "\(statuses)")
+            #expect(statuses.filter { $0 == 412 }.count == 9, "\(statuses)")
+            #expect(await users.call("GET", "/users/\(id)").json["version"] == 2)
+        }
+    }
+
+    @Test func concurrentUpdatesWithoutIfMatchLoseNothing() async throws {
+        try await withUsers { users in
+            let id = try #require(await users.create("many@example.com").json["id"]?.stringValue)
+            let statuses = await withTaskGroup(of: Int.self) { group in
+                for i in 0..<8 {
+                    group.addTask { await users.call("PATCH", "/users/\(id)", #"{"name":"Writer \#(i)"}"#).status }
+                }
+                return await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            let succeeded = statuses.filter { $0 == 200 }.count
+            #expect(statuses.allSatisfy { $0 == 200 || $0 == 409 }, "\(statuses)")
+            #expect(
+                await users.call("GET", "/users/\(id)").json["version"] == .number(String(1 + succeeded)),
+                "each success is one version")
+        }
+    }
+
+    @Test func concurrentCreatesWithOneEmailExactlyOneSucceeds() async throws {
+        try await withUsers { users in
+            let statuses = await withTaskGroup(of: Int.self) { group in
+                for i in 0..<10 {
+                    group.addTask {
+                        await users.create(i.isMultiple(of: 2) ? "same@example.com" : "SAME@example.com").status
+                    }
+                }
+                return await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 201 }.count == 1, "\(statuses)")
+            #expect(statuses.filter { $0 == 409 }.count == 9, "\(statuses)")
+        }
+    }
+}

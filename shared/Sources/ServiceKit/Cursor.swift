@@ -1,0 +1,61 @@
+import AWSCore
+import DynamoDBModel
+import HTTPAPI
+import JSONCoding
+
+/// Opaque, tamper-evident pagination cursors: a DynamoDB LastEvaluatedKey, base64url-encoded and
+/// signed with HMAC-SHA256. A client can pass a cursor back but cannot forge or alter one.
+public struct CursorCodec: Sendable {
+    let key: [UInt8]
+
+    /// `secret` comes from the function's environment (`CURSOR_SECRET`); a fixed development
+    /// secret is used locally when it is unset.
+    public init(secret: String) { key = Array(secret.utf8) }
+
+    public func encode(_ lastKey: Item?) -> String? {
+        guard let lastKey else { return nil }
+        let payload = AttributeValue.wire(lastKey).serialized()
+        return Self.base64url(payload) + "." + Self.base64url(HMAC.sha256(key: key, message: payload))
+    }
+
+    /// The key a cursor stands for, or a 400 problem naming the `cursor` parameter.
+    public func decode(_ cursor: String?) throws(HTTPProblem) -> Item? {
+        guard let cursor, !cursor.isEmpty else { return nil }
+        let invalid = HTTPProblem.validation([.init(pointer: "cursor", detail: "is not a cursor this API issued")])
+        let parts = cursor.split(separator: ".")
+        guard parts.count == 2, let payload = Self.unbase64url(parts[0]), let signature = Self.unbase64url(parts[1]),
+            Self.constantTimeEqual(signature, HMAC.sha256(key: key, message: payload)),
+            let json = try? JSONValue.parse(payload), let item = try? AttributeValue.item(wire: json)
+        else { throw invalid }
+        return item
+    }
+
+    static func base64url(_ bytes: [UInt8]) -> String {
+        String(
+            Base64.encode(bytes).compactMap { c -> Character? in
+                switch c {
+                case "+": "-"
+                case "/": "_"
+                case "=": nil
+                default: c
+                }
+            })
+    }
+
+    static func unbase64url(_ text: Substring) -> [UInt8]? { Base64.decode(text) }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// `limit` query parameter: 1...max, default `defaultValue`; anything else is a 400 naming `limit`.
+public func pageLimit(_ request: HTTPRequest, default defaultValue: Int = 20, max: Int = 100) throws(HTTPProblem) -> Int
+{
+    guard let text = request.query["limit"] else { return defaultValue }
+    guard let value = Int(text), (1...max).contains(value) else {
+        throw .validation([.init(pointer: "limit", detail: "must be an integer from 1 to \(max)")])
+    }
+    return value
+}
