@@ -10,13 +10,22 @@ let package = Package(
     dependencies: [
         .package(path: "shared"),
         .package(path: "services/users"),
+        .package(path: "services/items"),
     ],
     targets: [
+        .testTarget(
+            name: "ItemsTests",
+            dependencies: [
+                .product(name: "Items", package: "items"), .product(name: "items-bootstrap", package: "items"),
+                .product(name: "ServiceTesting", package: "shared"), .product(name: "ServiceKit", package: "shared"),
+                .product(name: "DynamoDB", package: "shared"), .product(name: "AWSCore", package: "shared"),
+            ],
+            path: "services/items/Tests/ItemsTests"),
         .testTarget(
             name: "UsersTests",
             dependencies: [
                 .product(name: "Users", package: "users"), .product(name: "users-bootstrap", package: "users"),
-                .product(name: "LocalDynamoDB", package: "shared"), .product(name: "ServiceKit", package: "shared"),
+                .product(name: "ServiceTesting", package: "shared"), .product(name: "ServiceKit", package: "shared"),
                 .product(name: "DynamoDB", package: "shared"), .product(name: "AWSCore", package: "shared"),
             ],
             path: "services/users/Tests/UsersTests"),

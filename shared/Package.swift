@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "DynamoDB", targets: ["DynamoDB"]),
         .library(name: "DynamoDBModel", targets: ["DynamoDBModel"]),
         .library(name: "ServiceKit", targets: ["ServiceKit"]),
+        .library(name: "ServiceTesting", targets: ["ServiceTesting"]),
         .library(name: "LocalDynamoDB", targets: ["LocalDynamoDB"]),
         .executable(name: "minimal-bootstrap", targets: ["MinimalFunction"]),
         .executable(name: "local-dynamodb", targets: ["local-dynamodb"]),
@@ -58,6 +59,12 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: ["AWSCore", "DynamoDB", "DynamoDBModel", "HTTPAPI", "JSONCoding", "LambdaRuntime"]),
+        .target(
+            name: "ServiceTesting",
+            dependencies: [
+                "AWSCore", "DynamoDB", "HTTPAPI", "JSONCoding", "LambdaRuntime", "LocalDynamoDB", "ServiceKit",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "LocalDynamoDB", dependencies: ["DynamoDBModel", "CSQLite", "LambdaRuntime", "LambdaTesting"]),
         .executableTarget(name: "local-dynamodb", dependencies: ["LocalDynamoDB", "LambdaRuntime"]),

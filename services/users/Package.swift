@@ -27,7 +27,7 @@ let package = Package(
         .testTarget(
             name: "UsersTests",
             dependencies: [
-                "Users", .product(name: "LocalDynamoDB", package: "shared"),
+                "Users", .product(name: "ServiceTesting", package: "shared"),
                 .product(name: "ServiceKit", package: "shared"),
                 .product(name: "DynamoDB", package: "shared"), .product(name: "AWSCore", package: "shared"),
             ]),

@@ -4,74 +4,26 @@ import Foundation
 import HTTPAPI
 import JSONCoding
 import LambdaRuntime
-import LocalDynamoDB
-import Logging
 import ServiceKit
+import ServiceTesting
 import Testing
 
 @testable import Users
 
-/// A users API on a fresh in-memory local DynamoDB, with tables created from service.json.
-final class UsersFixture: Sendable {
-    static let declarationPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("service.json").path
+let declarationPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("service.json").path
 
-    let local: LocalDynamoDB
-    let db: DynamoDBClient
-    let router: Router
-    let declaration: ServiceDeclaration
+/// The users API on a fresh in-memory local DynamoDB with its declared tables.
+func withUsers(_ body: (ServiceFixture) async throws -> Void) async throws {
+    try await ServiceFixture.with(
+        declarationPath: declarationPath,
+        makeRouter: { UsersAPI(db: $0, table: "users", cursorSecret: "test-secret").router }, body)
+}
 
-    init() async throws {
-        declaration = try ServiceDeclaration.load(path: Self.declarationPath)
-        local = try LocalDynamoDB(path: ":memory:")
-        let port = try await local.start(port: 0)
-        db = try DynamoDBClient(
-            environment: AWSEnvironment(
-                credentials: AWSCredentials(accessKeyID: "k", secretAccessKey: "s"), region: "us-east-1"),
-            endpoint: "http://127.0.0.1:\(port)")
-        try await declaration.createTables(db)
-        router = UsersAPI(db: db, table: "users", cursorSecret: "test-secret").router
-    }
-
-    func stop() async {
-        await db.shutdown()
-        await local.stop()
-    }
-
-    struct Reply {
-        var status: Int
-        var json: JSONValue
-        var headers: HTTPHeaders
-    }
-
-    func call(_ method: String, _ path: String, _ body: String? = nil, headers: HTTPHeaders = [:]) async -> Reply {
-        let parts = path.split(separator: "?", maxSplits: 1)
-        var allHeaders = headers
-        if body != nil, !allHeaders.contains("content-type") { allHeaders.add("content-type", "application/json") }
-        let request = HTTPRequest(
-            method: method, rawPath: String(parts[0]), rawQueryString: parts.count > 1 ? String(parts[1]) : "",
-            headers: allHeaders,
-            body: Array((body ?? "").utf8))
-        let context = LambdaContext(
-            requestID: "r", deadlineMilliseconds: WallClock.nowMilliseconds() + 10_000, invokedFunctionARN: "arn",
-            logger: Logger(label: "t"))
-        let response = await router.respond(to: request, context: context)
-        return Reply(
-            status: response.status, json: (try? JSONValue.parse(response.body)) ?? .null, headers: response.headers)
-    }
-
+extension ServiceFixture {
     func create(_ email: String, _ name: String = "Ada") async -> Reply {
         await call("POST", "/users", #"{"email":"\#(email)","name":"\#(name)"}"#)
     }
-}
-
-func withUsers(_ body: (UsersFixture) async throws -> Void) async throws {
-    let fixture = try await UsersFixture()
-    do { try await body(fixture) } catch {
-        await fixture.stop()
-        throw error
-    }
-    await fixture.stop()
 }
 
 @Suite struct UsersAPITests {

@@ -1,0 +1,15 @@
+import DynamoDB
+import HTTPAPI
+import Items
+import LambdaRuntime
+import ServiceKit
+
+LambdaRuntime.run { logger in
+    let environment = ProcessEnvironment.current()
+    let db = try DynamoDBClient()
+    let api = ItemsAPI(
+        db: db, table: ServiceDeclaration.tableName("items", environment: environment),
+        cursorSecret: environment["CURSOR_SECRET"] ?? "development-only-cursor-secret",
+        allowLocalIdentity: environment["ALLOW_LOCAL_IDENTITY"] == "1")
+    return HTTPLambdaHandler(router: api.router)
+}

@@ -1,0 +1,78 @@
+import AWSCore
+import DynamoDB
+import HTTPAPI
+import JSONCoding
+import LambdaRuntime
+import LocalDynamoDB
+import Logging
+import ServiceKit
+
+/// A service under test: its router on a fresh in-memory local DynamoDB whose tables come from
+/// the service's own `service.json`, called with HTTP requests in-process.
+public final class ServiceFixture: Sendable {
+    public let declaration: ServiceDeclaration
+    public let db: DynamoDBClient
+    public let router: Router
+    let local: LocalDynamoDB
+
+    public struct Reply: Sendable {
+        public var status: Int
+        public var json: JSONValue
+        public var headers: HTTPHeaders
+        public var body: [UInt8]
+    }
+
+    /// `makeRouter` receives the client; tables carry their declared names.
+    public init(declarationPath: String, makeRouter: (DynamoDBClient) -> Router) async throws {
+        declaration = try ServiceDeclaration.load(path: declarationPath)
+        local = try LocalDynamoDB(path: ":memory:")
+        let port = try await local.start(port: 0)
+        db = try DynamoDBClient(
+            environment: AWSEnvironment(
+                credentials: AWSCredentials(accessKeyID: "test", secretAccessKey: "test"), region: "us-east-1"),
+            endpoint: "http://127.0.0.1:\(port)")
+        try await declaration.createTables(db)
+        router = makeRouter(db)
+    }
+
+    public func stop() async {
+        await db.shutdown()
+        await local.stop()
+    }
+
+    /// Removes expired items now, as the local DynamoDB's background sweeper would.
+    public func sweepExpired() async throws { try await local.sweepExpired() }
+
+    public func call(
+        _ method: String, _ path: String, _ body: String? = nil, headers: HTTPHeaders = [:],
+        authorizer: Authorizer? = nil
+    ) async -> Reply {
+        let parts = path.split(separator: "?", maxSplits: 1)
+        var allHeaders = headers
+        if body != nil, !allHeaders.contains("content-type") { allHeaders.add("content-type", "application/json") }
+        let request = HTTPRequest(
+            method: method, rawPath: String(parts[0]), rawQueryString: parts.count > 1 ? String(parts[1]) : "",
+            headers: allHeaders,
+            body: Array((body ?? "").utf8), authorizer: authorizer)
+        let context = LambdaContext(
+            requestID: "test-request", deadlineMilliseconds: WallClock.nowMilliseconds() + 10_000,
+            invokedFunctionARN: "arn:aws:lambda:us-east-1:000000000000:function:\(declaration.name)",
+            logger: Logger(label: "test"))
+        let response = await router.respond(to: request, context: context)
+        return Reply(
+            status: response.status, json: (try? JSONValue.parse(response.body)) ?? .null, headers: response.headers,
+            body: response.body)
+    }
+
+    /// Runs `body` with a fixture, stopping it whatever happens.
+    public static func with(
+        declarationPath: String, makeRouter: (DynamoDBClient) -> Router, _ body: (ServiceFixture) async throws -> Void
+    ) async throws {
+        let fixture = try await ServiceFixture(declarationPath: declarationPath, makeRouter: makeRouter)
+        do { try await body(fixture) } catch {
+            await fixture.stop()
+            throw error
+        }
+        await fixture.stop()
+    }
+}
