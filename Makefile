@@ -8,13 +8,17 @@ DIST ?= .build/dist
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: help tools build test test-ci-scripts check-minimal-package dynamodb bench package format
+.PHONY: help tools run build test test-ci-scripts check-minimal-package dynamodb bench package format
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
 tools:
 	@ci/ensure-tools.sh
+
+run: tools ## Local API Gateway on 127.0.0.1:3000 with every service and the local DynamoDB (PORT=3000)
+	$(SWIFT) build --product local-api
+	"$$($(SWIFT) build --show-bin-path)/local-api" --port $(or $(PORT),3000) --dynamodb-port $(or $(DYNAMODB_PORT),8000)
 
 build: tools ## Build every package and its tests (debug)
 	$(SWIFT) build --build-tests

@@ -13,6 +13,28 @@ let package = Package(
         .package(path: "services/items"),
     ],
     targets: [
+        // `make run`: every service behind the local API Gateway (services/local-api registers them).
+        .target(
+            name: "LocalAPI",
+            dependencies: [
+                .product(name: "Users", package: "users"), .product(name: "Items", package: "items"),
+                .product(name: "LocalGateway", package: "shared"), .product(name: "LocalDynamoDB", package: "shared"),
+                .product(name: "DynamoDB", package: "shared"), .product(name: "ServiceKit", package: "shared"),
+                .product(name: "HTTPAPI", package: "shared"), .product(name: "AWSCore", package: "shared"),
+                .product(name: "LambdaRuntime", package: "shared"),
+            ],
+            path: "services/local-api/Sources/LocalAPI"),
+        .executableTarget(
+            name: "local-api", dependencies: ["LocalAPI"],
+            path: "services/local-api/Sources/local-api"),
+        .testTarget(
+            name: "LocalAPITests",
+            dependencies: [
+                "LocalAPI", .product(name: "LocalGateway", package: "shared"),
+                .product(name: "HTTPAPI", package: "shared"),
+                .product(name: "JSONCoding", package: "shared"), .product(name: "LambdaTesting", package: "shared"),
+            ],
+            path: "services/local-api/Tests/LocalAPITests"),
         .testTarget(
             name: "ItemsTests",
             dependencies: [

@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "DynamoDBModel", targets: ["DynamoDBModel"]),
         .library(name: "ServiceKit", targets: ["ServiceKit"]),
         .library(name: "ServiceTesting", targets: ["ServiceTesting"]),
+        .library(name: "LocalGateway", targets: ["LocalGateway"]),
         .library(name: "LocalDynamoDB", targets: ["LocalDynamoDB"]),
         .executable(name: "minimal-bootstrap", targets: ["MinimalFunction"]),
         .executable(name: "local-dynamodb", targets: ["local-dynamodb"]),
@@ -64,6 +65,13 @@ let package = Package(
             dependencies: [
                 "AWSCore", "DynamoDB", "HTTPAPI", "JSONCoding", "LambdaRuntime", "LocalDynamoDB", "ServiceKit",
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "LocalGateway",
+            dependencies: [
+                "HTTPAPI", "JSONCoding", "LambdaRuntime", "LambdaTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "LocalDynamoDB", dependencies: ["DynamoDBModel", "CSQLite", "LambdaRuntime", "LambdaTesting"]),

@@ -11,6 +11,19 @@ public struct ServerRequest: Sendable {
     public var body: [UInt8]
     public var remoteAddress: String?
 
+    public init(
+        method: String, uri: String, version: String = "HTTP/1.1", headers: [(name: String, value: String)] = [],
+        body: [UInt8] = [],
+        remoteAddress: String? = nil
+    ) {
+        self.method = method
+        self.uri = uri
+        self.version = version
+        self.headers = headers
+        self.body = body
+        self.remoteAddress = remoteAddress
+    }
+
     public var path: String { String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]) }
     public var query: String {
         let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)

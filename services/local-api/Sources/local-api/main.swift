@@ -1,0 +1,93 @@
+// `make run`: the local API Gateway and the local DynamoDB, serving every service in-process.
+import Dispatch
+import LocalAPI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Unbuffered: the banner must show before the first request, even when stdout is a pipe.
+func say(_ text: String) {
+    let bytes = Array((text + "\n").utf8)
+    _ = write(1, bytes, bytes.count)
+}
+
+func fail(_ message: String) -> Never {
+    let line = Array("local-api: \(message)\n".utf8)
+    _ = write(2, line, line.count)
+    exit(2)
+}
+
+var port = 3000
+var dynamodbPort = 8000
+var database = ".local/dynamodb.sqlite"
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    switch argument {
+    case "--port":
+        guard let value = arguments.popFirst().flatMap({ Int($0) }), (0...65535).contains(value) else {
+            fail("--port needs a port number, e.g. --port 3000")
+        }
+        port = value
+    case "--dynamodb-port":
+        guard let value = arguments.popFirst().flatMap({ Int($0) }), (0...65535).contains(value) else {
+            fail("--dynamodb-port needs a port number, e.g. 8000")
+        }
+        dynamodbPort = value
+    case "--db":
+        guard let value = arguments.popFirst() else { fail("--db needs a file path or :memory:") }
+        database = value
+    case "--in-memory": database = ":memory:"
+    case "-h", "--help":
+        print("usage: local-api [--port 3000] [--dynamodb-port 8000] [--db .local/dynamodb.sqlite | --in-memory]")
+        exit(0)
+    default: fail("unknown option '\(argument)'; run with --help")
+    }
+}
+if database != ":memory:", let slash = database.lastIndex(of: "/") { mkdir(String(database[..<slash]), 0o755) }
+
+let running: LocalAPI.Running
+do {
+    running = try await LocalAPI.start(root: ".", gatewayPort: port, dynamodbPort: dynamodbPort, database: database)
+} catch {
+    fail("\(error) (is another process using port \(port) or \(dynamodbPort)? try --port / --dynamodb-port)")
+}
+var lines = [
+    "",
+    "Local API Gateway on http://127.0.0.1:\(running.gatewayPort)  (local DynamoDB on http://127.0.0.1:\(running.dynamodbPort), data in \(database))",
+    "",
+]
+let table = running.gateway.routeTable
+let width = table.map(\.key.count).max() ?? 0
+for (key, service) in table { lines.append("  \(key.padding(width))  → \(service)") }
+lines += [
+    "", "Try:",
+    "  curl -s -X POST http://127.0.0.1:\(running.gatewayPort)/users -H 'content-type: application/json' -d '{\"email\":\"ada@example.com\",\"name\":\"Ada\"}'",
+    "  curl -s http://127.0.0.1:\(running.gatewayPort)/users",
+    "  curl -s -X POST http://127.0.0.1:\(running.gatewayPort)/items -H 'x-local-user: ada' -H 'content-type: application/json' -d '{\"title\":\"Try the API\"}'",
+    "", "Ctrl-C stops both.", "",
+]
+say(lines.joined(separator: "\n"))
+
+signal(SIGINT, SIG_IGN)
+signal(SIGTERM, SIG_IGN)
+let (stopped, stop) = AsyncStream<Void>.makeStream()
+let signalSources = stopSignals(stop)
+for await _ in stopped { break }
+signalSources.forEach { $0.cancel() }
+await running.stop()
+say("stopped")
+
+/// Ctrl-C and SIGTERM, delivered on a Dispatch thread (hence not main-actor code).
+nonisolated func stopSignals(_ stop: AsyncStream<Void>.Continuation) -> [any DispatchSourceSignal] {
+    [SIGINT, SIGTERM].map { sig in
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        source.setEventHandler { stop.yield() }
+        source.resume()
+        return source
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import HTTPAPI
+import JSONCoding
+import LambdaTesting
+import LocalAPI
+import LocalGateway
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// `make run` as a user meets it: real HTTP against the local gateway and local DynamoDB.
+@Suite(.serialized) struct LocalAPITests {
+    struct Reply {
+        var status: Int
+        var headers: [String: String]
+        var json: JSONValue
+    }
+
+    func send(_ method: String, _ url: String, _ body: String? = nil, headers: [String: String] = [:]) async throws
+        -> Reply
+    {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "content-type")
+        }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { fields["\(name)".lowercased()] = "\(value)" }
+        return Reply(status: http.statusCode, headers: fields, json: (try? JSONValue.parse(Array(data))) ?? .null)
+    }
+
+    @Test func crudThroughTheGatewayForBothServices() async throws {
+        let running = try await LocalAPI.start(
+            root: repositoryRoot, gatewayPort: 0, dynamodbPort: 0, database: ":memory:")
+        let base = "http://127.0.0.1:\(running.gatewayPort)"
+        do {
+            let created = try await send("POST", "\(base)/users", #"{"email":"ada@example.com","name":"Ada"}"#)
+            #expect(created.status == 201)
+            let id = try #require(created.json["id"]?.stringValue)
+            #expect(try await send("GET", "\(base)/users/\(id)").json["email"] == "ada@example.com")
+            let patched = try await send(
+                "PATCH", "\(base)/users/\(id)", #"{"name":"Ada L."}"#, headers: ["if-match": "\"1\""])
+            #expect(patched.status == 200 && patched.headers["etag"] == "\"2\"")
+            #expect(
+                try await send("POST", "\(base)/users", #"{"email":"ADA@example.com","name":"Twin"}"#).status == 409)
+            #expect(try await send("DELETE", "\(base)/users/\(id)").status == 204)
+
+            let item = try await send("POST", "\(base)/items", #"{"title":"Walk"}"#, headers: ["x-local-user": "ada"])
+            #expect(item.status == 201 && item.json["owner"] == "ada")
+            let itemID = try #require(item.json["id"]?.stringValue)
+            #expect(
+                try await send(
+                    "PATCH", "\(base)/items/\(itemID)", #"{"status":"done"}"#, headers: ["x-local-user": "ada"]
+                ).status == 200)
+            let listed = try await send("GET", "\(base)/items?status=done", headers: ["x-local-user": "ada"])
+            #expect(listed.json["items"]?.arrayValue?.count == 1)
+
+            // API Gateway's own answers.
+            let unknown = try await send("GET", "\(base)/nowhere")
+            #expect(unknown.status == 404 && unknown.json == ["message": "Not Found"])
+            #expect(
+                try await send("PUT", "\(base)/users").status == 404,
+                "an HTTP API answers an undeclared method with 404")
+        } catch {
+            await running.stop()
+            throw error
+        }
+        await running.stop()
+    }
+
+    /// The events the gateway builds decode with the same code that decodes AWS's, with every field.
+    @Test func eventsCarryEveryFieldAWSSends() throws {
+        let request = ServerRequest(
+            method: "POST", uri: "/users/a%20b?tag=1&tag=2&q=x%20y", version: "HTTP/1.1",
+            headers: [
+                ("Content-Type", "application/octet-stream"), ("Cookie", "a=1; b=2"), ("X-Multi", "one"),
+                ("x-multi", "two"), ("User-Agent", "curl/8"),
+            ],
+            body: [0, 1, 255], remoteAddress: "127.0.0.1")
+        let event = GatewayEvent.make(
+            request, routeKey: "POST /users/{id}", pathParameters: ["id": "a b"], requestID: "rid", stage: .init(),
+            nowMilliseconds: 1_795_394_091_000)
+        for field in [
+            "version", "routeKey", "rawPath", "rawQueryString", "cookies", "headers", "queryStringParameters",
+            "pathParameters", "requestContext", "body", "isBase64Encoded",
+        ] {
+            #expect(event[field] != nil, "missing \(field)")
+        }
+        let context = try #require(event["requestContext"])
+        for field in [
+            "accountId", "apiId", "domainName", "domainPrefix", "http", "requestId", "routeKey", "stage", "time",
+            "timeEpoch",
+        ] {
+            #expect(context[field] != nil, "missing requestContext.\(field)")
+        }
+        #expect(context["time"] == "23/Nov/2026:00:34:51 +0000")
+        #expect(event["headers"]?["x-multi"] == "one,two", "repeated headers comma-joined, names lower-cased")
+        #expect(event["headers"]?["cookie"] == nil && event["cookies"] == ["a=1", "b=2"])
+        #expect(event["queryStringParameters"]?["tag"] == "1,2")
+        let decoded = try HTTPRequest(event: event)
+        #expect(decoded.body == [0, 1, 255], "binary bodies travel base64-encoded")
+        #expect(decoded.query.values("tag") == ["1", "2"] && decoded.query["q"] == "x y")
+        #expect(decoded.pathParameters == ["id": "a b"] && decoded.routeKey == "POST /users/{id}")
+    }
+
+    @Test func responsesMapBackAsAPIGatewayDoes() {
+        let structured = GatewayEvent.response(
+            fromLambda: Array(
+                #"{"statusCode":201,"headers":{"x":"1"},"cookies":["a=1; Path=/","b=2"],"body":"AAH/","isBase64Encoded":true}"#
+                    .utf8))
+        #expect(structured.status == 201 && structured.body == [0, 1, 255])
+        #expect(structured.headers.filter { $0.name == "set-cookie" }.map(\.value) == ["a=1; Path=/", "b=2"])
+        let simple = GatewayEvent.response(fromLambda: Array(#"{"message":"hi"}"#.utf8))
+        #expect(simple.status == 200 && simple.headers.first?.value == "application/json", "simple-response inference")
+        #expect(GatewayEvent.response(fromLambda: Array(#"{"statusCode":"oops"}"#.utf8)).status == 500)
+    }
+}

@@ -1,0 +1,156 @@
+import HTTPAPI
+import JSONCoding
+import LambdaRuntime
+import LambdaTesting
+import Logging
+import NIOConcurrencyHelpers
+
+/// A local API Gateway HTTP API: every declared route of every service, matched with API
+/// Gateway's rules, each request turned into a payload 2.0 event for the service's handler
+/// (in-process), and the answer mapped back to HTTP.
+public final class LocalGateway: Sendable {
+    public struct Service: Sendable {
+        public var declaration: ServiceDeclaration
+        public var handler: any LambdaHandler
+        public init(declaration: ServiceDeclaration, handler: any LambdaHandler) {
+            self.declaration = declaration
+            self.handler = handler
+        }
+    }
+
+    struct Route: Sendable {
+        let service: Service
+        let settings: ServiceDeclaration.Route
+    }
+
+    public static let maxBodyBytes = 10 * 1024 * 1024
+    let services: [Service]
+    let routes: [String: Route]
+    let router: Router
+    let stage: GatewayEvent.Stage
+    let logger: Logger
+    private let server: LockedServer
+
+    public init(services: [Service], stage: GatewayEvent.Stage = .init(), logger: Logger = Logger(label: "gateway"))
+        throws
+    {
+        var routes: [String: Route] = [:]
+        var router = Router()
+        for service in services {
+            for (key, settings) in service.declaration.routes {
+                guard routes[key] == nil else {
+                    throw GatewayError(
+                        description:
+                            "route '\(key)' is declared by two services: \(routes[key]!.service.declaration.name) and \(service.declaration.name)"
+                    )
+                }
+                routes[key] = Route(service: service, settings: settings)
+                // The router only matches; the gateway dispatches by the matched key.
+                router.on(key) { _, _ in .noContent() }
+            }
+        }
+        self.services = services
+        self.routes = routes
+        self.router = router
+        self.stage = stage
+        self.logger = logger
+        server = LockedServer()
+    }
+
+    public struct GatewayError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The route table, sorted by path then method: route key → service.
+    public var routeTable: [(key: String, service: String)] {
+        routes.map { ($0.key, $0.value.service.declaration.name) }.sorted {
+            let a = $0.key.split(separator: " ")
+            let b = $1.key.split(separator: " ")
+            return (a.last ?? "", a.first ?? "") < (b.last ?? "", b.first ?? "")
+        }
+    }
+
+    public func start(port: Int) async throws -> Int {
+        let server = try await LoopbackHTTPServer.start(port: port, maxBodyBytes: Self.maxBodyBytes) { [self] request in
+            await self.handle(request)
+        }
+        self.server.set(server)
+        return server.port
+    }
+
+    public func stop() async { await server.get()?.stop() }
+
+    public func handle(_ request: ServerRequest) async -> ServerResponse {
+        let requestID = ResourceRequestID.next()
+        guard case .route(let key, let parameters, _) = router.match(method: request.method, path: request.path),
+            let route = routes[key]
+        else {
+            // HTTP APIs answer an unmatched method like an unknown path.
+            return GatewayEvent.message(404, "Not Found")
+        }
+        let event = GatewayEvent.make(
+            request, routeKey: key, pathParameters: parameters, requestID: requestID, stage: stage
+        ).serialized()
+        let timeout = Int64(route.settings.timeoutMilliseconds ?? 30_000)
+        let context = LambdaContext(
+            requestID: requestID,
+            deadlineMilliseconds: WallClock.nowMilliseconds() + Int64(route.service.declaration.function.timeout)
+                * 1000,
+            invokedFunctionARN: "arn:aws:lambda:local:\(stage.accountID):function:\(route.service.declaration.name)",
+            logger: logger)
+        let handler = route.service.handler
+        enum Outcome: Sendable {
+            case answer([UInt8])
+            case failed(String)
+            case timedOut
+        }
+        let outcome = await withTaskGroup(of: Outcome.self) { group in
+            group.addTask {
+                do {
+                    return .answer(
+                        try await LambdaContext.$current.withValue(context) {
+                            try await handler.handle(event, context: context)
+                        })
+                } catch {
+                    return .failed(String(describing: error))
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(timeout))
+                return .timedOut
+            }
+            let first = await group.next() ?? .timedOut
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .answer(let bytes): return GatewayEvent.response(fromLambda: bytes)
+        case .failed(let error):
+            logger.error("\(route.service.declaration.name) failed on \(key): \(error)")
+            return GatewayEvent.message(500, "Internal Server Error")
+        case .timedOut: return GatewayEvent.message(503, "Service Unavailable")
+        }
+    }
+}
+
+/// Request ids in API Gateway's style (base64-ish, unique per process).
+enum ResourceRequestID {
+    static let counter = Counter()
+    static func next() -> String { "LOCAL-\(String(WallClock.nowMilliseconds(), radix: 36))-\(counter.increment())" }
+}
+
+final class Counter: Sendable {
+    private let value = NIOLockedValueBox(0)
+    func increment() -> Int {
+        value.withLockedValue {
+            $0 += 1
+            return $0
+        }
+    }
+}
+
+final class LockedServer: Sendable {
+    private let server = NIOLockedValueBox<LoopbackHTTPServer?>(nil)
+    func set(_ s: LoopbackHTTPServer) { server.withLockedValue { $0 = s } }
+    func get() -> LoopbackHTTPServer? { server.withLockedValue { $0 } }
+}
