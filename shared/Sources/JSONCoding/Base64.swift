@@ -25,7 +25,8 @@ public enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Decodes base64 text; padding is optional, whitespace and other characters are rejected.
+    /// Decodes base64 text; padding is optional, whitespace, other characters and non-canonical
+    /// final characters are rejected.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count / 4 * 3)
@@ -48,6 +49,9 @@ public enum Base64 {
             }
         }
         guard padding <= 2, bits < 6 else { return nil }
+        // Canonical encodings only: bits left over after the last byte must be zero, so no two
+        // texts decode to the same bytes (signed cursors rely on it).
+        guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
         return out
     }
 }

@@ -120,6 +120,6 @@ import Testing
         #expect(Base64.decode(Base64.encode(bytes)) == bytes)
     }
 
-    @Test(arguments: ["Zm9v!", "Zg=a", "Z===", "Zm9v\n"])
+    @Test(arguments: ["Zm9v!", "Zg=a", "Z===", "Zm9v\n", "Zh==", "Zm9="])
     func rejectsInvalidText(text: String) { #expect(Base64.decode(text) == nil) }
 }

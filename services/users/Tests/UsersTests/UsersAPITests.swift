@@ -134,6 +134,12 @@ extension ServiceFixture {
             #expect(seen == ids, "every user once, in creation order")
             let first = await users.call("GET", "/users?limit=2")
             let valid = try #require(first.json["nextCursor"]?.stringValue)
+            // Every single-character change to the cursor must be refused.
+            for position in [0, valid.count / 2, valid.count - 1] {
+                var characters = Array(valid)
+                characters[position] = characters[position] == "A" ? "B" : "A"
+                #expect(await users.call("GET", "/users?cursor=\(String(characters))").status == 400, "changed at \(position)")
+            }
             let tampered = String(valid.dropLast()) + (valid.last == "A" ? "B" : "A")
             let rejected = await users.call("GET", "/users?cursor=\(tampered)")
             #expect(rejected.status == 400 && rejected.json["errors"]?.arrayValue?.first?["pointer"] == "cursor")
