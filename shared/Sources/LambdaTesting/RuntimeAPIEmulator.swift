@@ -21,7 +21,9 @@ public enum InvocationResult: Sendable, Equatable {
 public final class RuntimeAPIEmulator: Sendable {
     public struct Options: Sendable {
         public var functionARN = "arn:aws:lambda:us-east-1:123456789012:function:local"
-        public var timeoutMilliseconds: Int64 = 3_000
+        /// Generous by default so a loaded machine never turns a test into a timeout; tests of
+        /// the deadline pass their own short timeout to `invoke`.
+        public var timeoutMilliseconds: Int64 = 60_000
         public init() {}
     }
 
@@ -58,6 +60,9 @@ public final class RuntimeAPIEmulator: Sendable {
     /// The `/init/error` the runtime posted, if any.
     public var initError: InvocationResult? { get async { await state.initError } }
 
+    /// Milliseconds from handing the last finished invocation to the runtime until its answer.
+    public var lastDuration: Int64? { get async { await state.lastDuration } }
+
     /// Every Runtime API call the runtime made, as `METHOD path → status`.
     public var log: [String] { get async { await state.log } }
 
@@ -72,7 +77,7 @@ actor EmulatorState {
         let id: String
         let event: [UInt8]
         let headers: [(String, String)]
-        let deadline: Int64
+        let timeout: Int64
         let reply: CheckedContinuation<InvocationResult, Never>
     }
 
@@ -83,6 +88,10 @@ actor EmulatorState {
     var waitingRuntimes: [CheckedContinuation<Pending?, Never>] = []
     var initError: InvocationResult?
     var log: [String] = []
+    /// When the current invocation was handed to the runtime; its deadline counts from then, as
+    /// Lambda's does for a runtime already waiting on /next.
+    var deliveredAt: Int64 = 0
+    var lastDuration: Int64?
     var counter = 0
     var closed = false
 
@@ -92,9 +101,10 @@ actor EmulatorState {
         if let initError { return initError }
         counter += 1
         let id = "00000000-0000-4000-8000-\(String(counter, radix: 16).leftPadded(to: 12))"
-        let deadline = WallClock.nowMilliseconds() + (timeout ?? options.timeoutMilliseconds)
         return await withCheckedContinuation { reply in
-            let pending = Pending(id: id, event: event, headers: extraHeaders, deadline: deadline, reply: reply)
+            let pending = Pending(
+                id: id, event: event, headers: extraHeaders, timeout: timeout ?? options.timeoutMilliseconds,
+                reply: reply)
             if !waitingRuntimes.isEmpty, current == nil {
                 current = pending
                 waitingRuntimes.removeFirst().resume(returning: pending)
@@ -115,6 +125,7 @@ actor EmulatorState {
 
     func finish(_ result: InvocationResult) {
         guard let done = current else { return }
+        lastDuration = WallClock.nowMilliseconds() - deliveredAt
         answered.insert(done.id)
         current = nil
         done.reply.resume(returning: result)
@@ -161,8 +172,10 @@ actor EmulatorState {
             guard let next = await nextInvocation() else {
                 return Self.json(500, ["errorType": "Runtime.Shutdown", "errorMessage": "the emulator is stopping"])
             }
+            deliveredAt = WallClock.nowMilliseconds()
             var headers: [(name: String, value: String)] = [
-                ("Lambda-Runtime-Aws-Request-Id", next.id), ("Lambda-Runtime-Deadline-Ms", String(next.deadline)),
+                ("Lambda-Runtime-Aws-Request-Id", next.id),
+                ("Lambda-Runtime-Deadline-Ms", String(deliveredAt + next.timeout)),
                 ("Lambda-Runtime-Invoked-Function-Arn", options.functionARN), ("Content-Type", "application/json"),
             ]
             headers += next.headers.map { (name: $0.0, value: $0.1) }

@@ -138,7 +138,9 @@ extension ServiceFixture {
             for position in [0, valid.count / 2, valid.count - 1] {
                 var characters = Array(valid)
                 characters[position] = characters[position] == "A" ? "B" : "A"
-                #expect(await users.call("GET", "/users?cursor=\(String(characters))").status == 400, "changed at \(position)")
+                #expect(
+                    await users.call("GET", "/users?cursor=\(String(characters))").status == 400,
+                    "changed at \(position)")
             }
             let tampered = String(valid.dropLast()) + (valid.last == "A" ? "B" : "A")
             let rejected = await users.call("GET", "/users?cursor=\(tampered)")
