@@ -8,7 +8,7 @@ DIST ?= .build/dist
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: help tools run build test test-ci-scripts check-minimal-package dynamodb bench package format
+.PHONY: help tools run build test fuzz test-ci-scripts check-minimal-package dynamodb bench package format
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -23,12 +23,15 @@ run: tools ## Local API Gateway on 127.0.0.1:3000 with every service and the loc
 build: tools ## Build every package and its tests (debug)
 	$(SWIFT) build --build-tests
 
-test: tools test-ci-scripts check-minimal-package ## Run every test: ci scripts, packaging checks, all Swift packages
+test: tools test-ci-scripts check-minimal-package fuzz ## Run every test: ci scripts, packaging, fuzzing, all Swift packages
 	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
 	$(SWIFT) test --no-parallel
 
 test-ci-scripts: tools
 	python3 -m unittest discover -s ci/tests
+
+fuzz: tools ## schemathesis against every service's OpenAPI document through the local gateway (FUZZ_EXAMPLES=25)
+	ci/fuzz-openapi.sh
 
 check-minimal-package: tools ## Release-build the minimal service: AL2023-loadable, no ICU, zip under budget
 	python3 ci/package.py --product minimal-bootstrap --name minimal --package-path shared \

@@ -15,7 +15,7 @@ public enum GatewayEvent {
 
     public static func make(
         _ request: ServerRequest, routeKey: String, pathParameters: [String: String], requestID: String, stage: Stage,
-        nowMilliseconds: Int64 = WallClock.nowMilliseconds()
+        authorizer: JSONValue? = nil, nowMilliseconds: Int64 = WallClock.nowMilliseconds()
     ) -> JSONValue {
         var headers = JSONObject()
         var cookies: [JSONValue] = []
@@ -65,6 +65,10 @@ public enum GatewayEvent {
             "time": .string(WallClock.commonLogFormat(milliseconds: nowMilliseconds)),
             "timeEpoch": .number(String(nowMilliseconds)),
         ]
+        if let authorizer, case .object(var context) = event["requestContext"] {
+            context["authorizer"] = authorizer
+            event["requestContext"] = .object(context)
+        }
         if !request.body.isEmpty {
             let textual = HTTPResponse.isTextual(contentType: headers["content-type"]?.stringValue)
             event["body"] = .string(

@@ -80,6 +80,18 @@ public final class LocalGateway: Sendable {
 
     public func stop() async { await server.get()?.stop() }
 
+    /// Until the gateway verifies signed JWTs, routes that declare a JWT authorizer accept a
+    /// development token `Bearer local:<sub>`: the claims a verified token would carry, with all
+    /// the route's scopes. Anything else is API Gateway's 401.
+    static func developmentClaims(_ authorization: String?) -> JSONObject? {
+        guard let authorization, authorization.lowercased().hasPrefix("bearer local:") else { return nil }
+        let subject = String(authorization.dropFirst("bearer local:".count))
+        guard !subject.isEmpty, subject.count <= 128, subject.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            return nil
+        }
+        return ["sub": .string(subject), "iss": "local-api", "aud": "local"]
+    }
+
     public func handle(_ request: ServerRequest) async -> ServerResponse {
         let requestID = ResourceRequestID.next()
         guard case .route(let key, let parameters, _) = router.match(method: request.method, path: request.path),
@@ -88,8 +100,26 @@ public final class LocalGateway: Sendable {
             // HTTP APIs answer an unmatched method like an unknown path.
             return GatewayEvent.message(404, "Not Found")
         }
+        var authorizer: JSONValue?
+        if route.settings.authorization?.uppercased() == "JWT" {
+            guard let claims = Self.developmentClaims(request.header("authorization")) else {
+                return ServerResponse(
+                    status: 401, headers: [("content-type", "application/json"), ("www-authenticate", "Bearer")],
+                    body: Array(#"{"message":"Unauthorized"}"#.utf8))
+            }
+            let scopes = route.settings.scopes ?? []
+            var allClaims = claims
+            allClaims["scope"] = .string(scopes.joined(separator: " "))
+            authorizer = [
+                "jwt": [
+                    "claims": .object(allClaims),
+                    "scopes": scopes.isEmpty ? .null : .array(scopes.map(JSONValue.string)),
+                ]
+            ]
+        }
         let event = GatewayEvent.make(
-            request, routeKey: key, pathParameters: parameters, requestID: requestID, stage: stage
+            request, routeKey: key, pathParameters: parameters, requestID: requestID, stage: stage,
+            authorizer: authorizer
         ).serialized()
         let timeout = Int64(route.settings.timeoutMilliseconds ?? 30_000)
         let context = LambdaContext(

@@ -13,15 +13,11 @@ public struct ItemsAPI: Sendable {
     let table: String
     let cursors: CursorCodec
     let idempotency: IdempotencyStore
-    /// Local runs only (`make run`): accept `X-Local-User` as the caller when there is no token.
-    let allowLocalIdentity: Bool
-
-    public init(db: DynamoDBClient, table: String, cursorSecret: String, allowLocalIdentity: Bool = false) {
+    public init(db: DynamoDBClient, table: String, cursorSecret: String) {
         self.db = db
         self.table = table
         cursors = CursorCodec(secret: cursorSecret)
         idempotency = IdempotencyStore(db: db, table: table)
-        self.allowLocalIdentity = allowLocalIdentity
     }
 
     public var router: Router {
@@ -50,15 +46,15 @@ public struct ItemsAPI: Sendable {
 
     func caller(_ request: HTTPRequest) throws(HTTPProblem) -> String {
         if let subject = request.authorizer?.claim("sub"), !subject.isEmpty { return subject }
-        if allowLocalIdentity, let local = request.headers["x-local-user"], !local.isEmpty { return local }
         throw HTTPProblem(status: 401, detail: "sign in: send a bearer token whose sub claim names the user")
     }
 
     static func validate(_ input: ItemInput, requireTitle: Bool) throws(HTTPProblem) {
         var validator = Validator()
         if let title = input.title {
-            let trimmed = title.trimmingSpaces
-            validator.check(!trimmed.isEmpty && trimmed.count <= 200, "/title", "must be 1 to 200 characters")
+            validator.check(
+                !title.allSatisfy(\.isWhitespace) && title.unicodeScalars.count <= 200, "/title",
+                "must be 1 to 200 characters, not all spaces")
         } else {
             validator.check(!requireTitle, "/title", "is required")
         }
@@ -114,7 +110,11 @@ public struct ItemsAPI: Sendable {
         let start = try cursors.decode(request.query["cursor"])
         let (index, attribute, value): (String, String, String)
         switch (request.query["owner"], request.query["status"]) {
-        case (let owner?, nil): (index, attribute, value) = ("byOwner", "owner", owner)
+        case (let owner?, nil):
+            guard !owner.isEmpty else {
+                throw HTTPProblem.validation([.init(pointer: "owner", detail: "must not be empty")])
+            }
+            (index, attribute, value) = ("byOwner", "owner", owner)
         case (nil, let status?):
             guard Status(rawValue: status) != nil else {
                 throw HTTPProblem.validation([

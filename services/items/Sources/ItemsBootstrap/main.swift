@@ -9,7 +9,6 @@ LambdaRuntime.run { logger in
     let db = try DynamoDBClient()
     let api = ItemsAPI(
         db: db, table: ServiceDeclaration.tableName("items", environment: environment),
-        cursorSecret: environment["CURSOR_SECRET"] ?? "development-only-cursor-secret",
-        allowLocalIdentity: environment["ALLOW_LOCAL_IDENTITY"] == "1")
+        cursorSecret: environment["CURSOR_SECRET"] ?? "development-only-cursor-secret")
     return HTTPLambdaHandler(router: api.router)
 }

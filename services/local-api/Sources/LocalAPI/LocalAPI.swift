@@ -52,8 +52,7 @@ public enum LocalAPI {
         let secret = "local-cursor-secret"
         switch name {
         case "users": return UsersAPI(db: db, table: "users", cursorSecret: secret).router
-        // Locally there is no JWT yet: X-Local-User names the caller.
-        case "items": return ItemsAPI(db: db, table: "items", cursorSecret: secret, allowLocalIdentity: true).router
+        case "items": return ItemsAPI(db: db, table: "items", cursorSecret: secret).router
         default: preconditionFailure("no router registered for \(name)")
         }
     }

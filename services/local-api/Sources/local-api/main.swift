@@ -64,7 +64,7 @@ lines += [
     "", "Try:",
     "  curl -s -X POST http://127.0.0.1:\(running.gatewayPort)/users -H 'content-type: application/json' -d '{\"email\":\"ada@example.com\",\"name\":\"Ada\"}'",
     "  curl -s http://127.0.0.1:\(running.gatewayPort)/users",
-    "  curl -s -X POST http://127.0.0.1:\(running.gatewayPort)/items -H 'x-local-user: ada' -H 'content-type: application/json' -d '{\"title\":\"Try the API\"}'",
+    "  curl -s -X POST http://127.0.0.1:\(running.gatewayPort)/items -H 'authorization: Bearer local:ada' -H 'content-type: application/json' -d '{\"title\":\"Try the API\"}'",
     "", "Ctrl-C stops both.", "",
 ]
 say(lines.joined(separator: "\n"))

@@ -54,15 +54,25 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                 try await send("POST", "\(base)/users", #"{"email":"ADA@example.com","name":"Twin"}"#).status == 409)
             #expect(try await send("DELETE", "\(base)/users/\(id)").status == 204)
 
-            let item = try await send("POST", "\(base)/items", #"{"title":"Walk"}"#, headers: ["x-local-user": "ada"])
+            let item = try await send(
+                "POST", "\(base)/items", #"{"title":"Walk"}"#, headers: ["authorization": "Bearer local:ada"])
             #expect(item.status == 201 && item.json["owner"] == "ada")
             let itemID = try #require(item.json["id"]?.stringValue)
             #expect(
                 try await send(
-                    "PATCH", "\(base)/items/\(itemID)", #"{"status":"done"}"#, headers: ["x-local-user": "ada"]
+                    "PATCH", "\(base)/items/\(itemID)", #"{"status":"done"}"#,
+                    headers: ["authorization": "Bearer local:ada"]
                 ).status == 200)
-            let listed = try await send("GET", "\(base)/items?status=done", headers: ["x-local-user": "ada"])
+            let listed = try await send(
+                "GET", "\(base)/items?status=done", headers: ["authorization": "Bearer local:ada"])
             #expect(listed.json["items"]?.arrayValue?.count == 1)
+
+            // Routes with a JWT authorizer refuse a request without a token, as API Gateway does.
+            let anonymous = try await send("POST", "\(base)/items", #"{"title":"x"}"#)
+            #expect(anonymous.status == 401 && anonymous.json == ["message": "Unauthorized"])
+            #expect(
+                try await send("GET", "\(base)/items?owner=ada", headers: ["authorization": "Bearer forged"]).status
+                    == 401)
 
             // API Gateway's own answers.
             let unknown = try await send("GET", "\(base)/nowhere")

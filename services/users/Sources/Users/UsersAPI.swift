@@ -37,8 +37,9 @@ public struct UsersAPI: Sendable {
             validator.check(Validator.isEmail(email), "/email", "must be an email address such as ada@example.com")
         }
         if let name {
-            let trimmed = name.trimmingSpaces
-            validator.check(!trimmed.isEmpty && trimmed.count <= 100, "/name", "must be 1 to 100 characters")
+            validator.check(
+                !name.allSatisfy(\.isWhitespace) && name.unicodeScalars.count <= 100, "/name",
+                "must be 1 to 100 characters, not all spaces")
         }
         try validator.finish()
     }

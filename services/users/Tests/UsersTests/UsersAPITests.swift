@@ -27,6 +27,14 @@ extension ServiceFixture {
 }
 
 @Suite struct UsersAPITests {
+    @Test func theOpenAPIDocumentDescribesExactlyTheDeclaredRoutes() throws {
+        let document = URL(fileURLWithPath: declarationPath).deletingLastPathComponent().appendingPathComponent(
+            "openapi.json"
+        ).path
+        let declared = Set(try ServiceDeclaration.load(path: declarationPath).routes.keys)
+        #expect(try OpenAPIRoutes.routeKeys(documentPath: document) == declared)
+    }
+
     @Test func everyDeclaredRouteHasAHandlerAndViceVersa() async throws {
         try await withUsers { users in
             #expect(users.declaration.drift(from: users.router) == [])
