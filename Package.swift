@@ -61,6 +61,7 @@ let package = Package(
                 .product(name: "DynamoDBModel", package: "shared"), .product(name: "LocalDynamoDB", package: "shared"),
                 .product(name: "JSONCoding", package: "shared"), .product(name: "LambdaRuntime", package: "shared"),
                 .product(name: "local-dynamodb", package: "shared"),
+                .product(name: "ServiceTesting", package: "shared"),
             ],
             path: "shared/Tests/DynamoDBTests", exclude: ["Scripts"]),
         .testTarget(

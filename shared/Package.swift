@@ -83,7 +83,7 @@ let package = Package(
             name: "DynamoDBTests",
             dependencies: [
                 "AWSCore", "DynamoDB", "DynamoDBModel", "LocalDynamoDB", "JSONCoding", "LambdaRuntime",
-                "local-dynamodb",
+                "local-dynamodb", "ServiceTesting",
             ],
             exclude: ["Scripts"]),
         .testTarget(

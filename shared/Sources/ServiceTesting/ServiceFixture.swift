@@ -7,13 +7,19 @@ import LocalDynamoDB
 import Logging
 import ServiceKit
 
-/// A service under test: its router on a fresh in-memory local DynamoDB whose tables come from
-/// the service's own `service.json`, called with HTTP requests in-process.
+/// A service under test: its router on a fresh DynamoDB (the local one in memory, or moto) whose
+/// tables come from the service's own `service.json`, called with HTTP requests in-process.
 public final class ServiceFixture: Sendable {
+    /// Where the service's data lives in a test.
+    public enum Backend: String, CaseIterable, Sendable {
+        case local, moto
+    }
+
     public let declaration: ServiceDeclaration
     public let db: DynamoDBClient
     public let router: Router
-    let local: LocalDynamoDB
+    let local: LocalDynamoDB?
+    let moto: MotoServer?
 
     public struct Reply: Sendable {
         public var status: Int
@@ -23,25 +29,38 @@ public final class ServiceFixture: Sendable {
     }
 
     /// `makeRouter` receives the client; tables carry their declared names.
-    public init(declarationPath: String, makeRouter: (DynamoDBClient) -> Router) async throws {
+    public init(declarationPath: String, backend: Backend = .local, makeRouter: (DynamoDBClient) -> Router) async throws
+    {
         declaration = try ServiceDeclaration.load(path: declarationPath)
-        local = try LocalDynamoDB(path: ":memory:")
-        let port = try await local.start(port: 0)
+        let endpoint: String
+        switch backend {
+        case .local:
+            let local = try LocalDynamoDB(path: ":memory:")
+            endpoint = "http://127.0.0.1:\(try await local.start(port: 0))"
+            self.local = local
+            moto = nil
+        case .moto:
+            let moto = try await MotoServer.start()
+            endpoint = moto.endpoint
+            self.moto = moto
+            local = nil
+        }
         db = try DynamoDBClient(
             environment: AWSEnvironment(
                 credentials: AWSCredentials(accessKeyID: "test", secretAccessKey: "test"), region: "us-east-1"),
-            endpoint: "http://127.0.0.1:\(port)")
+            endpoint: endpoint)
         try await declaration.createTables(db)
         router = makeRouter(db)
     }
 
     public func stop() async {
         await db.shutdown()
-        await local.stop()
+        await local?.stop()
+        await moto?.stop()
     }
 
     /// Removes expired items now, as the local DynamoDB's background sweeper would.
-    public func sweepExpired() async throws { try await local.sweepExpired() }
+    public func sweepExpired() async throws { try await local?.sweepExpired() }
 
     public func call(
         _ method: String, _ path: String, _ body: String? = nil, headers: HTTPHeaders = [:],
@@ -66,9 +85,11 @@ public final class ServiceFixture: Sendable {
 
     /// Runs `body` with a fixture, stopping it whatever happens.
     public static func with(
-        declarationPath: String, makeRouter: (DynamoDBClient) -> Router, _ body: (ServiceFixture) async throws -> Void
+        declarationPath: String, backend: Backend = .local, makeRouter: (DynamoDBClient) -> Router,
+        _ body: (ServiceFixture) async throws -> Void
     ) async throws {
-        let fixture = try await ServiceFixture(declarationPath: declarationPath, makeRouter: makeRouter)
+        let fixture = try await ServiceFixture(
+            declarationPath: declarationPath, backend: backend, makeRouter: makeRouter)
         do { try await body(fixture) } catch {
             await fixture.stop()
             throw error

@@ -4,6 +4,7 @@ import DynamoDBModel
 import Foundation
 import JSONCoding
 import LocalDynamoDB
+import ServiceTesting
 import Testing
 
 /// Where a client test suite runs: the local DynamoDB (in memory) or moto, both over HTTP.

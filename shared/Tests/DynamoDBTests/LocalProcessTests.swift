@@ -4,6 +4,7 @@ import DynamoDBModel
 import Foundation
 import JSONCoding
 import LocalDynamoDB
+import ServiceTesting
 import Testing
 
 /// The `local-dynamodb` executable as a developer runs it, driven by AWS's own CLI and boto3.

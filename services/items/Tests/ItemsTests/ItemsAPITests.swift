@@ -11,9 +11,10 @@ import Testing
 let declarationPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("service.json").path
 
-func withItems(_ body: (ServiceFixture) async throws -> Void) async throws {
+func withItems(on backend: ServiceFixture.Backend = .local, _ body: (ServiceFixture) async throws -> Void) async throws
+{
     try await ServiceFixture.with(
-        declarationPath: declarationPath,
+        declarationPath: declarationPath, backend: backend,
         makeRouter: { ItemsAPI(db: $0, table: "items", cursorSecret: "test-secret").router }, body)
 }
 
@@ -60,8 +61,10 @@ extension ServiceFixture {
         }
     }
 
-    @Test func readUpdateDeleteAndTheirFailures() async throws {
-        try await withItems { items in
+    /// Data-access paths: run against the local DynamoDB and against moto.
+    @Test(arguments: ServiceFixture.Backend.allCases)
+    func readUpdateDeleteAndTheirFailures(backend: ServiceFixture.Backend) async throws {
+        try await withItems(on: backend) { items in
             let id = try #require(await items.create("Write report").json["id"]?.stringValue)
             #expect(await items.call("GET", "/items/\(id)", authorizer: user("bob")).status == 200)
             #expect(await items.call("GET", "/items/01ARZ3NDEKTSV4RRFFQ69G5FAV", authorizer: user("ada")).status == 404)
@@ -110,8 +113,10 @@ extension ServiceFixture {
         }
     }
 
-    @Test func statusTransitionsAreValidated() async throws {
-        try await withItems { items in
+    /// Data-access paths: run against the local DynamoDB and against moto.
+    @Test(arguments: ServiceFixture.Backend.allCases)
+    func statusTransitionsAreValidated(backend: ServiceFixture.Backend) async throws {
+        try await withItems(on: backend) { items in
             let id = try #require(await items.create("Task").json["id"]?.stringValue)
             func set(_ body: String) async -> Int {
                 await items.call("PATCH", "/items/\(id)", body, authorizer: user("ada")).status
@@ -125,8 +130,10 @@ extension ServiceFixture {
         }
     }
 
-    @Test func listingByOwnerOrStatusPagesThroughIndexes() async throws {
-        try await withItems { items in
+    /// Data-access paths: run against the local DynamoDB and against moto.
+    @Test(arguments: ServiceFixture.Backend.allCases)
+    func listingByOwnerOrStatusPagesThroughIndexes(backend: ServiceFixture.Backend) async throws {
+        try await withItems(on: backend) { items in
             var adas: [String] = []
             for i in 0..<5 { adas.append(try #require(await items.create("a\(i)").json["id"]?.stringValue)) }
             for i in 0..<3 { _ = await items.create("b\(i)", as: "bob", extra: #","status":"done""#) }

@@ -14,9 +14,10 @@ let declarationPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
     .deletingLastPathComponent().appendingPathComponent("service.json").path
 
 /// The users API on a fresh in-memory local DynamoDB with its declared tables.
-func withUsers(_ body: (ServiceFixture) async throws -> Void) async throws {
+func withUsers(on backend: ServiceFixture.Backend = .local, _ body: (ServiceFixture) async throws -> Void) async throws
+{
     try await ServiceFixture.with(
-        declarationPath: declarationPath,
+        declarationPath: declarationPath, backend: backend,
         makeRouter: { UsersAPI(db: $0, table: "users", cursorSecret: "test-secret").router }, body)
 }
 
@@ -42,8 +43,10 @@ extension ServiceFixture {
         }
     }
 
-    @Test func createReadAndNotFound() async throws {
-        try await withUsers { users in
+    /// Data-access paths: run against the local DynamoDB and against moto.
+    @Test(arguments: ServiceFixture.Backend.allCases)
+    func createReadAndNotFound(backend: ServiceFixture.Backend) async throws {
+        try await withUsers(on: backend) { users in
             let created = await users.create("ada@example.com", "  Ada Lovelace ")
             #expect(created.status == 201)
             let id = try #require(created.json["id"]?.stringValue)
@@ -84,8 +87,10 @@ extension ServiceFixture {
         }
     }
 
-    @Test func emailsAreUniqueCaseInsensitivelyAcrossChangesAndDeletes() async throws {
-        try await withUsers { users in
+    /// Data-access paths: run against the local DynamoDB and against moto.
+    @Test(arguments: ServiceFixture.Backend.allCases)
+    func emailsAreUniqueCaseInsensitivelyAcrossChangesAndDeletes(backend: ServiceFixture.Backend) async throws {
+        try await withUsers(on: backend) { users in
             let ada = await users.create("Ada@Example.com")
             let adaID = try #require(ada.json["id"]?.stringValue)
             let duplicate = await users.create("ada@EXAMPLE.com")
@@ -105,8 +110,10 @@ extension ServiceFixture {
         }
     }
 
-    @Test func ifMatchIsHonoured() async throws {
-        try await withUsers { users in
+    /// Data-access paths: run against the local DynamoDB and against moto.
+    @Test(arguments: ServiceFixture.Backend.allCases)
+    func ifMatchIsHonoured(backend: ServiceFixture.Backend) async throws {
+        try await withUsers(on: backend) { users in
             let id = try #require(await users.create("c@example.com").json["id"]?.stringValue)
             let renamed = await users.call(
                 "PUT", "/users/\(id)", #"{"email":"c@example.com","name":"Cleo"}"#, headers: ["if-match": "\"1\""])
@@ -125,8 +132,10 @@ extension ServiceFixture {
         }
     }
 
-    @Test func listingPagesWithSignedCursors() async throws {
-        try await withUsers { users in
+    /// Data-access paths: run against the local DynamoDB and against moto.
+    @Test(arguments: ServiceFixture.Backend.allCases)
+    func listingPagesWithSignedCursors(backend: ServiceFixture.Backend) async throws {
+        try await withUsers(on: backend) { users in
             var ids: [String] = []
             for i in 0..<7 { ids.append(try #require(await users.create("u\(i)@example.com").json["id"]?.stringValue)) }
             var seen: [String] = []
@@ -159,8 +168,10 @@ extension ServiceFixture {
         }
     }
 
-    @Test func idempotentCreation() async throws {
-        try await withUsers { users in
+    /// Data-access paths: run against the local DynamoDB and against moto.
+    @Test(arguments: ServiceFixture.Backend.allCases)
+    func idempotentCreation(backend: ServiceFixture.Backend) async throws {
+        try await withUsers(on: backend) { users in
             let key: HTTPHeaders = ["idempotency-key": "create-ada-1"]
             let body = #"{"email":"idem@example.com","name":"Ada"}"#
             let first = await users.call("POST", "/users", body, headers: key)
