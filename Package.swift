@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(path: "shared"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(path: "services/users"),
         .package(path: "services/items"),
     ],
@@ -61,7 +62,8 @@ let package = Package(
                 .product(name: "DynamoDBModel", package: "shared"), .product(name: "LocalDynamoDB", package: "shared"),
                 .product(name: "JSONCoding", package: "shared"), .product(name: "LambdaRuntime", package: "shared"),
                 .product(name: "local-dynamodb", package: "shared"),
-                .product(name: "ServiceTesting", package: "shared"),
+                .product(name: "ServiceTesting", package: "shared"), .product(name: "LambdaTesting", package: "shared"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "shared/Tests/DynamoDBTests", exclude: ["Scripts"]),
         .testTarget(

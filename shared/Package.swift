@@ -83,7 +83,7 @@ let package = Package(
             name: "DynamoDBTests",
             dependencies: [
                 "AWSCore", "DynamoDB", "DynamoDBModel", "LocalDynamoDB", "JSONCoding", "LambdaRuntime",
-                "local-dynamodb", "ServiceTesting",
+                "local-dynamodb", "ServiceTesting", "LambdaTesting", .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Scripts"]),
         .testTarget(
