@@ -8,7 +8,7 @@ DIST ?= .build/dist
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: help tools run build test fuzz test-ci-scripts check-minimal-package dynamodb bench package format
+.PHONY: help tools run invoke event build test fuzz test-ci-scripts check-minimal-package dynamodb bench package format
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -19,6 +19,16 @@ tools:
 run: tools ## Local API Gateway on 127.0.0.1:3000 with every service and the local DynamoDB (PORT=3000)
 	$(SWIFT) build --product local-api
 	"$$($(SWIFT) build --show-bin-path)/local-api" --port $(or $(PORT),3000) --dynamodb-port $(or $(DYNAMODB_PORT),8000)
+
+invoke: tools ## Run one event through a service: make invoke SERVICE=users EVENT=event.json
+	@test -n "$(SERVICE)" -a -n "$(EVENT)" || { echo "make invoke: give SERVICE and EVENT, e.g. make invoke SERVICE=users EVENT=event.json" >&2; exit 2; }
+	$(SWIFT) build --product local-api
+	"$$($(SWIFT) build --show-bin-path)/local-api" invoke $(SERVICE) $(EVENT)
+
+event: tools ## Print the API Gateway event for a request: make event REQUEST="GET /users" [BODY='{...}']
+	@test -n "$(REQUEST)" || { echo 'make event: give REQUEST, e.g. make event REQUEST="GET /users"' >&2; exit 2; }
+	@$(SWIFT) build --product local-api >&2
+	@"$$($(SWIFT) build --show-bin-path)/local-api" event $(REQUEST) $(if $(BODY),'$(BODY)')
 
 build: tools ## Build every package and its tests (debug)
 	$(SWIFT) build --build-tests

@@ -26,7 +26,12 @@ let package = Package(
             ],
             path: "services/local-api/Sources/LocalAPI"),
         .executableTarget(
-            name: "local-api", dependencies: ["LocalAPI"],
+            name: "local-api",
+            dependencies: [
+                "LocalAPI", .product(name: "HTTPAPI", package: "shared"),
+                .product(name: "JSONCoding", package: "shared"),
+                .product(name: "LambdaTesting", package: "shared"),
+            ],
             path: "services/local-api/Sources/local-api"),
         .testTarget(
             name: "LocalAPITests",

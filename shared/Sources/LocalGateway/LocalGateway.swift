@@ -70,6 +70,32 @@ public final class LocalGateway: Sendable {
         }
     }
 
+    /// Runs one event through a service's handler, as `sam local invoke` does; returns its answer.
+    public func invoke(service name: String, event: [UInt8]) async throws -> [UInt8] {
+        guard let service = services.first(where: { $0.declaration.name == name }) else {
+            throw GatewayError(
+                description:
+                    "no service named '\(name)'; services: \(services.map(\.declaration.name).joined(separator: ", "))")
+        }
+        let context = LambdaContext(
+            requestID: ResourceRequestID.next(),
+            deadlineMilliseconds: WallClock.nowMilliseconds() + Int64(service.declaration.function.timeout) * 1000,
+            invokedFunctionARN: "arn:aws:lambda:local:\(stage.accountID):function:\(name)", logger: logger)
+        return try await LambdaContext.$current.withValue(context) {
+            try await service.handler.handle(event, context: context)
+        }
+    }
+
+    /// A realistic payload 2.0 event for a request, as this gateway would send it (like
+    /// `sam local generate-event`): the matched route key, path parameters and all fields.
+    public func event(for request: ServerRequest) throws -> JSONValue {
+        guard case .route(let key, let parameters, _) = router.match(method: request.method, path: request.path) else {
+            throw GatewayError(description: "no declared route matches \(request.method) \(request.path)")
+        }
+        return GatewayEvent.make(
+            request, routeKey: key, pathParameters: parameters, requestID: ResourceRequestID.next(), stage: stage)
+    }
+
     public func start(port: Int) async throws -> Int {
         let server = try await LoopbackHTTPServer.start(port: port, maxBodyBytes: Self.maxBodyBytes) { [self] request in
             await self.handle(request)

@@ -1,5 +1,8 @@
 // `make run`: the local API Gateway and the local DynamoDB, serving every service in-process.
 import Dispatch
+import HTTPAPI
+import JSONCoding
+import LambdaTesting
 import LocalAPI
 
 #if canImport(Glibc)
@@ -22,6 +25,13 @@ var port = 3000
 var dynamodbPort = 8000
 var database = ".local/dynamodb.sqlite"
 var arguments = CommandLine.arguments.dropFirst()
+// Subcommands: `invoke SERVICE EVENT_FILE` and `event METHOD PATH [BODY]`; otherwise serve.
+var command = "serve"
+var positional: [String] = []
+if let first = arguments.first, first == "invoke" || first == "event" {
+    command = first
+    arguments = arguments.dropFirst()
+}
 while let argument = arguments.popFirst() {
     switch argument {
     case "--port":
@@ -39,12 +49,49 @@ while let argument = arguments.popFirst() {
         database = value
     case "--in-memory": database = ":memory:"
     case "-h", "--help":
-        print("usage: local-api [--port 3000] [--dynamodb-port 8000] [--db .local/dynamodb.sqlite | --in-memory]")
+        print(
+            """
+            usage: local-api [--port 3000] [--dynamodb-port 8000] [--db .local/dynamodb.sqlite | --in-memory]
+                   local-api invoke SERVICE EVENT_FILE [--db ...]   run one event through a service, print its answer
+                   local-api event METHOD PATH [BODY]               print the API Gateway event for a request
+            """)
         exit(0)
-    default: fail("unknown option '\(argument)'; run with --help")
+    default:
+        guard command != "serve", !argument.hasPrefix("--") else {
+            fail("unknown option '\(argument)'; run with --help")
+        }
+        positional.append(argument)
     }
 }
 if database != ":memory:", let slash = database.lastIndex(of: "/") { mkdir(String(database[..<slash]), 0o755) }
+
+if command != "serve" {
+    do {
+        let running = try await LocalAPI.start(root: ".", gatewayPort: 0, dynamodbPort: 0, database: database)
+        if command == "invoke" {
+            guard positional.count == 2 else {
+                fail("usage: local-api invoke SERVICE EVENT_FILE, e.g. invoke users event.json")
+            }
+            let event = try FileBytes.read(positional[1])
+            say(String(decoding: try await running.gateway.invoke(service: positional[0], event: event), as: UTF8.self))
+        } else {
+            guard positional.count == 2 || positional.count == 3 else {
+                fail("usage: local-api event METHOD PATH [BODY], e.g. event GET /users")
+            }
+            let body = positional.count == 3 ? Array(positional[2].utf8) : []
+            let request = ServerRequest(
+                method: positional[0].uppercased(), uri: positional[1],
+                headers: [("host", "127.0.0.1:3000"), ("user-agent", "local-api")]
+                    + (body.isEmpty ? [] : [("content-type", "application/json")]),
+                body: body, remoteAddress: "127.0.0.1")
+            say(try running.gateway.event(for: request).jsonString)
+        }
+        await running.stop()
+        exit(0)
+    } catch {
+        fail("\(error)")
+    }
+}
 
 let running: LocalAPI.Running
 do {

@@ -122,6 +122,32 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(decoded.pathParameters == ["id": "a b"] && decoded.routeKey == "POST /users/{id}")
     }
 
+    /// `make event` then `make invoke`: a generated event runs through the service's handler.
+    @Test func generatedEventsInvokeTheService() async throws {
+        let running = try await LocalAPI.start(
+            root: repositoryRoot, gatewayPort: 0, dynamodbPort: 0, database: ":memory:")
+        do {
+            let event = try running.gateway.event(
+                for: ServerRequest(
+                    method: "POST", uri: "/users", headers: [("content-type", "application/json")],
+                    body: Array(#"{"email":"e@example.com","name":"E"}"#.utf8)))
+            #expect(event["routeKey"] == "POST /users")
+            let answer = try JSONValue.parse(
+                try await running.gateway.invoke(service: "users", event: event.serialized()))
+            #expect(answer["statusCode"] == 201)
+            #expect(throws: LocalGateway.GatewayError.self) {
+                try running.gateway.event(for: ServerRequest(method: "GET", uri: "/nowhere"))
+            }
+            await #expect(throws: LocalGateway.GatewayError.self) {
+                _ = try await running.gateway.invoke(service: "nope", event: [])
+            }
+        } catch {
+            await running.stop()
+            throw error
+        }
+        await running.stop()
+    }
+
     @Test func responsesMapBackAsAPIGatewayDoes() {
         let structured = GatewayEvent.response(
             fromLambda: Array(
