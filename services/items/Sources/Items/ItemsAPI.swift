@@ -9,22 +9,19 @@ import ServiceKit
 /// Gateway's authorizer verified. Items never reads the users table: a valid token for a user is
 /// the proof that the user exists.
 public struct ItemsAPI: Sendable {
-    let db: DynamoDBClient
-    let table: String
-    let cursors: CursorCodec
-    let idempotency: IdempotencyStore
+    let store: ServiceStore
+    var db: DynamoDBClient { store.db }
+    var table: String { store.table }
+
     public init(db: DynamoDBClient, table: String, cursorSecret: String) {
-        self.db = db
-        self.table = table
-        cursors = CursorCodec(secret: cursorSecret)
-        idempotency = IdempotencyStore(db: db, table: table)
+        store = ServiceStore(db: db, table: table, cursorSecret: cursorSecret)
     }
 
     public var router: Router {
         var router = Router()
         router.on("POST /items") { request, _ in
             let caller = try caller(request)
-            return try await idempotency.run(request) { try await create(request, owner: caller) }
+            return try await store.idempotency.run(request) { try await create(request, owner: caller) }
         }
         router.on("GET /items") { request, _ in
             _ = try caller(request)
@@ -107,7 +104,7 @@ public struct ItemsAPI: Sendable {
     /// Lists by `owner` or by `status`, each through its index: never a Scan.
     func list(_ request: HTTPRequest) async throws -> HTTPResponse {
         let limit = try pageLimit(request)
-        let start = try cursors.decode(request.query["cursor"])
+        let start = try store.cursors.decode(request.query["cursor"])
         let (index, attribute, value): (String, String, String)
         switch (request.query["owner"], request.query["status"]) {
         case (let owner?, nil):
@@ -130,7 +127,7 @@ public struct ItemsAPI: Sendable {
         let page = try await db.query(
             table: table, index: index, keyCondition: .equals(attribute, .s(value)), limit: limit, startKey: start)
         return try .json(
-            ItemPage(items: try page.items.map(Records.item), nextCursor: cursors.encode(page.lastEvaluatedKey)))
+            ItemPage(items: try page.items.map(Records.item), nextCursor: store.cursors.encode(page.lastEvaluatedKey)))
     }
 
     /// Writes are conditional on the version and the status read, so a transition is validated

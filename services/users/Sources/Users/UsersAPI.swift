@@ -8,21 +8,18 @@ import ServiceKit
 /// The users service: its routes and their handlers. Everything generic (cursors, ETags,
 /// idempotency, problems) comes from the shared platform; this file holds the domain.
 public struct UsersAPI: Sendable {
-    let db: DynamoDBClient
-    let table: String
-    let cursors: CursorCodec
-    let idempotency: IdempotencyStore
+    let store: ServiceStore
+    var db: DynamoDBClient { store.db }
+    var table: String { store.table }
 
     public init(db: DynamoDBClient, table: String, cursorSecret: String) {
-        self.db = db
-        self.table = table
-        cursors = CursorCodec(secret: cursorSecret)
-        idempotency = IdempotencyStore(db: db, table: table)
+        store = ServiceStore(db: db, table: table, cursorSecret: cursorSecret)
     }
 
     public var router: Router {
         var router = Router()
-        router.on("POST /users") { request, _ in try await idempotency.run(request) { try await create(request) } }
+        router.on("POST /users") { request, _ in try await store.idempotency.run(request) { try await create(request) }
+        }
         router.on("GET /users") { request, _ in try await list(request) }
         router.on("GET /users/{id}") { request, _ in try await get(request) }
         router.on("PUT /users/{id}") { request, _ in try await modify(request, replace: true) }
@@ -101,11 +98,11 @@ public struct UsersAPI: Sendable {
 
     func list(_ request: HTTPRequest) async throws -> HTTPResponse {
         let limit = try pageLimit(request)
-        let start = try cursors.decode(request.query["cursor"])
+        let start = try store.cursors.decode(request.query["cursor"])
         let page = try await db.query(
             table: table, index: "byKind", keyCondition: .equals("kind", .s("user")), limit: limit, startKey: start)
         return try .json(
-            UserPage(items: try page.items.map(Records.user), nextCursor: cursors.encode(page.lastEvaluatedKey)))
+            UserPage(items: try page.items.map(Records.user), nextCursor: store.cursors.encode(page.lastEvaluatedKey)))
     }
 
     /// PUT replaces both fields, PATCH changes the ones given. With If-Match the write happens only
