@@ -5,10 +5,13 @@ SHELL := /bin/bash
 
 SWIFT ?= swift
 DIST ?= .build/dist
+PYTHON := .venv/bin/python
+SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.json)))
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: help tools run invoke event build test fuzz test-ci-scripts check-minimal-package dynamodb bench package format
+.PHONY: help tools run invoke event build test fuzz test-ci-scripts check-minimal-package dynamodb bench package format \
+	test-terraform plan apply deploy rollback destroy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -33,18 +36,21 @@ event: tools ## Print the API Gateway event for a request: make event REQUEST="G
 build: tools ## Build every package and its tests (debug)
 	$(SWIFT) build --build-tests
 
-test: tools test-ci-scripts check-minimal-package fuzz ## Run every test: ci scripts, packaging, fuzzing, all Swift packages
+test: tools test-ci-scripts check-minimal-package test-terraform fuzz ## Run every test: ci scripts, packaging, Terraform, fuzzing, all Swift packages
 	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
 	$(SWIFT) test --no-parallel
 
 test-ci-scripts: tools
 	python3 -m unittest discover -s ci/tests
 
+test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments applied against moto
+	ci/test-terraform.sh
+
 fuzz: tools ## schemathesis against every service's OpenAPI document through the local gateway (FUZZ_EXAMPLES=25)
 	ci/fuzz-openapi.sh
 
 check-minimal-package: tools ## Release-build the minimal service: AL2023-loadable, no ICU, zip under budget
-	python3 ci/package.py --product minimal-bootstrap --name minimal --package-path shared \
+	python3 ci/package.py --product minimal-bootstrap --name minimal \
 		--out $(DIST) --max-zip-bytes $(MINIMAL_ZIP_BUDGET) --forbid-regex
 
 dynamodb: tools ## Run the local DynamoDB on 127.0.0.1:8000 (data in .local/dynamodb.sqlite)
@@ -57,8 +63,34 @@ bench: tools check-minimal-package ## Benchmarks: bootstrap size, local DynamoDB
 package: tools ## Package one service for Lambda: make package SERVICE=users
 	@test -n "$(SERVICE)" || { echo "make package: name the service, e.g. make package SERVICE=users" >&2; exit 2; }
 	@test -f services/$(SERVICE)/service.json || { echo "make package: no services/$(SERVICE)/service.json; services: $$(ls services)" >&2; exit 2; }
-	python3 ci/package.py --product $(SERVICE)-bootstrap --name $(SERVICE) --package-path services/$(SERVICE) --out $(DIST) \
+	python3 ci/package.py --product $(SERVICE)-bootstrap --name $(SERVICE) --out $(DIST) \
 		--architecture $$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["function"]["architecture"])' services/$(SERVICE)/service.json)
+
+# Deploying (ci/deploy.py; the pipeline runs the same). ENV is an environments/<ENV> directory.
+need-env = @test -n "$(ENV)" || { echo "make $@: name the environment, e.g. make $@ ENV=staging" >&2; exit 2; }
+
+plan: tools ## Plan an environment with the deployed packages: make plan ENV=staging
+	$(need-env)
+	$(PYTHON) ci/deploy.py plan $(ENV) || [ $$? -eq 2 ]
+
+apply: tools ## Apply an environment's infrastructure changes (packages stay as deployed): make apply ENV=staging
+	$(need-env)
+	$(PYTHON) ci/deploy.py apply $(ENV)
+
+deploy: tools ## Package and deploy one service (or all): make deploy SERVICE=users ENV=staging [PACKAGES=dir]
+	$(need-env)
+	$(if $(PACKAGES),,$(foreach s,$(or $(SERVICE),$(SERVICES)),$(MAKE) --no-print-directory package SERVICE=$(s);))
+	$(PYTHON) ci/deploy.py deploy $(ENV) $(SERVICE) --packages $(or $(PACKAGES),$(DIST))
+
+rollback: tools ## Return a service to its previous package: make rollback SERVICE=users ENV=staging
+	$(need-env)
+	@test -n "$(SERVICE)" || { echo "make rollback: name the service, e.g. make rollback SERVICE=users ENV=staging" >&2; exit 2; }
+	$(PYTHON) ci/deploy.py rollback $(ENV) $(SERVICE)
+
+destroy: tools ## Destroy an environment: make destroy ENV=staging CONFIRM=staging
+	$(need-env)
+	@test "$(CONFIRM)" = "$(ENV)" || { echo "make destroy: this deletes $(ENV); repeat its name to confirm: CONFIRM=$(ENV)" >&2; exit 2; }
+	$(PYTHON) ci/deploy.py destroy $(ENV)
 
 format: ## Format Swift sources with swift format
 	$(SWIFT) format format -i -r Package.swift shared services

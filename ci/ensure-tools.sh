@@ -17,13 +17,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-# The venv is rebuilt when the pinned requirements change.
-stamp=.venv/.requirements.sha256
-want=$(sha256sum ci/requirements.txt | cut -d' ' -f1)
-if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "ensure-tools: installing Python test tools into .venv (ci/requirements.txt)" >&2
-  rm -rf .venv
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r ci/requirements.txt
-  echo "$want" > "$stamp"
-fi
+# One venv per requirements file (ci/requirements.txt → .venv, ci/requirements-<tool>.txt →
+# .venv-<tool>, for tools whose pins clash), rebuilt when its pinned requirements change.
+for requirements in ci/requirements*.txt; do
+  suffix=$(basename "$requirements" .txt); suffix=${suffix#requirements}
+  venv=.venv$suffix
+  stamp=$venv/.requirements.sha256
+  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "ensure-tools: installing Python tools into $venv ($requirements)" >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$want" > "$stamp"
+  fi
+done

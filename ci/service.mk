@@ -5,7 +5,7 @@ SERVICE_DIR := $(abspath $(dir $(firstword $(MAKEFILE_LIST))))
 ROOT := $(abspath $(SERVICE_DIR)/../..)
 SERVICE := $(notdir $(SERVICE_DIR))
 
-.PHONY: test build package
+.PHONY: test build package deploy rollback
 test:
 	@$(ROOT)/ci/ensure-tools.sh
 	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
@@ -16,3 +16,9 @@ build:
 
 package:
 	$(MAKE) -C $(ROOT) package SERVICE=$(SERVICE)
+
+deploy:
+	$(MAKE) -C $(ROOT) deploy SERVICE=$(SERVICE) ENV=$(ENV)
+
+rollback:
+	$(MAKE) -C $(ROOT) rollback SERVICE=$(SERVICE) ENV=$(ENV)

@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""Plans, deploys and rolls back an environment with Terraform; the Makefile and the pipeline call it.
+
+    ci/deploy.py plan ENV [--packages DIR] [--out PLAN] [--report JSON]
+    ci/deploy.py apply ENV [--plan PLAN]
+    ci/deploy.py deploy ENV [SERVICE ...] --packages DIR [--plan PLAN]
+    ci/deploy.py rollback ENV SERVICE
+    ci/deploy.py destroy ENV
+
+How a service's package reaches its function: `make package` writes a reproducible zip and its
+sha256; deploy uploads it to the environment's artifacts bucket under a content-addressed key
+(packages/<service>/<sha256>.zip, never overwritten) and plans the environment with that key for
+that service. Every other service keeps the package its release pointer names
+(releases/<env>/<service>.json in the same bucket, read by Terraform), so the plan may change only
+the deployed service's resources: deploy checks this before applying and refuses otherwise. After a
+successful apply the pointer moves to the new package and keeps the earlier ones, which is what
+rollback returns to. A full `plan` right after shows no changes.
+
+Settings: the environment's terraform.tfvars.json (artifacts_bucket, region); the state backend
+from TF_BACKEND_CONFIG (a file) or TF_STATE_BUCKET (key <name>/<env>.tfstate); ENVIRONMENTS_DIR
+to use other Terraform roots (tests). Exits non-zero with one line saying what is wrong.
+"""
+import argparse
+import base64
+import datetime
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HISTORY = 10
+
+
+class DeployError(Exception):
+    pass
+
+
+class Environment:
+    def __init__(self, name):
+        base = os.environ.get("ENVIRONMENTS_DIR", os.path.join(ROOT, "environments"))
+        self.name = name
+        self.dir = os.path.join(base, name)
+        tfvars = os.path.join(self.dir, "terraform.tfvars.json")
+        if not os.path.isfile(tfvars):
+            known = sorted(d for d in os.listdir(base) if os.path.isfile(os.path.join(base, d, "terraform.tfvars.json")))
+            raise DeployError(f"no environment {name!r}: use ENV={' or ENV='.join(known)}")
+        with open(tfvars) as f:
+            self.settings = json.load(f)
+        self.bucket = self.settings["artifacts_bucket"]
+        self._s3 = None
+
+    # Terraform
+
+    def terraform(self, *args, capture=False, check=True):
+        env = dict(os.environ, TF_IN_AUTOMATION="1", TF_INPUT="0")
+        if not os.path.isfile(env.get("TF_CLI_CONFIG_FILE", "/")):
+            env["TF_CLI_CONFIG_FILE"] = "/dev/null"
+        command = ["terraform", f"-chdir={self.dir}", *args]
+        result = subprocess.run(command, env=env, text=True, stdout=subprocess.PIPE if capture else sys.stderr)
+        if check and result.returncode not in (0, 2 if "-detailed-exitcode" in args else 0):
+            raise DeployError(f"terraform {args[0]} failed in {self.dir} (exit {result.returncode}; its output is above)")
+        return result
+
+    def init(self):
+        args = ["init", "-input=false", "-reconfigure", "-no-color"]
+        plugins = os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins")
+        if os.path.isdir(plugins):
+            args.append(f"-plugin-dir={plugins}")
+        if os.environ.get("TF_BACKEND_CONFIG"):
+            args.append(f"-backend-config={os.environ['TF_BACKEND_CONFIG']}")
+        elif os.environ.get("TF_STATE_BUCKET"):
+            args += [f"-backend-config=bucket={os.environ['TF_STATE_BUCKET']}",
+                     f"-backend-config=key={self.settings['name']}/{self.name}.tfstate",
+                     f"-backend-config=region={os.environ.get('TF_STATE_REGION', self.settings['region'])}"]
+        else:
+            raise DeployError("set TF_STATE_BUCKET to the state bucket (made by environments/bootstrap), "
+                              "or TF_BACKEND_CONFIG to a backend configuration file")
+        self.terraform(*args, capture=True)
+
+    def plan(self, out, releases=None, destroy=False):
+        """Plans into `out`; returns the resource changes as (address, actions) pairs."""
+        args = ["plan", "-input=false", "-no-color", f"-out={out}"]
+        if destroy:
+            args.append("-destroy")
+        if releases:
+            var_file = os.path.join(os.path.dirname(out), "releases.tfvars.json")
+            with open(var_file, "w") as f:
+                json.dump({"releases": releases}, f)
+            args.append(f"-var-file={var_file}")
+        self.terraform(*args)
+        shown = json.loads(self.terraform("show", "-json", out, capture=True).stdout)
+        return [(change["address"], change["change"]["actions"]) for change in shown.get("resource_changes", [])
+                if change["change"]["actions"] not in (["no-op"], ["read"])]
+
+    # Artifacts and release pointers
+
+    @property
+    def s3(self):
+        if self._s3 is None:
+            import boto3
+            self._s3 = boto3.client("s3", region_name=self.settings["region"])
+        return self._s3
+
+    def publish(self, service, packages):
+        """Uploads the service's package under its content address; returns its release."""
+        directory = os.path.join(packages, service)
+        try:
+            with open(os.path.join(directory, "package.json")) as f:
+                manifest = json.load(f)
+            with open(os.path.join(directory, "bootstrap.zip"), "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            raise DeployError(f"no package for {service} in {packages}: run `make package SERVICE={service}` first")
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != manifest["sha256"]:
+            raise DeployError(f"{directory}/bootstrap.zip does not match its package.json (sha256 {digest[:12]}… vs "
+                              f"{manifest['sha256'][:12]}…): package it again")
+        key = f"packages/{service}/{digest}.zip"
+        if not self.exists(key):
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="application/zip")
+        return {"s3_key": key, "code_sha256": base64.b64encode(bytes.fromhex(digest)).decode(), "sha256": digest}
+
+    def exists(self, key):
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=key)
+            return True
+        except self.s3.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def pointer(self, service):
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=self.pointer_key(service))["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        return json.loads(body)
+
+    def pointer_key(self, service):
+        return f"releases/{self.name}/{service}.json"
+
+    def record(self, service, release, history):
+        pointer = dict(release, service=service, history=history[:HISTORY],
+                       deployed_at=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                       commit=os.environ.get("CI_COMMIT_SHA") or git_commit())
+        self.s3.put_object(Bucket=self.bucket, Key=self.pointer_key(service), Body=json.dumps(pointer, indent=2),
+                           ContentType="application/json")
+
+
+def git_commit():
+    result = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True)
+    return result.stdout.strip() or None
+
+
+def declared_services():
+    services_dir = os.path.join(ROOT, "services")
+    return sorted(d for d in os.listdir(services_dir) if os.path.isfile(os.path.join(services_dir, d, "service.json")))
+
+
+def service_prefix(service):
+    return f'module.infrastructure.module.service["{service}"].'
+
+
+def describe(changes):
+    return "; ".join(f"{address} ({'/'.join(actions)})" for address, actions in changes) or "nothing"
+
+
+def check_scope(changes, services):
+    """Refuses a plan that changes anything outside the given services' resources."""
+    outside = [(a, actions) for a, actions in changes if not any(a.startswith(service_prefix(s)) for s in services)]
+    if outside:
+        raise DeployError(f"deploying {', '.join(services)} would also change {describe(outside)}: review and apply "
+                          f"those first with `make plan ENV=...` and `make apply ENV=...`")
+
+
+def short(release):
+    return release["sha256"][:12] if release else "none"
+
+
+def release_for_terraform(release):
+    return {"s3_key": release["s3_key"], "code_sha256": release["code_sha256"]}
+
+
+def deploy(environment, services, packages, saved_plan=None):
+    every = declared_services()
+    unknown = [s for s in services if s not in every]
+    if unknown:
+        raise DeployError(f"no service {', '.join(unknown)}: services are {', '.join(every)}")
+    services = services or every
+    releases = {s: environment.publish(s, packages) for s in services}
+    environment.init()
+    with tempfile.TemporaryDirectory() as work:
+        plan = saved_plan or os.path.join(work, "deploy.tfplan")
+        if saved_plan:
+            shown = json.loads(environment.terraform("show", "-json", saved_plan, capture=True).stdout)
+            changes = [(c["address"], c["change"]["actions"]) for c in shown.get("resource_changes", [])
+                       if c["change"]["actions"] not in (["no-op"], ["read"])]
+        else:
+            changes = environment.plan(plan, {s: release_for_terraform(r) for s, r in releases.items()})
+        if set(services) != set(every):
+            check_scope(changes, services)
+        print(f"deploy {environment.name}: changes {describe(changes)}", file=sys.stderr)
+        environment.terraform("apply", "-input=false", "-no-color", plan)
+    for service, release in releases.items():
+        current = environment.pointer(service)
+        if current and current["sha256"] == release["sha256"]:
+            print(f"deploy {environment.name}: {service} already runs {short(release)}", file=sys.stderr)
+            continue
+        history = ([{k: current[k] for k in ("s3_key", "code_sha256", "sha256")}] + current["history"]) if current else []
+        environment.record(service, release, history)
+        print(f"deploy {environment.name}: {service} now runs {short(release)} (was {short(current)})", file=sys.stderr)
+
+
+def rollback(environment, service):
+    current = environment.pointer(service)
+    if not current or not current["history"]:
+        raise DeployError(f"{service} has no earlier release in {environment.name} to roll back to")
+    previous, *rest = current["history"]
+    environment.init()
+    with tempfile.TemporaryDirectory() as work:
+        plan = os.path.join(work, "rollback.tfplan")
+        changes = environment.plan(plan, {service: release_for_terraform(previous)})
+        check_scope(changes, [service])
+        print(f"rollback {environment.name}: changes {describe(changes)}", file=sys.stderr)
+        environment.terraform("apply", "-input=false", "-no-color", plan)
+    environment.record(service, previous, rest)
+    print(f"rollback {environment.name}: {service} now runs {short(previous)} (was {short(current)})", file=sys.stderr)
+
+
+def plan(environment, packages, out, report):
+    """A full plan; with --packages, of those packages. Exit status 0: no changes, 2: changes."""
+    releases = {s: release_for_terraform(environment.publish(s, packages)) for s in declared_services()} if packages else None
+    environment.init()
+    with tempfile.TemporaryDirectory() as work:
+        changes = environment.plan(out or os.path.join(work, "plan.tfplan"), releases)
+    if report:
+        # GitLab's merge-request Terraform report: counts of creations, updates and deletions.
+        counts = {"create": 0, "update": 0, "delete": 0}
+        for _, actions in changes:
+            for action in actions:
+                if action in counts:
+                    counts[action] += 1
+        with open(report, "w") as f:
+            json.dump(counts, f)
+    print(f"plan {environment.name}: {len(changes)} change(s): {describe(changes)}", file=sys.stderr)
+    return 2 if changes else 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("plan")
+    p.add_argument("env")
+    p.add_argument("--packages")
+    p.add_argument("--out")
+    p.add_argument("--report")
+    p = commands.add_parser("apply")
+    p.add_argument("env")
+    p.add_argument("--plan")
+    p = commands.add_parser("deploy")
+    p.add_argument("env")
+    p.add_argument("services", nargs="*")
+    p.add_argument("--packages", required=True)
+    p.add_argument("--plan", help="apply this saved plan (made by `plan --packages` with the same packages)")
+    p = commands.add_parser("rollback")
+    p.add_argument("env")
+    p.add_argument("service")
+    p = commands.add_parser("destroy")
+    p.add_argument("env")
+    args = parser.parse_args()
+
+    environment = Environment(args.env)
+    if args.command == "plan":
+        return plan(environment, args.packages, args.out and os.path.abspath(args.out), args.report)
+    if args.command == "apply":
+        environment.init()
+        environment.terraform("apply", "-input=false", "-no-color", *([os.path.abspath(args.plan)] if args.plan else ["-auto-approve"]))
+    elif args.command == "deploy":
+        deploy(environment, args.services, args.packages, args.plan and os.path.abspath(args.plan))
+    elif args.command == "rollback":
+        rollback(environment, args.service)
+    elif args.command == "destroy":
+        environment.init()
+        environment.terraform("destroy", "-input=false", "-no-color", "-auto-approve")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except DeployError as error:
+        print(f"deploy: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,208 @@
+"""Applies environments/staging and environments/production against moto_server through the same
+entry points a developer and the pipeline use (make deploy / rollback / plan, ci/deploy.py), with
+the real packages from `make package`.
+
+The test supplies what is not committed: a copy of the Terraform roots with a local backend and
+the provider's endpoints pointed at moto (override files), and the artifacts buckets
+(environments/bootstrap creates them in AWS). Run by `make test-terraform`.
+"""
+import base64
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+import zipfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+PACKAGES = os.path.abspath(os.environ.get("PACKAGES", os.path.join(ROOT, ".build", "dist")))
+SERVICES = ["items", "users"]
+ENDPOINT_SERVICES = ["acm", "apigatewayv2", "dynamodb", "iam", "kms", "lambda", "logs", "route53", "s3", "sts"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EnvironmentsOnMoto(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        for service in SERVICES:
+            if not os.path.isfile(os.path.join(PACKAGES, service, "package.json")):
+                raise unittest.SkipTest(f"no package for {service} in {PACKAGES}: run make package SERVICE={service}")
+        cls.work = tempfile.mkdtemp(prefix="environments-on-moto-")
+        port = free_port()
+        cls.endpoint = f"http://127.0.0.1:{port}"
+        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_ACM_VALIDATION_WAIT="0")
+        moto = shutil.which("moto_server", path=os.path.join(ROOT, ".venv", "bin")) or "moto_server"
+        cls.moto = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{cls.endpoint}/moto-api/", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        cls.tree = cls.copy_terraform_tree()
+        cls.env = dict(os.environ, AWS_ENDPOINT_URL=cls.endpoint, AWS_ACCESS_KEY_ID="testing",
+                       AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1",
+                       ENVIRONMENTS_DIR=os.path.join(cls.tree, "environments"),
+                       TF_VAR_cursor_secret="a-cursor-secret-for-tests-0123456789")
+        import boto3
+        cls.aws = {name: boto3.client(name, endpoint_url=cls.endpoint, region_name="eu-west-1",
+                                      aws_access_key_id="testing", aws_secret_access_key="testing")
+                   for name in ("s3", "lambda", "dynamodb", "apigatewayv2", "iam")}
+        for environment in ("staging", "production"):
+            with open(os.path.join(ROOT, "environments", environment, "terraform.tfvars.json")) as f:
+                bucket = json.load(f)["artifacts_bucket"]
+            cls.aws["s3"].create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+
+    @classmethod
+    def tearDownClass(cls):
+        os.killpg(cls.moto.pid, signal.SIGKILL)  # moto_server ignores SIGTERM
+        cls.moto.wait()
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    @classmethod
+    def copy_terraform_tree(cls):
+        tree = os.path.join(cls.work, "tree")
+        ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*")
+        for part in ("modules", "environments"):
+            shutil.copytree(os.path.join(ROOT, part), os.path.join(tree, part), symlinks=True, ignore=ignore)
+        for service in SERVICES:
+            os.makedirs(os.path.join(tree, "services", service))
+            shutil.copy(os.path.join(ROOT, "services", service, "service.json"), os.path.join(tree, "services", service))
+        endpoints = "\n".join(f'    {name} = "{cls.endpoint}"' for name in ENDPOINT_SERVICES)
+        for environment in ("staging", "production"):
+            with open(os.path.join(tree, "environments", environment, "moto_override.tf"), "w") as f:
+                f.write(f"""terraform {{
+  backend "local" {{}}
+}}
+provider "aws" {{
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  s3_use_path_style           = true
+  endpoints {{
+{endpoints}
+  }}
+}}
+""")
+        # moto 5.2.1 does not keep a function's kms_key_arn or logging_config (AWS does), so every
+        # plan against it would show them as changes.
+        with open(os.path.join(tree, "modules", "infrastructure", "modules", "service", "moto_override.tf"), "w") as f:
+            f.write('resource "aws_lambda_function" "this" {\n  lifecycle {\n    ignore_changes = [kms_key_arn, logging_config]\n  }\n}\n')
+        return tree
+
+    def run_make(self, environment, *args, expect=0):
+        state = os.path.join(self.work, f"{environment}.backend.hcl")
+        with open(state, "w") as f:
+            f.write(f'path = "{os.path.join(self.work, environment + ".tfstate")}"\n')
+        result = subprocess.run(["make", "--no-print-directory", "-C", ROOT, *args, f"ENV={environment}"],
+                                env=dict(self.env, TF_BACKEND_CONFIG=state), capture_output=True, text=True)
+        if result.returncode != expect:
+            sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
+        self.assertEqual(result.returncode, expect, f"make {' '.join(args)} ENV={environment}")
+        return result.stderr
+
+    def plan_changes(self, environment):
+        output = self.run_make(environment, "plan")
+        return [line for line in output.splitlines() if line.startswith(f"plan {environment}:")][-1]
+
+    def function(self, environment, service):
+        return self.aws["lambda"].get_function(FunctionName=f"swiftapi-{environment}-{service}")["Configuration"]
+
+    def manifest(self, packages, service):
+        with open(os.path.join(packages, service, "package.json")) as f:
+            return json.load(f)
+
+    def code_sha256(self, packages, service):
+        return base64.b64encode(bytes.fromhex(self.manifest(packages, service)["sha256"])).decode()
+
+    def rebuilt_package(self, service):
+        """The service's package with one more file: a new build, as far as a deploy can tell."""
+        packages = os.path.join(self.work, "rebuilt")
+        os.makedirs(os.path.join(packages, service), exist_ok=True)
+        archive = os.path.join(packages, service, "bootstrap.zip")
+        with zipfile.ZipFile(os.path.join(PACKAGES, service, "bootstrap.zip")) as old, zipfile.ZipFile(archive, "w") as new:
+            for info in old.infolist():
+                new.writestr(info, old.read(info))
+            new.writestr(zipfile.ZipInfo("RELEASE", date_time=(1980, 1, 1, 0, 0, 0)), "2\n")
+        with open(archive, "rb") as f:
+            manifest = dict(self.manifest(PACKAGES, service), sha256=hashlib.sha256(f.read()).hexdigest())
+        with open(os.path.join(packages, service, "package.json"), "w") as f:
+            json.dump(manifest, f)
+        return packages
+
+    def test_staging_deploys_one_service_rolls_back_and_destroys(self):
+        self.run_make("staging", "deploy", f"PACKAGES={PACKAGES}")
+        for service in SERVICES:
+            function = self.function("staging", service)
+            self.assertEqual(function["CodeSha256"], self.code_sha256(PACKAGES, service))
+            self.assertEqual(function["Runtime"], "provided.al2023")
+            self.assertEqual(function["Handler"], "bootstrap")
+            self.assertEqual(function["Environment"]["Variables"]["TABLE_" + service.upper()], f"swiftapi-staging-{service}")
+        self.assertIn("0 change(s)", self.plan_changes("staging"))
+        items_before = self.function("staging", "items")
+
+        rebuilt = self.rebuilt_package("users")
+        output = self.run_make("staging", "deploy", "SERVICE=users", f"PACKAGES={rebuilt}")
+        self.assertTrue('deploy staging: changes module.infrastructure.module.service["users"].aws_lambda_function.this (update)\n' in output,
+                        "deploying users changes only the users function")
+        self.assertEqual(self.function("staging", "users")["CodeSha256"], self.code_sha256(rebuilt, "users"))
+        items_after = self.function("staging", "items")
+        self.assertEqual((items_after["CodeSha256"], items_after["LastModified"]), (items_before["CodeSha256"], items_before["LastModified"]),
+                         "deploying users must not touch items")
+        self.assertIn("0 change(s)", self.plan_changes("staging"))
+
+        self.run_make("staging", "rollback", "SERVICE=users")
+        self.assertEqual(self.function("staging", "users")["CodeSha256"], self.code_sha256(PACKAGES, "users"))
+        self.assertIn("0 change(s)", self.plan_changes("staging"))
+        output = self.run_make("staging", "rollback", "SERVICE=users", expect=2)
+        self.assertIn("users has no earlier release in staging to roll back to", output)
+
+        self.run_make("staging", "destroy", "CONFIRM=staging")
+        names = self.aws["lambda"].list_functions()["Functions"]
+        self.assertFalse([f for f in names if f["FunctionName"].startswith("swiftapi-staging-")])
+
+    def test_production_tables_are_protected(self):
+        self.run_make("production", "deploy", f"PACKAGES={PACKAGES}")
+        for service in SERVICES:
+            table = self.aws["dynamodb"].describe_table(TableName=f"swiftapi-production-{service}")["Table"]
+            self.assertTrue(table["DeletionProtectionEnabled"])
+            self.assertEqual(table["SSEDescription"]["Status"], "ENABLED")
+            backups = self.aws["dynamodb"].describe_continuous_backups(TableName=f"swiftapi-production-{service}")
+            self.assertEqual(backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"], "ENABLED")
+        self.assertIn("0 change(s)", self.plan_changes("production"))
+        # Policies name only the function's own table.
+        role = self.aws["iam"].get_role_policy(RoleName="swiftapi-production-users-function", PolicyName="swiftapi-production-users-access")
+        tables = [s["Resource"] for s in role["PolicyDocument"]["Statement"] if s["Sid"] == "OwnTablesOnly"][0]
+        self.assertTrue(all("table/swiftapi-production-users" in arn for arn in tables), tables)
+
+        output = self.run_make("production", "destroy", "CONFIRM=production", expect=2)
+        self.assertTrue("can't be deleted while deletionprotectionenabled is set to true" in " ".join(output.lower().split()),
+                        "destroying production must stop at the protected tables")
+        for service in SERVICES:  # still there (describe_table raises ResourceNotFoundException otherwise)
+            self.aws["dynamodb"].describe_table(TableName=f"swiftapi-production-{service}")
+        with open(os.path.join(self.tree, "environments", "production", "zz_test.auto.tfvars.json"), "w") as f:
+            json.dump({"deletion_protection": False}, f)
+        self.run_make("production", "apply")
+        self.run_make("production", "destroy", "CONFIRM=production")
+        self.assertFalse([t for t in self.aws["dynamodb"].list_tables()["TableNames"] if t.startswith("swiftapi-production-")])
+
+
+if __name__ == "__main__":
+    unittest.main()

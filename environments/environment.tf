@@ -1,0 +1,166 @@
+# The Terraform root of one environment, shared by environments/staging and environments/production
+# (each links it as main.tf): the infrastructure module with every service under services/.
+# The environments differ only in their terraform.tfvars.json.
+terraform {
+  required_version = ">= 1.10"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.80, < 6.0"
+    }
+  }
+  # Partial configuration: bucket, key and region come from -backend-config (ci/terraform.sh).
+  backend "s3" {
+    use_lockfile = true
+    encrypt      = true
+  }
+}
+
+provider "aws" {
+  region = var.region
+  default_tags {
+    tags = { project = var.name, environment = var.environment, managed-by = "terraform" }
+  }
+}
+
+locals {
+  # Every services/<name>/service.json: the same declarations the router and the local gateway read.
+  services = {
+    for file in fileset("${path.root}/../../services", "*/service.json") :
+    dirname(file) => jsondecode(file("${path.root}/../../services/${file}"))
+  }
+
+  # What each service runs: the pointer `make deploy` writes after each deploy
+  # (releases/<environment>/<service>.json in the artifacts bucket), unless var.releases proposes
+  # another package (a deploy's plan, a rollback).
+  pointer_keys = toset(data.aws_s3_objects.releases.keys)
+  deployed = {
+    for name, _ in local.services : name => jsondecode(data.aws_s3_object.release[name].body)
+    if contains(local.pointer_keys, "releases/${var.environment}/${name}.json")
+  }
+  releases = merge(
+    { for name, pointer in local.deployed : name => { s3_bucket = var.artifacts_bucket, s3_key = pointer.s3_key, code_sha256 = pointer.code_sha256 } },
+    { for name, release in var.releases : name => merge(release, { s3_bucket = var.artifacts_bucket }) },
+  )
+}
+
+data "aws_s3_objects" "releases" {
+  bucket = var.artifacts_bucket
+  prefix = "releases/${var.environment}/"
+}
+
+data "aws_s3_object" "release" {
+  for_each = { for name, _ in local.services : name => "releases/${var.environment}/${name}.json" if contains(local.pointer_keys, "releases/${var.environment}/${name}.json") }
+  bucket   = var.artifacts_bucket
+  key      = each.value
+}
+
+module "infrastructure" {
+  source = "../../modules/infrastructure"
+
+  name                 = var.name
+  environment          = var.environment
+  services             = local.services
+  releases             = local.releases
+  cursor_secret        = var.cursor_secret
+  jwt_authorizer       = var.jwt_authorizer
+  cors                 = var.cors
+  throttling           = var.throttling
+  log_retention_days   = var.log_retention_days
+  access_log           = var.access_log
+  deletion_protection  = var.deletion_protection
+  reserved_concurrency = var.reserved_concurrency
+  domain               = var.domain
+}
+
+variable "name" {
+  description = "Project name (resource name prefix)."
+  type        = string
+}
+
+variable "environment" {
+  description = "This environment's name (staging or production)."
+  type        = string
+}
+
+variable "region" {
+  description = "AWS region of the environment."
+  type        = string
+}
+
+variable "artifacts_bucket" {
+  description = "S3 bucket holding the content-addressed packages and the release pointers (created by environments/bootstrap)."
+  type        = string
+}
+
+variable "releases" {
+  description = "Packages to run instead of the deployed ones, by service: { s3_key, code_sha256 } (written by ci/release.py)."
+  type        = map(object({ s3_key = string, code_sha256 = string }))
+  default     = {}
+}
+
+variable "cursor_secret" {
+  description = "Signs pagination cursors; set TF_VAR_cursor_secret from a masked CI/CD variable."
+  type        = string
+  sensitive   = true
+}
+
+variable "jwt_authorizer" {
+  type    = object({ issuer = string, audience = list(string) })
+  default = null
+}
+
+variable "cors" {
+  type    = any
+  default = null
+}
+
+variable "throttling" {
+  type    = object({ burst_limit = number, rate_limit = number })
+  default = null
+}
+
+variable "log_retention_days" {
+  type    = number
+  default = null
+}
+
+variable "access_log" {
+  type    = any
+  default = null
+}
+
+variable "deletion_protection" {
+  type    = bool
+  default = null
+}
+
+variable "reserved_concurrency" {
+  type    = number
+  default = null
+}
+
+variable "domain" {
+  type    = object({ name = string, zone_id = string, certificate_arn = optional(string) })
+  default = null
+}
+
+output "api_endpoint" {
+  value = module.infrastructure.api_endpoint
+}
+
+output "domain" {
+  value = module.infrastructure.domain
+}
+
+output "function_names" {
+  value = module.infrastructure.function_names
+}
+
+output "table_names" {
+  value = module.infrastructure.table_names
+}
+
+output "log_group_names" {
+  value = module.infrastructure.log_group_names
+}

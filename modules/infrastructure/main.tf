@@ -1,0 +1,179 @@
+# One environment of the HTTP API: a KMS key, the API and its stage (access logs, CORS, throttling,
+# JWT authorizer), and one `service` submodule per declared service (function, role, tables, routes).
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  prefix     = "${var.name}-${var.environment}"
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  partition  = data.aws_partition.current.partition
+
+  # Access log formats. Only these $context fields are written: tokens, cookies and other headers
+  # never reach the logs.
+  access_log_formats = {
+    json = jsonencode({
+      requestId          = "$context.requestId"
+      ip                 = "$context.identity.sourceIp"
+      requestTime        = "$context.requestTime"
+      httpMethod         = "$context.httpMethod"
+      routeKey           = "$context.routeKey"
+      path               = "$context.path"
+      status             = "$context.status"
+      protocol           = "$context.protocol"
+      responseLength     = "$context.responseLength"
+      responseLatency    = "$context.responseLatency"
+      integrationLatency = "$context.integrationLatency"
+      integrationError   = "$context.integrationErrorMessage"
+      authorizerError    = "$context.authorizer.error"
+      userAgent          = "$context.identity.userAgent"
+    })
+    clf    = "$context.identity.sourceIp - - [$context.requestTime] \"$context.httpMethod $context.path $context.protocol\" $context.status $context.responseLength $context.requestId"
+    custom = var.access_log.custom_format
+  }
+}
+
+# One customer-managed key per environment encrypts the tables, the log groups and the functions'
+# environment variables.
+resource "aws_kms_key" "this" {
+  description             = "${local.prefix}: DynamoDB tables, CloudWatch logs, Lambda environment"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.environment == "production" ? 30 : 7
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministersTheKeyThroughIAM"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchLogsEncryptsThisEnvironmentsLogGroups"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${local.region}.amazonaws.com" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnLike = {
+            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/*/${local.prefix}-*"
+          }
+        }
+      },
+    ]
+  })
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${local.prefix}"
+  target_key_id = aws_kms_key.this.key_id
+}
+
+resource "aws_apigatewayv2_api" "this" {
+  name          = "${local.prefix}-api"
+  protocol_type = "HTTP"
+  description   = "${var.name} HTTP API (${var.environment})"
+
+  dynamic "cors_configuration" {
+    for_each = var.cors == null ? [] : [var.cors]
+    content {
+      allow_origins     = cors_configuration.value.allow_origins
+      allow_methods     = cors_configuration.value.allow_methods
+      allow_headers     = cors_configuration.value.allow_headers
+      expose_headers    = cors_configuration.value.expose_headers
+      allow_credentials = cors_configuration.value.allow_credentials
+      max_age           = cors_configuration.value.max_age
+    }
+  }
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_authorizer" "jwt" {
+  count            = var.jwt_authorizer == null ? 0 : 1
+  api_id           = aws_apigatewayv2_api.this.id
+  name             = "${local.prefix}-jwt"
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+  jwt_configuration {
+    issuer   = var.jwt_authorizer.issuer
+    audience = var.jwt_authorizer.audience
+  }
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  name              = "/aws/apigateway/${local.prefix}-api"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_subscription_filter" "access" {
+  count           = var.access_log.subscription_destination_arn == null ? 0 : 1
+  name            = "${local.prefix}-access-logs"
+  log_group_name  = aws_cloudwatch_log_group.access.name
+  filter_pattern  = ""
+  destination_arn = var.access_log.subscription_destination_arn
+  role_arn        = var.access_log.subscription_role_arn
+}
+
+resource "aws_apigatewayv2_stage" "this" {
+  api_id      = aws_apigatewayv2_api.this.id
+  name        = "$default"
+  auto_deploy = true
+
+  default_route_settings {
+    throttling_burst_limit = var.throttling.burst_limit
+    throttling_rate_limit  = var.throttling.rate_limit
+  }
+
+  # Routes that declare their own throttle in service.json.
+  dynamic "route_settings" {
+    for_each = { for key, route in local.routes : key => route.throttle if route.throttle != null }
+    content {
+      route_key              = route_settings.key
+      throttling_burst_limit = route_settings.value.burstLimit
+      throttling_rate_limit  = route_settings.value.rateLimit
+    }
+  }
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format          = local.access_log_formats[var.access_log.format]
+  }
+  tags = var.tags
+
+  # Route settings name routes that the services create.
+  depends_on = [module.service]
+}
+
+locals {
+  routes = merge([for _, service in var.services : service.routes]...)
+}
+
+module "service" {
+  source   = "./modules/service"
+  for_each = var.services
+
+  name        = each.key
+  prefix      = local.prefix
+  declaration = each.value
+  release     = var.releases[each.key]
+
+  api_id            = aws_apigatewayv2_api.this.id
+  api_execution_arn = aws_apigatewayv2_api.this.execution_arn
+  stage_name        = "$default"
+  authorizer_id     = try(aws_apigatewayv2_authorizer.jwt[0].id, null)
+
+  kms_key_arn          = aws_kms_key.this.arn
+  log_retention_days   = var.log_retention_days
+  deletion_protection  = var.deletion_protection
+  reserved_concurrency = coalesce(each.value.function.reservedConcurrency, var.reserved_concurrency)
+  environment = merge(each.value.function.environment, {
+    CURSOR_SECRET          = var.cursor_secret
+    DEPLOYMENT_ENVIRONMENT = var.environment
+  })
+  tags = var.tags
+}

@@ -1,0 +1,219 @@
+# One service: its DynamoDB tables, its function with a role that reaches only those tables, and its
+# routes, each integrated with the function and allowed to invoke it for that route alone.
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  function_name = "${var.prefix}-${var.name}"
+  # The function finds its tables as TABLE_<DECLARED_NAME> (see ServiceKit/TableSetup.swift).
+  table_environment = {
+    for declared, table in aws_dynamodb_table.this :
+    "TABLE_${upper(replace(declared, "-", "_"))}" => table.name
+  }
+  # A route's permission: execute-api ARN with the stage, the method (* for ANY) and the path with
+  # every {param} and {proxy+} segment as *.
+  route_source_arns = {
+    for key, _ in var.declaration.routes : key => (key == "$default"
+      ? "${var.api_execution_arn}/${var.stage_name}/$default"
+      : "${var.api_execution_arn}/${var.stage_name}/${split(" ", key)[0] == "ANY" ? "*" : split(" ", key)[0]}${join("/", [for segment in split("/", split(" ", key)[1]) : can(regex("^\\{.*\\}$", segment)) ? "*" : segment])}"
+    )
+  }
+}
+
+resource "aws_dynamodb_table" "this" {
+  for_each = var.declaration.tables
+
+  name                        = "${var.prefix}-${each.key}"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = each.value.partitionKey.name
+  range_key                   = try(each.value.sortKey.name, null)
+  deletion_protection_enabled = var.deletion_protection
+
+  dynamic "attribute" {
+    # Every key attribute of the table and its indexes, once.
+    for_each = { for key in concat(
+      [each.value.partitionKey],
+      each.value.sortKey == null ? [] : [each.value.sortKey],
+      flatten([for index in each.value.globalSecondaryIndexes : concat([index.partitionKey], index.sortKey == null ? [] : [index.sortKey])]),
+    ) : key.name => key.type... }
+    content {
+      name = attribute.key
+      type = attribute.value[0]
+    }
+  }
+
+  dynamic "global_secondary_index" {
+    for_each = each.value.globalSecondaryIndexes
+    content {
+      name               = global_secondary_index.value.name
+      hash_key           = global_secondary_index.value.partitionKey.name
+      range_key          = try(global_secondary_index.value.sortKey.name, null)
+      projection_type    = global_secondary_index.value.projection
+      non_key_attributes = global_secondary_index.value.projection == "INCLUDE" ? global_secondary_index.value.nonKeyAttributes : null
+    }
+  }
+
+  dynamic "ttl" {
+    for_each = each.value.ttlAttribute == null ? [] : [each.value.ttlAttribute]
+    content {
+      attribute_name = ttl.value
+      enabled        = true
+    }
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "function" {
+  name              = "/aws/lambda/${local.function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_iam_role" "function" {
+  name = "${local.function_name}-function"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+    }]
+  })
+  tags = var.tags
+}
+
+# Least privilege: item reads and writes on this service's own tables and their indexes (no Scan,
+# no table management), its own log group, X-Ray, and the key through DynamoDB and Lambda only.
+resource "aws_iam_role_policy" "function" {
+  name = "${local.function_name}-access"
+  role = aws_iam_role.function.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      length(aws_dynamodb_table.this) == 0 ? [] : [{
+        Sid    = "OwnTablesOnly"
+        Effect = "Allow"
+        Action = [
+          "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+          "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+        ]
+        Resource = flatten([for table in aws_dynamodb_table.this : [table.arn, "${table.arn}/index/*"]])
+      }],
+      [
+        {
+          Sid      = "OwnLogGroupOnly"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = "${aws_cloudwatch_log_group.function.arn}:*"
+        },
+        {
+          Sid      = "Tracing"
+          Effect   = "Allow"
+          Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+          Resource = "*"
+        },
+        {
+          Sid      = "KeyThroughDynamoDBAndLambdaOnly"
+          Effect   = "Allow"
+          Action   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+          Resource = var.kms_key_arn
+          Condition = {
+            StringEquals = {
+              "kms:ViaService" = [
+                "dynamodb.${data.aws_region.current.name}.amazonaws.com",
+                "lambda.${data.aws_region.current.name}.amazonaws.com",
+              ]
+            }
+          }
+        },
+      ],
+    )
+  })
+}
+
+resource "aws_lambda_function" "this" {
+  # checkov:skip=CKV_AWS_116:API Gateway invokes the function synchronously; a dead-letter queue only receives failed asynchronous invocations.
+  # checkov:skip=CKV_AWS_117:The function reaches only DynamoDB and X-Ray through IAM-authenticated AWS endpoints; a VPC would add ENI cold starts and NAT cost without reducing exposure.
+  # checkov:skip=CKV_AWS_272:Packages are content-addressed by their sha256, which Terraform pins as source_code_hash; add an AWS Signer code_signing_config where the organisation runs Signer.
+  function_name    = local.function_name
+  description      = "${var.name} service"
+  role             = aws_iam_role.function.arn
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = [var.declaration.function.architecture]
+  memory_size      = var.declaration.function.memory
+  timeout          = var.declaration.function.timeout
+  s3_bucket        = var.release.s3_bucket
+  s3_key           = var.release.s3_key
+  source_code_hash = var.release.code_sha256
+  kms_key_arn      = var.kms_key_arn
+
+  reserved_concurrent_executions = var.reserved_concurrency
+
+  environment {
+    variables = merge(var.environment, local.table_environment)
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    application_log_level = "INFO"
+    system_log_level      = "WARN"
+    log_group             = aws_cloudwatch_log_group.function.name
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  tags = var.tags
+  # The role's policy must exist before the first invocation writes logs.
+  depends_on = [aws_iam_role_policy.function]
+}
+
+# One integration per route: API Gateway sets the integration timeout per integration.
+resource "aws_apigatewayv2_integration" "route" {
+  for_each = var.declaration.routes
+
+  api_id                 = var.api_id
+  integration_type       = "AWS_PROXY"
+  integration_method     = "POST"
+  integration_uri        = aws_lambda_function.this.invoke_arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = each.value.timeoutMilliseconds
+  description            = "${var.name}: ${each.key}"
+}
+
+resource "aws_apigatewayv2_route" "this" {
+  # checkov:skip=CKV_AWS_309:Each route's authorization comes from its service.json; routes declaring NONE are public by the service's design and are visible in review there.
+  for_each = var.declaration.routes
+
+  api_id               = var.api_id
+  route_key            = each.key
+  target               = "integrations/${aws_apigatewayv2_integration.route[each.key].id}"
+  authorization_type   = each.value.authorization
+  authorizer_id        = each.value.authorization == "JWT" ? var.authorizer_id : null
+  authorization_scopes = each.value.authorization == "JWT" && length(each.value.scopes) > 0 ? each.value.scopes : null
+}
+
+resource "aws_lambda_permission" "route" {
+  for_each = local.route_source_arns
+
+  statement_id  = "ApiRoute-${substr(sha256(each.key), 0, 16)}"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = each.value
+}

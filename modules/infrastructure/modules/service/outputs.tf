@@ -1,0 +1,56 @@
+output "function_name" {
+  value = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  value = aws_lambda_function.this.arn
+}
+
+output "role_name" {
+  value = aws_iam_role.function.name
+}
+
+output "table_names" {
+  description = "Deployed table name per declared table name."
+  value       = { for declared, table in aws_dynamodb_table.this : declared => table.name }
+}
+
+output "log_group_name" {
+  value = aws_cloudwatch_log_group.function.name
+}
+
+output "route_source_arns" {
+  description = "The execute-api ARN each route's permission allows."
+  value       = local.route_source_arns
+}
+
+output "role_policy" {
+  description = "The function role's inline policy (JSON)."
+  value       = aws_iam_role_policy.function.policy
+}
+
+output "log_group_arn" {
+  value = aws_cloudwatch_log_group.function.arn
+}
+
+# The resources themselves, for the module's tests.
+output "function" {
+  value     = aws_lambda_function.this
+  sensitive = true
+}
+
+output "routes" {
+  value = aws_apigatewayv2_route.this
+}
+
+output "integrations" {
+  value = aws_apigatewayv2_integration.route
+}
+
+output "tables" {
+  value = aws_dynamodb_table.this
+}
+
+output "log_group" {
+  value = aws_cloudwatch_log_group.function
+}

@@ -1,0 +1,91 @@
+variable "name" {
+  description = "The service's name (its directory under services/)."
+  type        = string
+}
+
+variable "prefix" {
+  description = "Name prefix of the environment (<project>-<environment>)."
+  type        = string
+}
+
+variable "declaration" {
+  description = "The service's decoded service.json, as typed by the parent module."
+  type = object({
+    function = object({
+      memory       = number
+      timeout      = number
+      architecture = string
+      environment  = map(string)
+    })
+    routes = map(object({
+      authorization       = string
+      scopes              = list(string)
+      timeoutMilliseconds = number
+    }))
+    tables = map(object({
+      partitionKey = object({ name = string, type = string })
+      sortKey      = optional(object({ name = string, type = string }))
+      globalSecondaryIndexes = list(object({
+        name             = string
+        partitionKey     = object({ name = string, type = string })
+        sortKey          = optional(object({ name = string, type = string }))
+        projection       = string
+        nonKeyAttributes = optional(list(string))
+      }))
+      ttlAttribute = optional(string)
+    }))
+  })
+}
+
+variable "release" {
+  description = "The package to run: bucket, content-addressed key and the zip's SHA-256 (base64)."
+  type = object({
+    s3_bucket   = string
+    s3_key      = string
+    code_sha256 = string
+  })
+}
+
+variable "api_id" {
+  type = string
+}
+
+variable "api_execution_arn" {
+  type = string
+}
+
+variable "stage_name" {
+  type = string
+}
+
+variable "authorizer_id" {
+  description = "The JWT authorizer for routes declaring authorization JWT (null when none)."
+  type        = string
+  default     = null
+}
+
+variable "kms_key_arn" {
+  type = string
+}
+
+variable "log_retention_days" {
+  type = number
+}
+
+variable "deletion_protection" {
+  type = bool
+}
+
+variable "reserved_concurrency" {
+  type = number
+}
+
+variable "environment" {
+  description = "The function's environment variables (table names are added here)."
+  type        = map(string)
+  sensitive   = true
+}
+
+variable "tags" {
+  type = map(string)
+}

@@ -1,0 +1,37 @@
+output "api_endpoint" {
+  description = "The HTTP API's invoke URL (the $default stage)."
+  value       = aws_apigatewayv2_stage.this.invoke_url
+}
+
+output "api_id" {
+  description = "The HTTP API's id."
+  value       = aws_apigatewayv2_api.this.id
+}
+
+output "domain" {
+  description = "The custom domain's URL, or null without a custom domain."
+  value       = local.domain_enabled ? "https://${var.domain.name}" : null
+}
+
+output "function_names" {
+  description = "Lambda function name per service."
+  value       = { for name, service in module.service : name => service.function_name }
+}
+
+output "table_names" {
+  description = "DynamoDB table names per service, keyed by the name declared in service.json."
+  value       = { for name, service in module.service : name => service.table_names }
+}
+
+output "log_group_names" {
+  description = "Log groups: one per function, and the stage's access log."
+  value = merge(
+    { for name, service in module.service : name => service.log_group_name },
+    { access = aws_cloudwatch_log_group.access.name },
+  )
+}
+
+output "kms_key_arn" {
+  description = "The environment's KMS key (tables, logs, function environments)."
+  value       = aws_kms_key.this.arn
+}

@@ -1,0 +1,277 @@
+# `terraform test` with a mock AWS provider: no credentials, no network. The services are the
+# repository's own declarations, so a route or table added to a service.json is covered here too.
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = { id = "api123", execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:api123" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/function" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:f"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:f/invocations"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/f" }
+  }
+  mock_resource "aws_acm_certificate" {
+    defaults = { arn = "arn:aws:acm:eu-west-1:123456789012:certificate/c1" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/k1" }
+  }
+}
+
+override_resource {
+  target = module.service["users"].aws_dynamodb_table.this["users"]
+  values = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-users" }
+}
+
+override_resource {
+  target = module.service["items"].aws_dynamodb_table.this["items"]
+  values = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-items" }
+}
+
+variables {
+  name        = "swiftapi"
+  environment = "staging"
+  services = {
+    users = jsondecode(file("../../services/users/service.json"))
+    items = jsondecode(file("../../services/items/service.json"))
+  }
+  releases = {
+    users = { s3_bucket = "artifacts", s3_key = "users/aa.zip", code_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+    items = { s3_bucket = "artifacts", s3_key = "items/bb.zip", code_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+  }
+  cursor_secret  = "a-test-secret-that-is-long-enough-0123"
+  jwt_authorizer = { issuer = "https://auth.example.com/", audience = ["swiftapi"] }
+}
+
+run "each_function_reaches_only_its_own_tables" {
+  command = apply
+
+  assert {
+    condition = [for s in jsondecode(module.service["users"].role_policy).Statement : s.Resource if s.Sid == "OwnTablesOnly"][0] == [
+      "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-users",
+      "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-users/index/*",
+    ]
+    error_message = "The users function's DynamoDB access must name exactly the users table and its indexes."
+  }
+  assert {
+    condition = [for s in jsondecode(module.service["items"].role_policy).Statement : s.Resource if s.Sid == "OwnTablesOnly"][0] == [
+      "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-items",
+      "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-items/index/*",
+    ]
+    error_message = "The items function's DynamoDB access must name exactly the items table and its indexes."
+  }
+  assert {
+    condition = alltrue(flatten([for name in ["users", "items"] : [
+      for s in jsondecode(module.service[name].role_policy).Statement : [
+        for action in flatten([s.Action]) : !contains(["dynamodb:*", "dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:CreateTable", "*"], action)
+      ]
+    ]]))
+    error_message = "No function may Scan, manage tables or use wildcard actions."
+  }
+  assert {
+    condition     = alltrue([for name in ["users", "items"] : [for s in jsondecode(module.service[name].role_policy).Statement : s.Resource if s.Sid == "OwnLogGroupOnly"][0] == "${module.service[name].log_group_arn}:*"])
+    error_message = "A function writes only to its own log group."
+  }
+}
+
+run "each_route_may_invoke_only_its_function_for_that_route" {
+  command = apply
+
+  assert {
+    condition = toset(values(module.service["users"].route_source_arns)) == toset([
+      "arn:aws:execute-api:eu-west-1:123456789012:api123/$default/POST/users",
+      "arn:aws:execute-api:eu-west-1:123456789012:api123/$default/GET/users",
+      "arn:aws:execute-api:eu-west-1:123456789012:api123/$default/GET/users/*",
+      "arn:aws:execute-api:eu-west-1:123456789012:api123/$default/PUT/users/*",
+      "arn:aws:execute-api:eu-west-1:123456789012:api123/$default/PATCH/users/*",
+      "arn:aws:execute-api:eu-west-1:123456789012:api123/$default/DELETE/users/*",
+    ])
+    error_message = "The users function's permissions must be one per declared route, on the stage, method and path."
+  }
+  assert {
+    condition     = alltrue([for name in ["users", "items"] : alltrue([for arn in values(module.service[name].route_source_arns) : !endswith(arn, "/*/*") && strcontains(arn, "/$default/")])])
+    error_message = "No permission may be open to every stage and route (/*/*)."
+  }
+  assert {
+    condition     = length(module.service["items"].route_source_arns) == length(var.services.items.routes)
+    error_message = "Every items route gets its own permission."
+  }
+}
+
+run "routes_follow_the_declarations" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for key, route in module.service["items"].routes : route.authorization_type == "JWT" && route.authorizer_id == aws_apigatewayv2_authorizer.jwt[0].id])
+    error_message = "items routes declare JWT and must use the authorizer."
+  }
+  assert {
+    condition     = module.service["items"].routes["POST /items"].authorization_scopes == toset(["items.write"]) && module.service["items"].routes["GET /items"].authorization_scopes == toset(["items.read"])
+    error_message = "Route scopes come from service.json."
+  }
+  assert {
+    condition     = alltrue([for key, route in module.service["users"].routes : route.authorization_type == "NONE"])
+    error_message = "users routes declare no authorizer."
+  }
+  assert {
+    condition     = alltrue([for name in ["users", "items"] : alltrue([for i in values(module.service[name].integrations) : i.payload_format_version == "2.0" && i.timeout_milliseconds == 30000])])
+    error_message = "Integrations use payload 2.0 and the declared (default 30 s) timeout."
+  }
+  assert {
+    condition     = module.service["users"].function.runtime == "provided.al2023" && module.service["users"].function.architectures == tolist(["x86_64"]) && module.service["users"].function.tracing_config[0].mode == "Active"
+    error_message = "Functions run provided.al2023 with the declared architecture and X-Ray tracing."
+  }
+}
+
+run "production_is_protected" {
+  command = apply
+  variables {
+    environment         = "production"
+    deletion_protection = true
+    log_retention_days  = 1096
+  }
+
+  assert {
+    condition     = alltrue([for name in ["users", "items"] : alltrue([for t in values(module.service[name].tables) : t.deletion_protection_enabled && t.point_in_time_recovery[0].enabled && t.server_side_encryption[0].enabled && t.server_side_encryption[0].kms_key_arn == aws_kms_key.this.arn])])
+    error_message = "Production tables have deletion protection, point-in-time recovery and KMS encryption."
+  }
+  assert {
+    condition     = aws_kms_key.this.enable_key_rotation && aws_kms_key.this.deletion_window_in_days == 30
+    error_message = "The production key rotates and has the longest deletion window."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.access.retention_in_days == 1096 && alltrue([for name in ["users", "items"] : module.service[name].log_group.retention_in_days == 1096 && module.service[name].log_group.kms_key_id == aws_kms_key.this.arn])
+    error_message = "Log groups keep the environment's retention and are encrypted."
+  }
+}
+
+run "access_logs_in_common_log_format" {
+  command = plan
+  variables {
+    access_log = { format = "clf" }
+  }
+  assert {
+    condition     = startswith(aws_apigatewayv2_stage.this.access_log_settings[0].format, "$context.identity.sourceIp - - [$context.requestTime]")
+    error_message = "format = clf writes Common Log Format lines."
+  }
+  assert {
+    condition     = !strcontains(aws_apigatewayv2_stage.this.access_log_settings[0].format, "authorization") && !strcontains(aws_apigatewayv2_stage.this.access_log_settings[0].format, "cookie")
+    error_message = "Access logs never contain tokens or cookies."
+  }
+}
+
+run "custom_domain_with_a_dns_validated_certificate" {
+  command = plan
+  variables {
+    domain = { name = "api.example.com", zone_id = "Z123" }
+  }
+  assert {
+    condition     = length(aws_acm_certificate.api) == 1 && aws_apigatewayv2_domain_name.api[0].domain_name_configuration[0].security_policy == "TLS_1_2"
+    error_message = "A domain without a certificate ARN gets a DNS-validated certificate and TLS 1.2."
+  }
+  assert {
+    condition     = length(aws_route53_record.api) == 2
+    error_message = "The domain gets A and AAAA aliases."
+  }
+}
+
+run "rejects_a_malformed_route_key" {
+  command = plan
+  variables {
+    services = {
+      users = merge(jsondecode(file("../../services/users/service.json")), { routes = { "GET users" = {} } })
+      items = jsondecode(file("../../services/items/service.json"))
+    }
+  }
+  expect_failures = [var.services]
+}
+
+run "rejects_a_route_declared_by_two_services" {
+  command = plan
+  variables {
+    services = {
+      users = jsondecode(file("../../services/users/service.json"))
+      items = merge(jsondecode(file("../../services/items/service.json")), { routes = { "GET /users" = {} } })
+    }
+  }
+  expect_failures = [var.services]
+}
+
+run "rejects_memory_out_of_range" {
+  command = plan
+  variables {
+    services = {
+      users = merge(jsondecode(file("../../services/users/service.json")), { function = { memory = 64, timeout = 10, architecture = "x86_64" } })
+      items = jsondecode(file("../../services/items/service.json"))
+    }
+  }
+  expect_failures = [var.services]
+}
+
+run "rejects_timeout_out_of_range" {
+  command = plan
+  variables {
+    services = {
+      users = merge(jsondecode(file("../../services/users/service.json")), { function = { memory = 256, timeout = 901, architecture = "x86_64" } })
+      items = jsondecode(file("../../services/items/service.json"))
+    }
+  }
+  expect_failures = [var.services]
+}
+
+run "rejects_an_unknown_environment" {
+  command = plan
+  variables {
+    environment = "prod"
+  }
+  expect_failures = [var.environment]
+}
+
+run "rejects_jwt_routes_without_an_authorizer" {
+  command = plan
+  variables {
+    jwt_authorizer = null
+  }
+  expect_failures = [var.jwt_authorizer]
+}
+
+run "rejects_a_service_without_a_release" {
+  command = plan
+  variables {
+    releases = {
+      users = { s3_bucket = "artifacts", s3_key = "users/aa.zip", code_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+    }
+  }
+  expect_failures = [var.releases]
+}
+
+run "rejects_a_short_cursor_secret" {
+  command = plan
+  variables {
+    cursor_secret = "short"
+  }
+  expect_failures = [var.cursor_secret]
+}
+
+run "rejects_credentials_with_any_origin" {
+  command = plan
+  variables {
+    cors = { allow_origins = ["*"], allow_credentials = true }
+  }
+  expect_failures = [var.cors]
+}

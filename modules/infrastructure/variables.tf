@@ -1,0 +1,231 @@
+variable "name" {
+  description = "Project name: the prefix of every resource name (lower case, digits and dashes)."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,23}$", var.name))
+    error_message = "name must be 2-24 characters of lower-case letters, digits and dashes, starting with a letter (e.g. \"swiftapi\")."
+  }
+}
+
+variable "environment" {
+  description = "Environment name: staging, production, or dev-<suffix> for personal stacks."
+  type        = string
+  validation {
+    condition     = can(regex("^(staging|production|dev-[a-z0-9]{1,12})$", var.environment))
+    error_message = "environment must be \"staging\", \"production\" or \"dev-<suffix>\" (suffix: up to 12 lower-case letters or digits)."
+  }
+}
+
+variable "services" {
+  description = <<-EOT
+    Each service's declaration, decoded from services/<name>/service.json: function settings,
+    routes ("METHOD /path" keys) and the DynamoDB tables the service owns.
+  EOT
+  type = map(object({
+    function = object({
+      memory              = number
+      timeout             = number
+      architecture        = string
+      reservedConcurrency = optional(number)
+      environment         = optional(map(string), {})
+    })
+    routes = map(object({
+      authorization       = optional(string, "NONE")
+      scopes              = optional(list(string), [])
+      timeoutMilliseconds = optional(number, 30000)
+      throttle = optional(object({
+        burstLimit = number
+        rateLimit  = number
+      }))
+    }))
+    tables = optional(map(object({
+      partitionKey = object({ name = string, type = string })
+      sortKey      = optional(object({ name = string, type = string }))
+      globalSecondaryIndexes = optional(list(object({
+        name             = string
+        partitionKey     = object({ name = string, type = string })
+        sortKey          = optional(object({ name = string, type = string }))
+        projection       = string
+        nonKeyAttributes = optional(list(string))
+      })), [])
+      ttlAttribute = optional(string)
+    })), {})
+  }))
+
+  validation {
+    condition     = alltrue([for name, _ in var.services : can(regex("^[a-z][a-z0-9-]{1,20}$", name))])
+    error_message = "Service names must be 2-21 characters of lower-case letters, digits and dashes."
+  }
+  validation {
+    condition = alltrue(flatten([for _, s in var.services : [for key, _ in s.routes :
+      key == "$default" || can(regex("^(ANY|GET|HEAD|OPTIONS|POST|PUT|PATCH|DELETE) (/|(/([A-Za-z0-9._~-]+|\\{[A-Za-z_][A-Za-z0-9_]*\\}))*(/\\{[A-Za-z_][A-Za-z0-9_]*\\+\\})?)$", key))
+    ]]))
+    error_message = "Route keys must look like \"GET /users/{id}\": a method (ANY, GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE), one space, a path of literal or {param} segments, optionally ending in {proxy+}; or \"$default\"."
+  }
+  validation {
+    condition     = length(flatten([for _, s in var.services : keys(s.routes)])) == length(distinct(flatten([for _, s in var.services : keys(s.routes)])))
+    error_message = "Two services declare the same route key; each \"METHOD /path\" belongs to one service."
+  }
+  validation {
+    condition     = alltrue([for _, s in var.services : s.function.memory >= 128 && s.function.memory <= 10240 && floor(s.function.memory) == s.function.memory])
+    error_message = "function.memory must be a whole number of MB between 128 and 10240."
+  }
+  validation {
+    condition     = alltrue([for _, s in var.services : s.function.timeout >= 1 && s.function.timeout <= 900])
+    error_message = "function.timeout must be between 1 and 900 seconds."
+  }
+  validation {
+    condition     = alltrue([for _, s in var.services : contains(["x86_64", "arm64"], s.function.architecture)])
+    error_message = "function.architecture must be \"x86_64\" or \"arm64\"."
+  }
+  validation {
+    condition = alltrue(flatten([for _, s in var.services : [for _, r in s.routes :
+    contains(["NONE", "JWT"], r.authorization) && r.timeoutMilliseconds >= 50 && r.timeoutMilliseconds <= 30000]]))
+    error_message = "Each route's authorization must be NONE or JWT, and timeoutMilliseconds between 50 and 30000 (API Gateway's integration limit)."
+  }
+  validation {
+    condition = alltrue(flatten([for _, s in var.services : [for _, t in s.tables : concat(
+      [for k in concat([t.partitionKey], t.sortKey == null ? [] : [t.sortKey]) : contains(["S", "N", "B"], k.type)],
+      [for i in t.globalSecondaryIndexes : contains(["ALL", "KEYS_ONLY", "INCLUDE"], i.projection)],
+    )]]))
+    error_message = "Table keys must have type S, N or B, and index projections must be ALL, KEYS_ONLY or INCLUDE."
+  }
+}
+
+variable "releases" {
+  description = <<-EOT
+    The package each service runs: its content-addressed zip in the artifacts bucket and the zip's
+    SHA-256 in base64, as recorded by `make deploy` (ci/release.py).
+  EOT
+  type = map(object({
+    s3_bucket   = string
+    s3_key      = string
+    code_sha256 = string
+  }))
+  validation {
+    condition     = alltrue([for _, r in var.releases : can(regex("^[A-Za-z0-9+/]{43}=$", r.code_sha256))])
+    error_message = "Each release's code_sha256 must be the zip's SHA-256 in base64 (as Lambda reports CodeSha256)."
+  }
+  validation {
+    condition     = alltrue([for name, _ in var.services : contains(keys(var.releases), name)])
+    error_message = "Every service needs a release (its package in the artifacts bucket): run `make deploy SERVICE=<name> ENV=<env>` once per new service."
+  }
+}
+
+variable "cursor_secret" {
+  description = "Secret that signs pagination cursors (CURSOR_SECRET in every function), at least 32 characters."
+  type        = string
+  sensitive   = true
+  validation {
+    condition     = length(var.cursor_secret) >= 32
+    error_message = "cursor_secret must be at least 32 characters (set TF_VAR_cursor_secret from a masked CI variable)."
+  }
+}
+
+variable "jwt_authorizer" {
+  description = "The JWT authorizer for routes declaring \"authorization\": \"JWT\": the token issuer URL and accepted audiences."
+  type = object({
+    issuer   = string
+    audience = list(string)
+  })
+  default = null
+  validation {
+    condition     = var.jwt_authorizer == null || (startswith(try(var.jwt_authorizer.issuer, ""), "https://") && length(try(var.jwt_authorizer.audience, [])) > 0)
+    error_message = "jwt_authorizer.issuer must be an https:// URL and audience must name at least one audience."
+  }
+  validation {
+    condition     = var.jwt_authorizer != null || !anytrue(flatten([for _, s in var.services : [for _, r in s.routes : r.authorization == "JWT"]]))
+    error_message = "Some routes declare \"authorization\": \"JWT\" but jwt_authorizer is not set: give the token issuer and audience."
+  }
+}
+
+variable "cors" {
+  description = "The HTTP API's CORS configuration (API Gateway answers preflight requests). null disables CORS."
+  type = object({
+    allow_origins     = list(string)
+    allow_methods     = optional(list(string), ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    allow_headers     = optional(list(string), ["authorization", "content-type", "idempotency-key", "if-match"])
+    expose_headers    = optional(list(string), ["etag", "location", "idempotent-replayed"])
+    allow_credentials = optional(bool, false)
+    max_age           = optional(number, 600)
+  })
+  default = null
+  validation {
+    condition     = var.cors == null || !(try(var.cors.allow_credentials, false) && contains(try(var.cors.allow_origins, []), "*"))
+    error_message = "cors.allow_credentials cannot be combined with the \"*\" origin; list the allowed origins."
+  }
+}
+
+variable "throttling" {
+  description = "Stage-wide default throttling; routes may declare a stricter \"throttle\" in service.json."
+  type = object({
+    burst_limit = number
+    rate_limit  = number
+  })
+  default  = { burst_limit = 500, rate_limit = 1000 }
+  nullable = false
+}
+
+variable "log_retention_days" {
+  description = "Retention of the functions' and the stage's log groups, in days (a CloudWatch Logs retention value, at least 365)."
+  type        = number
+  default     = 365
+  nullable    = false
+  validation {
+    condition     = contains([365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention of at least one year: 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "access_log" {
+  description = <<-EOT
+    Stage access logs: format "json", "clf" or "custom" (then custom_format, using $context variables),
+    and an optional subscription filter destination (e.g. a Firehose or Lambda ARN) with its role.
+  EOT
+  type = object({
+    format                       = optional(string, "json")
+    custom_format                = optional(string)
+    subscription_destination_arn = optional(string)
+    subscription_role_arn        = optional(string)
+  })
+  default  = {}
+  nullable = false
+  validation {
+    condition     = contains(["json", "clf", "custom"], var.access_log.format) && (var.access_log.format != "custom" || try(length(var.access_log.custom_format) > 0, false))
+    error_message = "access_log.format must be \"json\", \"clf\" or \"custom\"; \"custom\" needs custom_format."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Protect the DynamoDB tables from deletion (production)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency per function when service.json does not declare reservedConcurrency (-1: unreserved)."
+  type        = number
+  default     = 50
+  nullable    = false
+}
+
+variable "domain" {
+  description = <<-EOT
+    Optional custom domain: the name, the Route 53 zone that holds it, and an existing ACM certificate
+    ARN (when null, a certificate is requested and validated through DNS in that zone).
+  EOT
+  type = object({
+    name            = string
+    zone_id         = string
+    certificate_arn = optional(string)
+  })
+  default = null
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
