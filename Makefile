@@ -40,8 +40,10 @@ test: tools test-ci-scripts check-minimal-package test-terraform fuzz ## Run eve
 	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
 	$(SWIFT) test --no-parallel
 
-test-ci-scripts: tools
+test-ci-scripts: tools ## CI scripts: unit tests, shellcheck, .gitlab-ci.yml against GitLab's schema
 	python3 -m unittest discover -s ci/tests
+	shellcheck ci/*.sh
+	.venv/bin/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
 
 test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments applied against moto
 	ci/test-terraform.sh

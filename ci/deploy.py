@@ -6,6 +6,7 @@
     ci/deploy.py deploy ENV [SERVICE ...] --packages DIR [--plan PLAN]
     ci/deploy.py rollback ENV SERVICE
     ci/deploy.py destroy ENV
+    ci/deploy.py output ENV NAME
 
 How a service's package reaches its function: `make package` writes a reproducible zip and its
 sha256; deploy uploads it to the environment's artifacts bucket under a content-addressed key
@@ -105,23 +106,11 @@ class Environment:
         return self._s3
 
     def publish(self, service, packages):
-        """Uploads the service's package under its content address; returns its release."""
-        directory = os.path.join(packages, service)
-        try:
-            with open(os.path.join(directory, "package.json")) as f:
-                manifest = json.load(f)
-            with open(os.path.join(directory, "bootstrap.zip"), "rb") as f:
-                data = f.read()
-        except FileNotFoundError:
-            raise DeployError(f"no package for {service} in {packages}: run `make package SERVICE={service}` first")
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != manifest["sha256"]:
-            raise DeployError(f"{directory}/bootstrap.zip does not match its package.json (sha256 {digest[:12]}… vs "
-                              f"{manifest['sha256'][:12]}…): package it again")
-        key = f"packages/{service}/{digest}.zip"
-        if not self.exists(key):
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="application/zip")
-        return {"s3_key": key, "code_sha256": base64.b64encode(bytes.fromhex(digest)).decode(), "sha256": digest}
+        """Uploads the service's package under its content address (once); returns its release."""
+        release, data = read_package(service, packages)
+        if not self.exists(release["s3_key"]):
+            self.s3.put_object(Bucket=self.bucket, Key=release["s3_key"], Body=data, ContentType="application/zip")
+        return release
 
     def exists(self, key):
         try:
@@ -148,6 +137,25 @@ class Environment:
                        commit=os.environ.get("CI_COMMIT_SHA") or git_commit())
         self.s3.put_object(Bucket=self.bucket, Key=self.pointer_key(service), Body=json.dumps(pointer, indent=2),
                            ContentType="application/json")
+
+
+def read_package(service, packages):
+    """The release a package makes (content-addressed key, sha256 hex and base64) and its bytes."""
+    directory = os.path.join(packages, service)
+    try:
+        with open(os.path.join(directory, "package.json")) as f:
+            manifest = json.load(f)
+        with open(os.path.join(directory, "bootstrap.zip"), "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise DeployError(f"no package for {service} in {packages}: run `make package SERVICE={service}` first")
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != manifest["sha256"]:
+        raise DeployError(f"{directory}/bootstrap.zip does not match its package.json (sha256 {digest[:12]}… vs "
+                          f"{manifest['sha256'][:12]}…): package it again")
+    release = {"s3_key": f"packages/{service}/{digest}.zip", "sha256": digest,
+               "code_sha256": base64.b64encode(bytes.fromhex(digest)).decode()}
+    return release, data
 
 
 def git_commit():
@@ -231,8 +239,9 @@ def rollback(environment, service):
 
 
 def plan(environment, packages, out, report):
-    """A full plan; with --packages, of those packages. Exit status 0: no changes, 2: changes."""
-    releases = {s: release_for_terraform(environment.publish(s, packages)) for s in declared_services()} if packages else None
+    """A full plan; with --packages, of those packages (uploaded only by deploy). Exit status 0: no
+    changes, 2: changes."""
+    releases = {s: release_for_terraform(read_package(s, packages)[0]) for s in declared_services()} if packages else None
     environment.init()
     with tempfile.TemporaryDirectory() as work:
         changes = environment.plan(out or os.path.join(work, "plan.tfplan"), releases)
@@ -270,6 +279,9 @@ def main():
     p.add_argument("service")
     p = commands.add_parser("destroy")
     p.add_argument("env")
+    p = commands.add_parser("output", help="print one of the environment's outputs (e.g. api_endpoint)")
+    p.add_argument("env")
+    p.add_argument("name")
     args = parser.parse_args()
 
     environment = Environment(args.env)
@@ -282,6 +294,9 @@ def main():
         deploy(environment, args.services, args.packages, args.plan and os.path.abspath(args.plan))
     elif args.command == "rollback":
         rollback(environment, args.service)
+    elif args.command == "output":
+        environment.init()
+        print(environment.terraform("output", "-raw", args.name, capture=True).stdout)
     elif args.command == "destroy":
         environment.init()
         environment.terraform("destroy", "-input=false", "-no-color", "-auto-approve")

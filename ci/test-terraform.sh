@@ -20,14 +20,15 @@ for root in modules/infrastructure environments/*/; do
   terraform -chdir="$root" validate -no-color >/dev/null
   echo "test-terraform: $root is valid"
 done
-for module in modules/*/; do
-  [ -d "$module/tests" ] && terraform -chdir="$module" test -no-color
+for root in modules/*/ environments/*/; do
+  if [ -d "$root/tests" ]; then terraform -chdir="$root" test -no-color; fi
 done
 
 # Every skipped check carries its reason next to the resource (checkov:skip=...).
 BC_SKIP_MAPPING=TRUE .venv-checkov/bin/checkov --quiet --compact --framework terraform --download-external-modules false \
   -d modules -d environments
 
-# The moto integration deploys the real packages.
-for service in users items; do make --no-print-directory package SERVICE="$service"; done
-.venv/bin/python -m unittest -v ci/tests/integration/test_environments_on_moto.py
+# Against moto: the environments (deploy, rollback, destroy) and the pipeline's jobs in order,
+# with the real packages.
+ci/build.sh
+.venv/bin/python -m unittest discover -v -s ci/tests/integration

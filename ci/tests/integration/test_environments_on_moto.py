@@ -10,27 +10,15 @@ import base64
 import hashlib
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 import unittest
-import urllib.request
 import zipfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from moto_stack import ROOT, MotoStack, tfvars
+
 PACKAGES = os.path.abspath(os.environ.get("PACKAGES", os.path.join(ROOT, ".build", "dist")))
 SERVICES = ["items", "users"]
-ENDPOINT_SERVICES = ["acm", "apigatewayv2", "dynamodb", "iam", "kms", "lambda", "logs", "route53", "s3", "sts"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class EnvironmentsOnMoto(unittest.TestCase):
@@ -39,78 +27,25 @@ class EnvironmentsOnMoto(unittest.TestCase):
         for service in SERVICES:
             if not os.path.isfile(os.path.join(PACKAGES, service, "package.json")):
                 raise unittest.SkipTest(f"no package for {service} in {PACKAGES}: run make package SERVICE={service}")
-        cls.work = tempfile.mkdtemp(prefix="environments-on-moto-")
-        port = free_port()
-        cls.endpoint = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_ACM_VALIDATION_WAIT="0")
-        moto = shutil.which("moto_server", path=os.path.join(ROOT, ".venv", "bin")) or "moto_server"
-        cls.moto = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{cls.endpoint}/moto-api/", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        cls.tree = cls.copy_terraform_tree()
-        cls.env = dict(os.environ, AWS_ENDPOINT_URL=cls.endpoint, AWS_ACCESS_KEY_ID="testing",
+        cls.stack = MotoStack()
+        cls.work, cls.tree = cls.stack.work, cls.stack.tree
+        for environment in ("staging", "production"):
+            cls.stack.point_root_at_moto(f"environments/{environment}", static_credentials=True, local_backend=True)
+        cls.env = dict(os.environ, AWS_ENDPOINT_URL=cls.stack.endpoint, AWS_ACCESS_KEY_ID="testing",
                        AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1",
                        ENVIRONMENTS_DIR=os.path.join(cls.tree, "environments"),
                        TF_VAR_cursor_secret="a-cursor-secret-for-tests-0123456789")
-        import boto3
-        cls.aws = {name: boto3.client(name, endpoint_url=cls.endpoint, region_name="eu-west-1",
-                                      aws_access_key_id="testing", aws_secret_access_key="testing")
-                   for name in ("s3", "lambda", "dynamodb", "apigatewayv2", "iam")}
+        cls.aws = {name: cls.stack.client(name) for name in ("s3", "lambda", "dynamodb", "iam")}
         for environment in ("staging", "production"):
-            with open(os.path.join(ROOT, "environments", environment, "terraform.tfvars.json")) as f:
-                bucket = json.load(f)["artifacts_bucket"]
-            cls.aws["s3"].create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+            cls.aws["s3"].create_bucket(Bucket=tfvars(environment)["artifacts_bucket"],
+                                        CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
 
     @classmethod
     def tearDownClass(cls):
-        os.killpg(cls.moto.pid, signal.SIGKILL)  # moto_server ignores SIGTERM
-        cls.moto.wait()
-        shutil.rmtree(cls.work, ignore_errors=True)
-
-    @classmethod
-    def copy_terraform_tree(cls):
-        tree = os.path.join(cls.work, "tree")
-        ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*")
-        for part in ("modules", "environments"):
-            shutil.copytree(os.path.join(ROOT, part), os.path.join(tree, part), symlinks=True, ignore=ignore)
-        for service in SERVICES:
-            os.makedirs(os.path.join(tree, "services", service))
-            shutil.copy(os.path.join(ROOT, "services", service, "service.json"), os.path.join(tree, "services", service))
-        endpoints = "\n".join(f'    {name} = "{cls.endpoint}"' for name in ENDPOINT_SERVICES)
-        for environment in ("staging", "production"):
-            with open(os.path.join(tree, "environments", environment, "moto_override.tf"), "w") as f:
-                f.write(f"""terraform {{
-  backend "local" {{}}
-}}
-provider "aws" {{
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  s3_use_path_style           = true
-  endpoints {{
-{endpoints}
-  }}
-}}
-""")
-        # moto 5.2.1 does not keep a function's kms_key_arn or logging_config (AWS does), so every
-        # plan against it would show them as changes.
-        with open(os.path.join(tree, "modules", "infrastructure", "modules", "service", "moto_override.tf"), "w") as f:
-            f.write('resource "aws_lambda_function" "this" {\n  lifecycle {\n    ignore_changes = [kms_key_arn, logging_config]\n  }\n}\n')
-        return tree
+        cls.stack.stop()
 
     def run_make(self, environment, *args, expect=0):
-        state = os.path.join(self.work, f"{environment}.backend.hcl")
-        with open(state, "w") as f:
-            f.write(f'path = "{os.path.join(self.work, environment + ".tfstate")}"\n')
+        state = self.stack.local_backend_config(environment)
         result = subprocess.run(["make", "--no-print-directory", "-C", ROOT, *args, f"ENV={environment}"],
                                 env=dict(self.env, TF_BACKEND_CONFIG=state), capture_output=True, text=True)
         if result.returncode != expect:

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The pipeline's build job: every service's Lambda package (ci/package.py) into $PACKAGES, on the
+# Swift image for Amazon Linux. Needs only the toolchain, python3 and binutils.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packages=${PACKAGES:-.build/dist}
+
+if ! command -v python3 >/dev/null || ! command -v readelf >/dev/null; then
+  if command -v yum >/dev/null; then yum install -y -q python3 binutils >/dev/null
+  else ci/ensure-tools.sh; fi
+fi
+for declaration in services/*/service.json; do
+  service=$(basename "$(dirname "$declaration")")
+  architecture=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["function"]["architecture"])' "$declaration")
+  python3 ci/package.py --product "$service-bootstrap" --name "$service" --architecture "$architecture" --out "$packages"
+done
