@@ -11,7 +11,7 @@ SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.j
 MINIMAL_ZIP_BUDGET ?= 5000000
 
 .PHONY: help tools run invoke event build test fuzz test-ci-scripts check-minimal-package dynamodb bench package format \
-	test-terraform plan apply deploy rollback destroy
+	test-terraform contract plan apply deploy rollback destroy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -19,9 +19,10 @@ help: ## List the targets
 tools:
 	@ci/ensure-tools.sh
 
-run: tools ## Local API Gateway on 127.0.0.1:3000 with every service and the local DynamoDB (PORT=3000)
+run: tools ## Local API Gateway on 127.0.0.1:3000 with every service and the local DynamoDB (PORT=3000, RECORD=scenario)
 	$(SWIFT) build --product local-api
-	"$$($(SWIFT) build --show-bin-path)/local-api" --port $(or $(PORT),3000) --dynamodb-port $(or $(DYNAMODB_PORT),8000)
+	"$$($(SWIFT) build --show-bin-path)/local-api" --port $(or $(PORT),3000) --dynamodb-port $(or $(DYNAMODB_PORT),8000) \
+		$(if $(RECORD),--record $(RECORD)) $(if $(PAYLOAD),--payload $(PAYLOAD))
 
 invoke: tools ## Run one event through a service: make invoke SERVICE=users EVENT=event.json
 	@test -n "$(SERVICE)" -a -n "$(EVENT)" || { echo "make invoke: give SERVICE and EVENT, e.g. make invoke SERVICE=users EVENT=event.json" >&2; exit 2; }
@@ -36,7 +37,7 @@ event: tools ## Print the API Gateway event for a request: make event REQUEST="G
 build: tools ## Build every package and its tests (debug)
 	$(SWIFT) build --build-tests
 
-test: tools test-ci-scripts check-minimal-package test-terraform fuzz ## Run every test: ci scripts, packaging, Terraform, fuzzing, all Swift packages
+test: tools test-ci-scripts check-minimal-package contract test-terraform fuzz ## Run every test: ci scripts, packaging, Terraform, fuzzing, all Swift packages
 	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
 	$(SWIFT) test --no-parallel
 
@@ -44,6 +45,12 @@ test-ci-scripts: tools ## CI scripts: unit tests, shellcheck, .gitlab-ci.yml aga
 	python3 -m unittest discover -s ci/tests
 	shellcheck ci/*.sh
 	.venv/bin/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
+
+contract: tools ## Replay every service's contract corpus in-process, then against its packaged bootstrap
+	$(SWIFT) build --product local-api
+	"$$($(SWIFT) build --show-bin-path)/local-api" contract
+	PACKAGES=$(DIST) ci/build.sh
+	"$$($(SWIFT) build --show-bin-path)/local-api" contract --artifact $(DIST)
 
 test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments applied against moto
 	ci/test-terraform.sh

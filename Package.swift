@@ -23,6 +23,8 @@ let package = Package(
                 .product(name: "DynamoDB", package: "shared"), .product(name: "ServiceKit", package: "shared"),
                 .product(name: "HTTPAPI", package: "shared"), .product(name: "AWSCore", package: "shared"),
                 .product(name: "LambdaRuntime", package: "shared"),
+                .product(name: "ContractTesting", package: "shared"), .product(name: "LambdaTesting", package: "shared"),
+                .product(name: "DynamoDBModel", package: "shared"), .product(name: "JSONCoding", package: "shared"),
             ],
             path: "services/local-api/Sources/LocalAPI"),
         .executableTarget(
@@ -37,6 +39,7 @@ let package = Package(
             name: "LocalAPITests",
             dependencies: [
                 "LocalAPI", .product(name: "LocalGateway", package: "shared"),
+                .product(name: "ContractTesting", package: "shared"),
                 .product(name: "HTTPAPI", package: "shared"),
                 .product(name: "JSONCoding", package: "shared"), .product(name: "LambdaTesting", package: "shared"),
             ],

@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ServiceKit", targets: ["ServiceKit"]),
         .library(name: "ServiceTesting", targets: ["ServiceTesting"]),
         .library(name: "LocalGateway", targets: ["LocalGateway"]),
+        .library(name: "ContractTesting", targets: ["ContractTesting"]),
         .library(name: "LocalDynamoDB", targets: ["LocalDynamoDB"]),
         .executable(name: "minimal-bootstrap", targets: ["MinimalFunction"]),
         .executable(name: "local-dynamodb", targets: ["local-dynamodb"]),
@@ -73,6 +74,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
+        // Contract corpora: scenario files, matchers, replay and recording (the runner is local-api).
+        .target(
+            name: "ContractTesting",
+            dependencies: ["JSONCoding", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "LocalDynamoDB", dependencies: ["DynamoDBModel", "CSQLite", "LambdaRuntime", "LambdaTesting"]),
         .executableTarget(name: "local-dynamodb", dependencies: ["LocalDynamoDB", "LambdaRuntime"]),

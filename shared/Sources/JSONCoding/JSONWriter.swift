@@ -9,6 +9,44 @@ extension JSONValue {
 
     public var jsonString: String { String(decoding: serialized(), as: UTF8.self) }
 
+    /// Indented serialisation for files people review (contract cases); scalars stay compact.
+    public func prettySerialized(indent: Int = 2) -> [UInt8] {
+        var out: [UInt8] = []
+        writePretty(to: &out, depth: 0, indent: indent)
+        out.append(0x0A)
+        return out
+    }
+
+    func writePretty(to out: inout [UInt8], depth: Int, indent: Int) {
+        func newline(_ level: Int) {
+            out.append(0x0A)
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: level * indent))
+        }
+        switch self {
+        case .array(let elements) where !elements.isEmpty:
+            out.append(UInt8(ascii: "["))
+            for (i, element) in elements.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(depth + 1)
+                element.writePretty(to: &out, depth: depth + 1, indent: indent)
+            }
+            newline(depth)
+            out.append(UInt8(ascii: "]"))
+        case .object(let object) where !object.isEmpty:
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in object.members.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(depth + 1)
+                JSONValue.writeString(member.key, to: &out)
+                out.append(contentsOf: ": ".utf8)
+                member.value.writePretty(to: &out, depth: depth + 1, indent: indent)
+            }
+            newline(depth)
+            out.append(UInt8(ascii: "}"))
+        default: write(to: &out)
+        }
+    }
+
     public func write(to out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)

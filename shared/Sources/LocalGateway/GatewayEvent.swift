@@ -80,6 +80,63 @@ public enum GatewayEvent {
         return .object(event)
     }
 
+    /// The payload 1.0 event for the same request, as a REST API's Lambda proxy integration (or an
+    /// HTTP API integration set to 1.0) sends it: header names as sent, multi-value maps, `resource`
+    /// with the route's path template, and the authorizer's claims.
+    public static func makeV1(
+        _ request: ServerRequest, routeKey: String, pathParameters: [String: String], requestID: String, stage: Stage,
+        authorizer: JSONValue? = nil, nowMilliseconds: Int64 = WallClock.nowMilliseconds()
+    ) -> JSONValue {
+        var headers = JSONObject()
+        var multiHeaders = JSONObject()
+        for (name, value) in request.headers {
+            headers[name] = .string(value)
+            multiHeaders[name] = .array((multiHeaders[name]?.arrayValue ?? []) + [.string(value)])
+        }
+        var query = JSONObject()
+        var multiQuery = JSONObject()
+        for (name, value) in QueryParameters(rawQueryString: request.query) {
+            query[name] = .string(value)
+            multiQuery[name] = .array((multiQuery[name]?.arrayValue ?? []) + [.string(value)])
+        }
+        let resource = String(routeKey.split(separator: " ", maxSplits: 1).last ?? "/")
+        let userAgent = request.header("user-agent") ?? ""
+        var context: JSONObject = [
+            "accountId": .string(stage.accountID), "apiId": .string(stage.apiID),
+            "domainName": .string(stage.domainName),
+            "domainPrefix": .string(String(stage.domainName.split(separator: ".").first ?? "")),
+            "extendedRequestId": .string(requestID), "httpMethod": .string(request.method),
+            "identity": ["sourceIp": .string(request.remoteAddress ?? "127.0.0.1"), "userAgent": .string(userAgent)],
+            "path": .string(request.path), "protocol": .string(request.version), "requestId": .string(requestID),
+            "requestTime": .string(WallClock.commonLogFormat(milliseconds: nowMilliseconds)),
+            "requestTimeEpoch": .number(String(nowMilliseconds)), "resourcePath": .string(resource),
+            "stage": .string(stage.stage),
+        ]
+        if let jwt = authorizer?["jwt"] {
+            context["authorizer"] = ["claims": jwt["claims"] ?? .null, "scopes": jwt["scopes"] ?? .null]
+        }
+        var event: JSONObject = [
+            "version": "1.0", "resource": .string(resource), "path": .string(request.path),
+            "httpMethod": .string(request.method), "headers": .object(headers),
+            "multiValueHeaders": .object(multiHeaders),
+            "queryStringParameters": query.isEmpty ? .null : .object(query),
+            "multiValueQueryStringParameters": multiQuery.isEmpty ? .null : .object(multiQuery),
+            "pathParameters": pathParameters.isEmpty
+                ? .null
+                : .object(JSONObject(pathParameters.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+            "stageVariables": .null, "requestContext": .object(context),
+        ]
+        if request.body.isEmpty {
+            event["body"] = .null
+            event["isBase64Encoded"] = false
+        } else {
+            let textual = HTTPResponse.isTextual(contentType: request.header("content-type"))
+            event["body"] = .string(textual ? String(decoding: request.body, as: UTF8.self) : Base64.encode(request.body))
+            event["isBase64Encoded"] = .bool(!textual)
+        }
+        return .object(event)
+    }
+
     /// Maps a function's answer to HTTP as API Gateway (payload 2.0) does: a document with
     /// `statusCode` is a structured response; anything else is a 200 JSON body as-is; a
     /// `statusCode` document of the wrong shape is a 500.

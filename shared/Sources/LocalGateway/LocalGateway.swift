@@ -29,11 +29,22 @@ public final class LocalGateway: Sendable {
     let router: Router
     let stage: GatewayEvent.Stage
     let logger: Logger
+    let observer: Observer?
+    /// "2.0" (HTTP API default) or "1.0" (REST API proxy integrations).
+    let payloadVersion: String
     private let server: LockedServer
 
-    public init(services: [Service], stage: GatewayEvent.Stage = .init(), logger: Logger = Logger(label: "gateway"))
-        throws
-    {
+    /// Sees every exchange a service answered: its name, the event and the function's answer
+    /// (record mode writes them as contract cases).
+    public typealias Observer = @Sendable (_ service: String, _ event: [UInt8], _ answer: [UInt8]) -> Void
+
+    public init(
+        services: [Service], stage: GatewayEvent.Stage = .init(), logger: Logger = Logger(label: "gateway"),
+        payloadVersion: String = "2.0", observer: Observer? = nil
+    ) throws {
+        guard payloadVersion == "2.0" || payloadVersion == "1.0" else {
+            throw GatewayError(description: "payload version \(payloadVersion) is not 1.0 or 2.0")
+        }
         var routes: [String: Route] = [:]
         var router = Router()
         for service in services {
@@ -54,6 +65,8 @@ public final class LocalGateway: Sendable {
         self.router = router
         self.stage = stage
         self.logger = logger
+        self.observer = observer
+        self.payloadVersion = payloadVersion
         server = LockedServer()
     }
 
@@ -143,10 +156,9 @@ public final class LocalGateway: Sendable {
                 ]
             ]
         }
-        let event = GatewayEvent.make(
-            request, routeKey: key, pathParameters: parameters, requestID: requestID, stage: stage,
-            authorizer: authorizer
-        ).serialized()
+        let build = payloadVersion == "1.0" ? GatewayEvent.makeV1 : GatewayEvent.make
+        let event = build(request, key, parameters, requestID, stage, authorizer, WallClock.nowMilliseconds())
+            .serialized()
         let timeout = Int64(route.settings.timeoutMilliseconds ?? 30_000)
         let context = LambdaContext(
             requestID: requestID,
@@ -180,7 +192,9 @@ public final class LocalGateway: Sendable {
             return first
         }
         switch outcome {
-        case .answer(let bytes): return GatewayEvent.response(fromLambda: bytes)
+        case .answer(let bytes):
+            observer?(route.service.declaration.name, event, bytes)
+            return GatewayEvent.response(fromLambda: bytes)
         case .failed(let error):
             logger.error("\(route.service.declaration.name) failed on \(key): \(error)")
             return GatewayEvent.message(500, "Internal Server Error")

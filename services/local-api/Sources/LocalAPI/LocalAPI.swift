@@ -1,6 +1,8 @@
 import AWSCore
+import ContractTesting
 import DynamoDB
 import HTTPAPI
+import JSONCoding
 import Items
 import LambdaRuntime
 import LocalDynamoDB
@@ -25,10 +27,12 @@ public enum LocalAPI {
     }
 
     /// Starts the local DynamoDB (tables from each service.json), then the gateway in front of
-    /// the services' handlers, in-process.
-    public static func start(root: String, gatewayPort: Int, dynamodbPort: Int, database: String) async throws
-        -> Running
-    {
+    /// the services' handlers, in-process. With `record`, every answered request is appended as a
+    /// contract case to `services/<service>/contracts/<record>.json`.
+    public static func start(
+        root: String, gatewayPort: Int, dynamodbPort: Int, database: String, record: String? = nil,
+        payloadVersion: String = "2.0"
+    ) async throws -> Running {
         let dynamodb = try LocalDynamoDB(path: database)
         let boundDynamoDB = try await dynamodb.start(port: dynamodbPort)
         let db = try DynamoDBClient(
@@ -43,9 +47,24 @@ public enum LocalAPI {
                 LocalGateway.Service(declaration: declaration, handler: HTTPLambdaHandler(router: router(name, db: db)))
             )
         }
-        let gateway = try LocalGateway(services: services)
+        let gateway = try LocalGateway(
+            services: services, payloadVersion: payloadVersion, observer: record.map { recorder(root: root, scenario: $0) })
         let boundGateway = try await gateway.start(port: gatewayPort)
         return Running(gateway: gateway, dynamodb: dynamodb, gatewayPort: boundGateway, dynamodbPort: boundDynamoDB)
+    }
+
+    /// Record mode: one recorder per service, each exchange written through at once.
+    static func recorder(root: String, scenario: String) -> LocalGateway.Observer {
+        let recorders = Dictionary(
+            uniqueKeysWithValues: serviceNames.map {
+                ($0, ContractRecorder(file: "\(root)/services/\($0)/contracts/\(scenario).json", name: scenario))
+            })
+        return { service, event, answer in
+            guard let recorder = recorders[service], let event = try? JSONValue.parse(event) else { return }
+            do { try recorder.record(event: event, answer: answer).write() } catch {
+                print("local-api: recording failed: \(error)")
+            }
+        }
     }
 
     static func router(_ name: String, db: DynamoDBClient) -> Router {

@@ -28,7 +28,10 @@ var arguments = CommandLine.arguments.dropFirst()
 // Subcommands: `invoke SERVICE EVENT_FILE` and `event METHOD PATH [BODY]`; otherwise serve.
 var command = "serve"
 var positional: [String] = []
-if let first = arguments.first, first == "invoke" || first == "event" {
+var record: String?
+var artifacts: String?
+var payloadVersion = "2.0"
+if let first = arguments.first, first == "invoke" || first == "event" || first == "contract" {
     command = first
     arguments = arguments.dropFirst()
 }
@@ -48,12 +51,28 @@ while let argument = arguments.popFirst() {
         guard let value = arguments.popFirst() else { fail("--db needs a file path or :memory:") }
         database = value
     case "--in-memory": database = ":memory:"
+    case "--record":
+        guard let value = arguments.popFirst(), !value.isEmpty, value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+        else { fail("--record needs a scenario name of letters, digits, - and _, e.g. --record create-and-list") }
+        record = value
+    case "--payload":
+        guard let value = arguments.popFirst(), value == "1.0" || value == "2.0" else {
+            fail("--payload needs 1.0 (REST API proxy events) or 2.0 (HTTP API, the default)")
+        }
+        payloadVersion = value
+    case "--artifact":
+        guard let value = arguments.popFirst() else { fail("--artifact needs the packages directory, e.g. .build/dist") }
+        artifacts = value
     case "-h", "--help":
         print(
             """
             usage: local-api [--port 3000] [--dynamodb-port 8000] [--db .local/dynamodb.sqlite | --in-memory]
+                             [--record SCENARIO]   write each answered request to services/<name>/contracts/SCENARIO.json
+                             [--payload 1.0|2.0]   the event format services get (1.0: REST API proxy)
                    local-api invoke SERVICE EVENT_FILE [--db ...]   run one event through a service, print its answer
                    local-api event METHOD PATH [BODY]               print the API Gateway event for a request
+                   local-api contract [SERVICE ...] [--artifact DIR] replay the contract corpora (in-process, or
+                                                                     the packaged bootstraps in DIR)
             """)
         exit(0)
     default:
@@ -64,6 +83,24 @@ while let argument = arguments.popFirst() {
     }
 }
 if database != ":memory:", let slash = database.lastIndex(of: "/") { mkdir(String(database[..<slash]), 0o755) }
+
+if command == "contract" {
+    do {
+        let services = positional.isEmpty ? LocalAPI.serviceNames : positional
+        let mode: ContractReplay.Mode = artifacts.map { .artifact($0) } ?? .inProcess
+        let report = try await ContractReplay.run(root: ".", services: services, mode: mode)
+        let label = artifacts.map { "packaged bootstraps in \($0)" } ?? "in-process handlers"
+        for problem in report.drift { say("✗ drift: \(problem)") }
+        for failure in report.failures { say(failure.description) }
+        let failed = report.failures.count + report.drift.count
+        say(
+            "contract (\(label)): \(report.cases) cases in \(report.scenarios) scenarios of \(services.joined(separator: ", ")): "
+                + (failed == 0 ? "all pass" : "\(report.failures.count) failing scenario(s), \(report.drift.count) drift problem(s)"))
+        exit(failed == 0 ? 0 : 1)
+    } catch {
+        fail("\(error)")
+    }
+}
 
 if command != "serve" {
     do {
@@ -95,7 +132,9 @@ if command != "serve" {
 
 let running: LocalAPI.Running
 do {
-    running = try await LocalAPI.start(root: ".", gatewayPort: port, dynamodbPort: dynamodbPort, database: database)
+    running = try await LocalAPI.start(
+        root: ".", gatewayPort: port, dynamodbPort: dynamodbPort, database: database, record: record,
+        payloadVersion: payloadVersion)
 } catch {
     fail("\(error) (is another process using port \(port) or \(dynamodbPort)? try --port / --dynamodb-port)")
 }
@@ -114,6 +153,9 @@ lines += [
     "  curl -s -X POST http://127.0.0.1:\(running.gatewayPort)/items -H 'authorization: Bearer local:ada' -H 'content-type: application/json' -d '{\"title\":\"Try the API\"}'",
     "", "Ctrl-C stops both.", "",
 ]
+if let record {
+    lines.insert("Recording every answered request to services/<service>/contracts/\(record).json\n", at: lines.count - 2)
+}
 say(lines.joined(separator: "\n"))
 
 signal(SIGINT, SIG_IGN)
