@@ -11,7 +11,7 @@ SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.j
 MINIMAL_ZIP_BUDGET ?= 5000000
 
 .PHONY: help tools run invoke event build test fuzz test-ci-scripts check-minimal-package dynamodb bench package format \
-	test-terraform contract plan apply deploy rollback destroy
+	test-terraform contract token plan apply deploy rollback destroy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -19,10 +19,23 @@ help: ## List the targets
 tools:
 	@ci/ensure-tools.sh
 
-run: tools ## Local API Gateway on 127.0.0.1:3000 with every service and the local DynamoDB (PORT=3000, RECORD=scenario)
+# local-api's options from make's variables (see `local-api --help`).
+RUN_ARGS = --port $(or $(PORT),3000) --dynamodb-port $(or $(DYNAMODB_PORT),8000) --environment $(or $(ENV),staging) \
+	$(if $(RECORD),--record $(RECORD)) $(if $(PAYLOAD),--payload $(PAYLOAD)) $(if $(JWKS),--jwks $(JWKS)) \
+	$(if $(ARTIFACT),--artifact $(DIST))
+
+run: tools ## Local API Gateway on 127.0.0.1:3000 (PORT, ENV=staging, RECORD=name, ARTIFACT=1, WATCH=1, JWKS=file)
+ifdef WATCH
+	ci/watch.sh $(RUN_ARGS)
+else
 	$(SWIFT) build --product local-api
-	"$$($(SWIFT) build --show-bin-path)/local-api" --port $(or $(PORT),3000) --dynamodb-port $(or $(DYNAMODB_PORT),8000) \
-		$(if $(RECORD),--record $(RECORD)) $(if $(PAYLOAD),--payload $(PAYLOAD))
+	$(if $(ARTIFACT),PACKAGES=$(DIST) ci/build.sh)
+	"$$($(SWIFT) build --show-bin-path)/local-api" $(RUN_ARGS)
+endif
+
+token: ## A token the local gateway accepts on JWT routes: make token SUB=ada [SCOPE="items.read"]
+	@$(SWIFT) build --product local-api >/dev/null
+	@"$$($(SWIFT) build --show-bin-path)/local-api" token $(or $(SUB),developer) $(foreach s,$(SCOPE),--scope $(s))
 
 invoke: tools ## Run one event through a service: make invoke SERVICE=users EVENT=event.json
 	@test -n "$(SERVICE)" -a -n "$(EVENT)" || { echo "make invoke: give SERVICE and EVENT, e.g. make invoke SERVICE=users EVENT=event.json" >&2; exit 2; }
@@ -65,9 +78,10 @@ check-minimal-package: tools ## Release-build the minimal service: AL2023-loadab
 dynamodb: tools ## Run the local DynamoDB on 127.0.0.1:8000 (data in .local/dynamodb.sqlite)
 	$(SWIFT) run --package-path shared local-dynamodb --port $(or $(PORT),8000) --db .local/dynamodb.sqlite
 
-bench: tools check-minimal-package ## Benchmarks: bootstrap size, local DynamoDB vs moto (ops/s)
+bench: tools check-minimal-package ## Benchmarks: bootstrap size, local DynamoDB vs moto, the local gateway (wrk)
 	@cat $(DIST)/minimal/package.json
 	ci/bench-dynamodb.sh
+	ci/bench-gateway.sh
 
 package: tools ## Package one service for Lambda: make package SERVICE=users
 	@test -n "$(SERVICE)" || { echo "make package: name the service, e.g. make package SERVICE=users" >&2; exit 2; }

@@ -32,7 +32,8 @@ let package = Package(
             dependencies: [
                 "LocalAPI", .product(name: "HTTPAPI", package: "shared"),
                 .product(name: "JSONCoding", package: "shared"),
-                .product(name: "LambdaTesting", package: "shared"),
+                .product(name: "LambdaTesting", package: "shared"), .product(name: "LambdaRuntime", package: "shared"),
+                .product(name: "LocalGateway", package: "shared"),
             ],
             path: "services/local-api/Sources/local-api"),
         .testTarget(
@@ -43,7 +44,7 @@ let package = Package(
                 .product(name: "HTTPAPI", package: "shared"),
                 .product(name: "JSONCoding", package: "shared"), .product(name: "LambdaTesting", package: "shared"),
             ],
-            path: "services/local-api/Tests/LocalAPITests"),
+            path: "services/local-api/Tests/LocalAPITests", exclude: ["Fixtures"]),
         .testTarget(
             name: "ItemsTests",
             dependencies: [

@@ -11,6 +11,8 @@ command -v readelf >/dev/null || need_apt+=(binutils)
 command -v gcc >/dev/null || need_apt+=(gcc)
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
+command -v curl >/dev/null || need_apt+=(curl)
+command -v wrk >/dev/null || need_apt+=(wrk)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "ensure-tools: installing ${need_apt[*]} with apt-get" >&2
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi

@@ -131,8 +131,14 @@ def main():
     if architecture != host_architecture():
         raise PackageError(f"{args.name} declares {architecture} but this machine builds {host_architecture()}; "
                            f"use a {architecture} runner (CI variable LAMBDA_ARCHITECTURE) or change service.json")
+    # The checkout's absolute path would otherwise end up in the binary (#file, __FILE__ in C), so
+    # the same source built in two directories would give two zips.
+    root = os.path.abspath(args.package_path)
+    remap = f"{root}=."
     build = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", args.product,
-             "--package-path", args.package_path]
+             "--package-path", args.package_path,
+             "-Xswiftc", "-file-prefix-map", "-Xswiftc", remap,
+             "-Xcc", f"-ffile-prefix-map={remap}", "-Xcxx", f"-ffile-prefix-map={remap}"]
     if not args.skip_build:
         subprocess.run(build, check=True, stdout=sys.stderr)
     bin_dir = run(*build, "--show-bin-path").strip()

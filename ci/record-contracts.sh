@@ -83,7 +83,7 @@ call -X DELETE "$base/users/$id"
 stop
 
 # items: the owner comes from the JWT; status workflow; listing by owner and status
-token='authorization: Bearer local:01JD3Q7N5ZKXG8W3M1V2C4B6HA'
+token="authorization: Bearer $("$local_api" token 01JD3Q7N5ZKXG8W3M1V2C4B6HA)"
 record crud
 id=$(json -X POST "$base/items" -H "$token" -H 'content-type: application/json' -d '{"title":"Write the launch post"}' | field id)
 call "$base/items/$id" -H "$token"

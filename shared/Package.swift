@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "LocalGateway",
             dependencies: [
-                "HTTPAPI", "JSONCoding", "LambdaRuntime", "LambdaTesting",
+                "AWSCore", "HTTPAPI", "JSONCoding", "LambdaRuntime", "LambdaTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),

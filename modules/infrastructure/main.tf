@@ -10,28 +10,11 @@ locals {
   region     = data.aws_region.current.name
   partition  = data.aws_partition.current.partition
 
-  # Access log formats. Only these $context fields are written: tokens, cookies and other headers
-  # never reach the logs.
-  access_log_formats = {
-    json = jsonencode({
-      requestId          = "$context.requestId"
-      ip                 = "$context.identity.sourceIp"
-      requestTime        = "$context.requestTime"
-      httpMethod         = "$context.httpMethod"
-      routeKey           = "$context.routeKey"
-      path               = "$context.path"
-      status             = "$context.status"
-      protocol           = "$context.protocol"
-      responseLength     = "$context.responseLength"
-      responseLatency    = "$context.responseLatency"
-      integrationLatency = "$context.integrationLatency"
-      integrationError   = "$context.integrationErrorMessage"
-      authorizerError    = "$context.authorizer.error"
-      userAgent          = "$context.identity.userAgent"
-    })
-    clf    = "$context.identity.sourceIp - - [$context.requestTime] \"$context.httpMethod $context.path $context.protocol\" $context.status $context.responseLength $context.requestId"
-    custom = var.access_log.custom_format
-  }
+  # Access log formats, shared with the local gateway (access-log-formats.json).
+  access_log_formats = merge(
+    { for name, format in jsondecode(file("${path.module}/access-log-formats.json")) : name => format if name != "_comment" },
+    { custom = var.access_log.custom_format },
+  )
 }
 
 # One customer-managed key per environment encrypts the tables, the log groups and the functions'

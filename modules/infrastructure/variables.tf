@@ -140,14 +140,14 @@ variable "jwt_authorizer" {
 }
 
 variable "cors" {
-  description = "The HTTP API's CORS configuration (API Gateway answers preflight requests). null disables CORS."
+  description = "The HTTP API's CORS configuration (API Gateway answers preflight requests; the local gateway reads the same values from terraform.tfvars.json). null disables CORS."
   type = object({
     allow_origins     = list(string)
-    allow_methods     = optional(list(string), ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-    allow_headers     = optional(list(string), ["authorization", "content-type", "idempotency-key", "if-match"])
-    expose_headers    = optional(list(string), ["etag", "location", "idempotent-replayed"])
-    allow_credentials = optional(bool, false)
-    max_age           = optional(number, 600)
+    allow_methods     = list(string)
+    allow_headers     = list(string)
+    expose_headers    = list(string)
+    allow_credentials = bool
+    max_age           = number
   })
   default = null
   validation {

@@ -271,7 +271,7 @@ run "rejects_a_short_cursor_secret" {
 run "rejects_credentials_with_any_origin" {
   command = plan
   variables {
-    cors = { allow_origins = ["*"], allow_credentials = true }
+    cors = { allow_origins = ["*"], allow_credentials = true, allow_methods = ["GET"], allow_headers = [], expose_headers = [], max_age = 0 }
   }
   expect_failures = [var.cors]
 }

@@ -85,7 +85,9 @@ struct ContractMatcher {
             }
         case (.string(let template), .string(let text)):
             let wanted = (try? captures.substitute(template)) ?? template
-            if wanted != text { differences.append(.init(path: path, expected: Self.show(.string(wanted)), actual: Self.show(actual))) }
+            if wanted != text {
+                differences.append(.init(path: path, expected: Self.show(.string(wanted)), actual: Self.show(actual)))
+            }
         case (.number(let e), .number(let a)) where Double(e) == Double(a): break
         default:
             if expected != actual {
@@ -107,7 +109,8 @@ struct ContractMatcher {
             case "number": if case .number = actual { true } else { false }
             case "ulid": text.map(Self.isULID) ?? false
             case "timestamp": text.map(Self.isTimestamp) ?? false
-            case "etag": text.map { $0.hasPrefix("\"") && $0.hasSuffix("\"") && $0.count > 2 || $0.hasPrefix("W/\"") } ?? false
+            case "etag":
+                text.map { $0.hasPrefix("\"") && $0.hasSuffix("\"") && $0.count > 2 || $0.hasPrefix("W/\"") } ?? false
             case "cursor": text.map { !$0.isEmpty && $0.utf8.allSatisfy(Self.isCursorByte) } ?? false
             default: false
             }
@@ -134,7 +137,8 @@ struct ContractMatcher {
         let separators: [(Int, Character)] = [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")]
         return digits.allSatisfy { b[$0] >= 0x30 && b[$0] <= 0x39 }
             && separators.allSatisfy { b[$0.0] == $0.1.asciiValue! }
-            && (b.count == 20 || (b[19] == UInt8(ascii: ".") && b[20..<(b.count - 1)].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }))
+            && (b.count == 20
+                || (b[19] == UInt8(ascii: ".") && b[20..<(b.count - 1)].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }))
     }
 
     static func isCursorByte(_ byte: UInt8) -> Bool {
@@ -150,13 +154,17 @@ struct ContractMatcher {
 public enum ContractResponse {
     public static func normalize(_ bytes: [UInt8]) -> JSONValue {
         guard case .object(let document)? = try? JSONValue.parse(bytes), document["statusCode"] != nil else {
-            return ["statusCode": 200, "body": (try? JSONValue.parse(bytes)) ?? .string(String(decoding: bytes, as: UTF8.self))]
+            return [
+                "statusCode": 200,
+                "body": (try? JSONValue.parse(bytes)) ?? .string(String(decoding: bytes, as: UTF8.self)),
+            ]
         }
         var out: JSONObject = ["statusCode": document["statusCode"]!]
         var headers = JSONObject()
         for (name, value) in document["headers"]?.objectValue ?? JSONObject() { headers[name.lowercased()] = value }
         for (name, value) in document["multiValueHeaders"]?.objectValue ?? JSONObject() {
-            headers[name.lowercased()] = .string((value.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ","))
+            headers[name.lowercased()] = .string(
+                (value.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ","))
         }
         out["headers"] = .object(headers)
         if let cookies = document["cookies"] { out["cookies"] = cookies }

@@ -41,7 +41,8 @@ public final class ContractRecorder: Sendable {
                 }
                 expect = .object(response)
             }
-            let method = event["requestContext"]?["http"]?["method"]?.stringValue ?? event["httpMethod"]?.stringValue ?? "?"
+            let method =
+                event["requestContext"]?["http"]?["method"]?.stringValue ?? event["httpMethod"]?.stringValue ?? "?"
             let path = event["rawPath"]?.stringValue ?? event["path"]?.stringValue ?? "?"
             let status = expect["statusCode"]?.jsonString ?? "?"
             let name = "\(state.scenario.cases.count + 1). \(method) \(path) → \(status)"

@@ -30,7 +30,8 @@ public enum ContractRunner {
         for item in scenario.cases {
             let event: JSONValue
             do { event = try captures.substitute(item.event) } catch {
-                return ContractFailure(file: scenario.file, caseName: item.name, differences: [], message: error.description)
+                return ContractFailure(
+                    file: scenario.file, caseName: item.name, differences: [], message: error.description)
             }
             let answer: [UInt8]
             do { answer = try await invoke(event) } catch {
@@ -77,7 +78,8 @@ public enum ContractRunner {
         for scenario in scenarios {
             for item in scenario.cases {
                 guard let key = ContractScenario.routeKey(of: item.event) else {
-                    problems.append("\(scenario.file) › \"\(item.name)\": the event has neither routeKey nor httpMethod/resource")
+                    problems.append(
+                        "\(scenario.file) › \"\(item.name)\": the event has neither routeKey nor httpMethod/resource")
                     continue
                 }
                 if key.hasSuffix(" /{proxy+}") { continue }
@@ -91,7 +93,8 @@ public enum ContractRunner {
             }
         }
         for route in declaredRoutes.subtracting(covered).sorted() {
-            problems.append("services/\(service): route \(route) has no contract case (record one with make run RECORD=1)")
+            problems.append(
+                "services/\(service): route \(route) has no contract case (record one with make run RECORD=1)")
         }
         return problems
     }

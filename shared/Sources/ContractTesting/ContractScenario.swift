@@ -50,7 +50,8 @@ public struct ContractScenario: Sendable {
                 let expect = item["expect"], expect["statusCode"] != nil
             else {
                 throw ContractError(
-                    "\(file): case \(index + 1) needs \"name\", an \"event\" object and \"expect\" with a \"statusCode\"")
+                    "\(file): case \(index + 1) needs \"name\", an \"event\" object and \"expect\" with a \"statusCode\""
+                )
             }
             parsed.append(Case(name: caseName, event: event, expect: expect))
         }

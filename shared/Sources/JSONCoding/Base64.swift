@@ -25,6 +25,19 @@ public enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// RFC 4648 §5 base64url without padding (JWTs, cursors).
+    public static func encodeURL(_ bytes: some Collection<UInt8>) -> String {
+        String(
+            encode(bytes).compactMap { c -> Character? in
+                switch c {
+                case "+": "-"
+                case "/": "_"
+                case "=": nil
+                default: c
+                }
+            })
+    }
+
     /// Decodes base64 text; padding is optional, whitespace, other characters and non-canonical
     /// final characters are rejected.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {

@@ -131,10 +131,27 @@ public enum GatewayEvent {
             event["isBase64Encoded"] = false
         } else {
             let textual = HTTPResponse.isTextual(contentType: request.header("content-type"))
-            event["body"] = .string(textual ? String(decoding: request.body, as: UTF8.self) : Base64.encode(request.body))
+            event["body"] = .string(
+                textual ? String(decoding: request.body, as: UTF8.self) : Base64.encode(request.body))
             event["isBase64Encoded"] = .bool(!textual)
         }
         return .object(event)
+    }
+
+    /// `requestContext.authorizer` for verified claims, as API Gateway writes it: claim values as
+    /// strings (arrays as `[a b]`), the token's scopes as a list.
+    public static func jwtContext(_ claims: JSONObject) -> JSONValue {
+        var strings = JSONObject()
+        for (name, value) in claims {
+            switch value {
+            case .string: strings[name] = value
+            case .array(let items):
+                strings[name] = .string("[" + items.map { $0.stringValue ?? $0.jsonString }.joined(separator: " ") + "]")
+            default: strings[name] = .string(value.jsonString)
+            }
+        }
+        let scopes = claims["scope"]?.stringValue?.split(separator: " ").map { JSONValue.string(String($0)) }
+        return ["jwt": ["claims": .object(strings), "scopes": scopes.map(JSONValue.array) ?? .null]]
     }
 
     /// Maps a function's answer to HTTP as API Gateway (payload 2.0) does: a document with

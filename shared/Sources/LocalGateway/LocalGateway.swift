@@ -32,6 +32,9 @@ public final class LocalGateway: Sendable {
     let observer: Observer?
     /// "2.0" (HTTP API default) or "1.0" (REST API proxy integrations).
     let payloadVersion: String
+    let settings: StageSettings
+    let authorizer: JWTAuthorizer?
+    let accessLog: (@Sendable (String) -> Void)?
     private let server: LockedServer
 
     /// Sees every exchange a service answered: its name, the event and the function's answer
@@ -40,7 +43,8 @@ public final class LocalGateway: Sendable {
 
     public init(
         services: [Service], stage: GatewayEvent.Stage = .init(), logger: Logger = Logger(label: "gateway"),
-        payloadVersion: String = "2.0", observer: Observer? = nil
+        payloadVersion: String = "2.0", settings: StageSettings = StageSettings(), authorizer: JWTAuthorizer? = nil,
+        accessLog: (@Sendable (String) -> Void)? = nil, observer: Observer? = nil
     ) throws {
         guard payloadVersion == "2.0" || payloadVersion == "1.0" else {
             throw GatewayError(description: "payload version \(payloadVersion) is not 1.0 or 2.0")
@@ -67,6 +71,9 @@ public final class LocalGateway: Sendable {
         self.logger = logger
         self.observer = observer
         self.payloadVersion = payloadVersion
+        self.settings = settings
+        self.authorizer = authorizer
+        self.accessLog = accessLog
         server = LockedServer()
     }
 
@@ -119,45 +126,63 @@ public final class LocalGateway: Sendable {
 
     public func stop() async { await server.get()?.stop() }
 
-    /// Until the gateway verifies signed JWTs, routes that declare a JWT authorizer accept a
-    /// development token `Bearer local:<sub>`: the claims a verified token would carry, with all
-    /// the route's scopes. Anything else is API Gateway's 401.
-    static func developmentClaims(_ authorization: String?) -> JSONObject? {
-        guard let authorization, authorization.lowercased().hasPrefix("bearer local:") else { return nil }
-        let subject = String(authorization.dropFirst("bearer local:".count))
-        guard !subject.isEmpty, subject.count <= 128, subject.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
-            return nil
+    /// One request as the stage handles it: CORS preflight, routing and the integration, CORS
+    /// headers on the answer, and an access log line.
+    public func handle(_ request: ServerRequest) async -> ServerResponse {
+        let started = WallClock.nowMilliseconds()
+        let requestID = ResourceRequestID.next()
+        var integrationLatency: Int64?
+        var response: ServerResponse
+        if let preflight = settings.preflight(request) {
+            response = preflight
+        } else {
+            (response, integrationLatency) = await dispatch(request, requestID: requestID)
+            settings.applyCORS(to: &response, origin: request.header("origin"))
         }
-        return ["sub": .string(subject), "iss": "local-api", "aud": "local"]
+        if let accessLog {
+            var routeKey = "-"
+            if case .route(let key, _, _) = router.match(method: request.method, path: request.path) { routeKey = key }
+            let variables: [String: String] = [
+                "requestId": requestID, "identity.sourceIp": request.remoteAddress ?? "127.0.0.1",
+                "requestTime": WallClock.commonLogFormat(milliseconds: started), "httpMethod": request.method,
+                "routeKey": routeKey, "path": request.path, "status": String(response.status),
+                "protocol": request.version, "responseLength": String(response.body.count),
+                "responseLatency": String(WallClock.nowMilliseconds() - started),
+                "integrationLatency": integrationLatency.map { String($0) } ?? "-",
+                "identity.userAgent": request.header("user-agent") ?? "-",
+            ]
+            if let line = settings.accessLogLine(variables) { accessLog(line) }
+        }
+        return response
     }
 
-    public func handle(_ request: ServerRequest) async -> ServerResponse {
-        let requestID = ResourceRequestID.next()
+    /// Routing, the authorizer and the integration: the answer and how long the function took.
+    func dispatch(_ request: ServerRequest, requestID: String) async -> (ServerResponse, Int64?) {
         guard case .route(let key, let parameters, _) = router.match(method: request.method, path: request.path),
             let route = routes[key]
         else {
             // HTTP APIs answer an unmatched method like an unknown path.
-            return GatewayEvent.message(404, "Not Found")
+            return (GatewayEvent.message(404, "Not Found"), nil)
         }
-        var authorizer: JSONValue?
+        var authorizerContext: JSONValue?
         if route.settings.authorization?.uppercased() == "JWT" {
-            guard let claims = Self.developmentClaims(request.header("authorization")) else {
-                return ServerResponse(
+            let outcome =
+                authorizer?.authorize(
+                    request.header("authorization"), scopes: route.settings.scopes ?? [], now: WallClock.nowMilliseconds())
+                ?? .unauthorized(reason: "no JWT authorizer configured")
+            switch outcome {
+            case .unauthorized(let reason):
+                logger.debug("401 on \(key): \(reason)")
+                let unauthorized = ServerResponse(
                     status: 401, headers: [("content-type", "application/json"), ("www-authenticate", "Bearer")],
                     body: Array(#"{"message":"Unauthorized"}"#.utf8))
+                return (unauthorized, nil)
+            case .forbidden: return (GatewayEvent.message(403, "Forbidden"), nil)
+            case .authorized(let claims): authorizerContext = GatewayEvent.jwtContext(claims)
             }
-            let scopes = route.settings.scopes ?? []
-            var allClaims = claims
-            allClaims["scope"] = .string(scopes.joined(separator: " "))
-            authorizer = [
-                "jwt": [
-                    "claims": .object(allClaims),
-                    "scopes": scopes.isEmpty ? .null : .array(scopes.map(JSONValue.string)),
-                ]
-            ]
         }
         let build = payloadVersion == "1.0" ? GatewayEvent.makeV1 : GatewayEvent.make
-        let event = build(request, key, parameters, requestID, stage, authorizer, WallClock.nowMilliseconds())
+        let event = build(request, key, parameters, requestID, stage, authorizerContext, WallClock.nowMilliseconds())
             .serialized()
         let timeout = Int64(route.settings.timeoutMilliseconds ?? 30_000)
         let context = LambdaContext(
@@ -172,6 +197,7 @@ public final class LocalGateway: Sendable {
             case failed(String)
             case timedOut
         }
+        let invoked = WallClock.nowMilliseconds()
         let outcome = await withTaskGroup(of: Outcome.self) { group in
             group.addTask {
                 do {
@@ -191,14 +217,15 @@ public final class LocalGateway: Sendable {
             group.cancelAll()
             return first
         }
+        let latency = WallClock.nowMilliseconds() - invoked
         switch outcome {
         case .answer(let bytes):
             observer?(route.service.declaration.name, event, bytes)
-            return GatewayEvent.response(fromLambda: bytes)
+            return (GatewayEvent.response(fromLambda: bytes), latency)
         case .failed(let error):
             logger.error("\(route.service.declaration.name) failed on \(key): \(error)")
-            return GatewayEvent.message(500, "Internal Server Error")
-        case .timedOut: return GatewayEvent.message(503, "Service Unavailable")
+            return (GatewayEvent.message(500, "Internal Server Error"), latency)
+        case .timedOut: return (GatewayEvent.message(503, "Service Unavailable"), latency)
         }
     }
 }

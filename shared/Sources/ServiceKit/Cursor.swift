@@ -30,17 +30,7 @@ public struct CursorCodec: Sendable {
         return item
     }
 
-    static func base64url(_ bytes: [UInt8]) -> String {
-        String(
-            Base64.encode(bytes).compactMap { c -> Character? in
-                switch c {
-                case "+": "-"
-                case "/": "_"
-                case "=": nil
-                default: c
-                }
-            })
-    }
+    static func base64url(_ bytes: [UInt8]) -> String { Base64.encodeURL(bytes) }
 
     static func unbase64url(_ text: Substring) -> [UInt8]? { Base64.decode(text) }
 

@@ -71,65 +71,12 @@ public enum ContractReplay {
         for (table, items) in scenario.seed {
             for item in items {
                 var attributes: [String: AttributeValue] = [:]
-                for (name, value) in item.objectValue ?? JSONObject() { attributes[name] = try AttributeValue(wire: value) }
+                for (name, value) in item.objectValue ?? JSONObject() {
+                    attributes[name] = try AttributeValue(wire: value)
+                }
                 try await db.putItem(table: table, item: attributes)
             }
         }
     }
 }
 
-/// A packaged `bootstrap` running as Lambda runs it: its own process, talking to a Runtime API
-/// emulator, configured only through the environment Lambda and Terraform give it.
-final class PackagedFunction: Sendable {
-    struct FunctionError: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    let emulator: RuntimeAPIEmulator
-    let pid: Int32
-
-    static func start(bootstrap: String, service: String, dynamodbPort: Int) async throws -> PackagedFunction {
-        guard FileManager.default.isExecutableFile(atPath: bootstrap) else {
-            throw FunctionError(description: "no packaged bootstrap at \(bootstrap): run make package SERVICE=\(service)")
-        }
-        let emulator = try await RuntimeAPIEmulator.start()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bootstrap)
-        process.environment = [
-            "AWS_LAMBDA_RUNTIME_API": emulator.endpoint.replacingOccurrences(of: "http://", with: ""),
-            "AWS_LAMBDA_FUNCTION_NAME": service, "AWS_REGION": "local", "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:\(dynamodbPort)",
-            "CURSOR_SECRET": "contract-replay-cursor-secret", "LOG_LEVEL": "ERROR",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return PackagedFunction(emulator: emulator, pid: process.processIdentifier)
-    }
-
-    private init(emulator: RuntimeAPIEmulator, pid: Int32) {
-        self.emulator = emulator
-        self.pid = pid
-    }
-
-    func invoke(_ event: JSONValue) async throws -> [UInt8] {
-        switch await emulator.invoke(event.serialized()) {
-        case .response(let bytes): return bytes
-        case .error(let type, let document), .initError(let type, let document):
-            throw FunctionError(description: "\(type): \(document["errorMessage"]?.stringValue ?? document.jsonString)")
-        }
-    }
-
-    /// SIGTERM as Lambda sends it, then reap (Foundation's waitUntilExit spins on Linux).
-    func stop() async {
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        for _ in 0..<200 where waitpid(pid, &status, WNOHANG) == 0 {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        if waitpid(pid, &status, WNOHANG) == 0 {
-            kill(pid, SIGKILL)
-            waitpid(pid, &status, 0)
-        }
-        await emulator.stop()
-    }
-}

@@ -2,8 +2,8 @@ import AWSCore
 import ContractTesting
 import DynamoDB
 import HTTPAPI
-import JSONCoding
 import Items
+import JSONCoding
 import LambdaRuntime
 import LocalDynamoDB
 import LocalGateway
@@ -19,9 +19,11 @@ public enum LocalAPI {
         public let dynamodb: LocalDynamoDB
         public let gatewayPort: Int
         public let dynamodbPort: Int
+        let pools: [ArtifactPool]
 
         public func stop() async {
             await gateway.stop()
+            for pool in pools { await pool.stop() }
             await dynamodb.stop()
         }
     }
@@ -31,7 +33,8 @@ public enum LocalAPI {
     /// contract case to `services/<service>/contracts/<record>.json`.
     public static func start(
         root: String, gatewayPort: Int, dynamodbPort: Int, database: String, record: String? = nil,
-        payloadVersion: String = "2.0"
+        payloadVersion: String = "2.0", artifacts: String? = nil, stage: StageSettings = StageSettings(),
+        authorizer: JWTAuthorizer? = nil, accessLog: (@Sendable (String) -> Void)? = nil
     ) async throws -> Running {
         let dynamodb = try LocalDynamoDB(path: database)
         let boundDynamoDB = try await dynamodb.start(port: dynamodbPort)
@@ -40,17 +43,27 @@ public enum LocalAPI {
                 credentials: AWSCredentials(accessKeyID: "local", secretAccessKey: "local"), region: "local"),
             endpoint: "http://127.0.0.1:\(boundDynamoDB)")
         var services: [LocalGateway.Service] = []
+        var pools: [ArtifactPool] = []
         for name in serviceNames {
             let declaration = try ServiceDeclaration.load(path: "\(root)/services/\(name)/service.json")
             try await declaration.createTables(db)
-            services.append(
-                LocalGateway.Service(declaration: declaration, handler: HTTPLambdaHandler(router: router(name, db: db)))
-            )
+            if let artifacts {
+                let pool = try ArtifactPool(
+                    bootstrap: "\(artifacts)/\(name)/bootstrap", service: name, dynamodbPort: boundDynamoDB)
+                pools.append(pool)
+                services.append(LocalGateway.Service(declaration: declaration, handler: pool))
+            } else {
+                services.append(
+                    LocalGateway.Service(declaration: declaration, handler: HTTPLambdaHandler(router: router(name, db: db))))
+            }
         }
         let gateway = try LocalGateway(
-            services: services, payloadVersion: payloadVersion, observer: record.map { recorder(root: root, scenario: $0) })
+            services: services, payloadVersion: payloadVersion, settings: stage, authorizer: authorizer,
+            accessLog: accessLog,
+            observer: record.map { recorder(root: root, scenario: $0) })
         let boundGateway = try await gateway.start(port: gatewayPort)
-        return Running(gateway: gateway, dynamodb: dynamodb, gatewayPort: boundGateway, dynamodbPort: boundDynamoDB)
+        return Running(
+            gateway: gateway, dynamodb: dynamodb, gatewayPort: boundGateway, dynamodbPort: boundDynamoDB, pools: pools)
     }
 
     /// Record mode: one recorder per service, each exchange written through at once.
@@ -67,8 +80,11 @@ public enum LocalAPI {
         }
     }
 
+    /// Signs cursors locally, in-process and in packaged bootstraps alike.
+    static let cursorSecret = "local-cursor-secret"
+
     static func router(_ name: String, db: DynamoDBClient) -> Router {
-        let secret = "local-cursor-secret"
+        let secret = cursorSecret
         switch name {
         case "users": return UsersAPI(db: db, table: "users", cursorSecret: secret).router
         case "items": return ItemsAPI(db: db, table: "items", cursorSecret: secret).router

@@ -2,8 +2,10 @@
 import Dispatch
 import HTTPAPI
 import JSONCoding
+import LambdaRuntime
 import LambdaTesting
 import LocalAPI
+import LocalGateway
 
 #if canImport(Glibc)
     import Glibc
@@ -31,7 +33,11 @@ var positional: [String] = []
 var record: String?
 var artifacts: String?
 var payloadVersion = "2.0"
-if let first = arguments.first, first == "invoke" || first == "event" || first == "contract" {
+var environment = "staging"
+var jwks: String?
+var scopes: [String] = []
+var ttl = 3600
+if let first = arguments.first, ["invoke", "event", "contract", "token"].contains(first) {
     command = first
     arguments = arguments.dropFirst()
 }
@@ -52,7 +58,8 @@ while let argument = arguments.popFirst() {
         database = value
     case "--in-memory": database = ":memory:"
     case "--record":
-        guard let value = arguments.popFirst(), !value.isEmpty, value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+        guard let value = arguments.popFirst(), !value.isEmpty,
+            value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
         else { fail("--record needs a scenario name of letters, digits, - and _, e.g. --record create-and-list") }
         record = value
     case "--payload":
@@ -60,8 +67,22 @@ while let argument = arguments.popFirst() {
             fail("--payload needs 1.0 (REST API proxy events) or 2.0 (HTTP API, the default)")
         }
         payloadVersion = value
+    case "--jwks":
+        guard let value = arguments.popFirst() else { fail("--jwks needs a JWKS file, e.g. --jwks idp-keys.json") }
+        jwks = value
+    case "--scope":
+        guard let value = arguments.popFirst() else { fail("--scope needs a scope, e.g. --scope items.read") }
+        scopes.append(value)
+    case "--ttl":
+        guard let value = arguments.popFirst().flatMap({ Int($0) }), value > 0 else { fail("--ttl needs seconds, e.g. 3600") }
+        ttl = value
+    case "--environment":
+        guard let value = arguments.popFirst() else { fail("--environment needs a name under environments/, e.g. staging") }
+        environment = value
     case "--artifact":
-        guard let value = arguments.popFirst() else { fail("--artifact needs the packages directory, e.g. .build/dist") }
+        guard let value = arguments.popFirst() else {
+            fail("--artifact needs the packages directory, e.g. .build/dist")
+        }
         artifacts = value
     case "-h", "--help":
         print(
@@ -69,8 +90,13 @@ while let argument = arguments.popFirst() {
             usage: local-api [--port 3000] [--dynamodb-port 8000] [--db .local/dynamodb.sqlite | --in-memory]
                              [--record SCENARIO]   write each answered request to services/<name>/contracts/SCENARIO.json
                              [--payload 1.0|2.0]   the event format services get (1.0: REST API proxy)
+                             [--environment staging] CORS, JWT issuer/audience, access log format from environments/<name>
+                             [--jwks FILE]         also accept tokens signed by these keys (RS256/HS256 JWKS)
+                   local-api token SUBJECT [--scope S]... [--ttl 3600]  a token signed with the development key
                    local-api invoke SERVICE EVENT_FILE [--db ...]   run one event through a service, print its answer
                    local-api event METHOD PATH [BODY]               print the API Gateway event for a request
+                             [--artifact DIR]      run each service's packaged bootstrap from DIR (make package)
+                                                   instead of its handler in-process
                    local-api contract [SERVICE ...] [--artifact DIR] replay the contract corpora (in-process, or
                                                                      the packaged bootstraps in DIR)
             """)
@@ -84,6 +110,36 @@ while let argument = arguments.popFirst() {
 }
 if database != ":memory:", let slash = database.lastIndex(of: "/") { mkdir(String(database[..<slash]), 0o755) }
 
+/// The JWT authorizer for JWT routes: the environment's issuer and audiences; the development key
+/// (.local/jwt-dev-key.json, created on first use) and any JWKS given.
+func makeAuthorizer(_ stage: StageSettings, jwks: String?) throws -> (JWTAuthorizer, [UInt8]) {
+    let secret = try JWTAuthorizer.developmentKey(path: ".local/jwt-dev-key.json")
+    var keys: [JWTAuthorizer.Key] = [.hmac(kid: JWTAuthorizer.developmentKeyID, secret: secret)]
+    if let jwks { keys += try JWTAuthorizer.keys(jwks: try JSONValue.parse(try FileBytes.read(jwks))) }
+    let authorizer = JWTAuthorizer(
+        issuer: stage.jwtIssuer ?? "https://local-api.invalid/", audiences: stage.jwtAudiences.isEmpty ? ["local"] : stage.jwtAudiences,
+        keys: keys)
+    return (authorizer, secret)
+}
+
+if command == "token" {
+    do {
+        guard positional.count == 1 else { fail("usage: local-api token SUBJECT [--scope S]... [--ttl SECONDS]") }
+        let (authorizer, secret) = try makeAuthorizer(try StageSettings.load(root: ".", environment: environment), jwks: jwks)
+        let now = WallClock.nowMilliseconds() / 1000
+        let route = scopes.isEmpty ? ["items.read", "items.write"] : scopes
+        let claims: JSONObject = [
+            "sub": .string(positional[0]), "iss": .string(authorizer.issuer), "aud": .string(authorizer.audiences[0]),
+            "iat": .number(String(now)), "exp": .number(String(now + Int64(ttl))),
+            "scope": .string(route.joined(separator: " ")),
+        ]
+        say(JWTAuthorizer.developmentToken(claims: claims, secret: secret, kid: JWTAuthorizer.developmentKeyID))
+        exit(0)
+    } catch {
+        fail("\(error)")
+    }
+}
+
 if command == "contract" {
     do {
         let services = positional.isEmpty ? LocalAPI.serviceNames : positional
@@ -95,7 +151,9 @@ if command == "contract" {
         let failed = report.failures.count + report.drift.count
         say(
             "contract (\(label)): \(report.cases) cases in \(report.scenarios) scenarios of \(services.joined(separator: ", ")): "
-                + (failed == 0 ? "all pass" : "\(report.failures.count) failing scenario(s), \(report.drift.count) drift problem(s)"))
+                + (failed == 0
+                    ? "all pass"
+                    : "\(report.failures.count) failing scenario(s), \(report.drift.count) drift problem(s)"))
         exit(failed == 0 ? 0 : 1)
     } catch {
         fail("\(error)")
@@ -132,9 +190,12 @@ if command != "serve" {
 
 let running: LocalAPI.Running
 do {
+    let stage = try StageSettings.load(root: ".", environment: environment)
+    let (authorizer, _) = try makeAuthorizer(stage, jwks: jwks)
     running = try await LocalAPI.start(
         root: ".", gatewayPort: port, dynamodbPort: dynamodbPort, database: database, record: record,
-        payloadVersion: payloadVersion)
+        payloadVersion: payloadVersion, artifacts: artifacts, stage: stage, authorizer: authorizer,
+        accessLog: { say($0) })
 } catch {
     fail("\(error) (is another process using port \(port) or \(dynamodbPort)? try --port / --dynamodb-port)")
 }
@@ -150,11 +211,12 @@ lines += [
     "", "Try:",
     "  curl -s -X POST http://127.0.0.1:\(running.gatewayPort)/users -H 'content-type: application/json' -d '{\"email\":\"ada@example.com\",\"name\":\"Ada\"}'",
     "  curl -s http://127.0.0.1:\(running.gatewayPort)/users",
-    "  curl -s -X POST http://127.0.0.1:\(running.gatewayPort)/items -H 'authorization: Bearer local:ada' -H 'content-type: application/json' -d '{\"title\":\"Try the API\"}'",
+    "  curl -s -X POST http://127.0.0.1:\(running.gatewayPort)/items -H \"authorization: Bearer $(make -s token SUB=ada)\" -H 'content-type: application/json' -d '{\"title\":\"Try the API\"}'",
     "", "Ctrl-C stops both.", "",
 ]
 if let record {
-    lines.insert("Recording every answered request to services/<service>/contracts/\(record).json\n", at: lines.count - 2)
+    lines.insert(
+        "Recording every answered request to services/<service>/contracts/\(record).json\n", at: lines.count - 2)
 }
 say(lines.joined(separator: "\n"))
 

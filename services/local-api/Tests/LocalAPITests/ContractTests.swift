@@ -65,21 +65,27 @@ import Testing
     }
 
     @Test func aRenamedRouteIsDriftOnATemporaryCopy() async throws {
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("contract-drift-\(UInt64.random(in: 0...UInt64.max))")
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "contract-drift-\(UInt64.random(in: 0...UInt64.max))")
         defer { try? FileManager.default.removeItem(at: copy) }
         for service in LocalAPI.serviceNames {
             let source = URL(fileURLWithPath: "\(repositoryRoot)/services/\(service)")
             let target = copy.appendingPathComponent("services/\(service)")
             try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: source.appendingPathComponent("contracts"), to: target.appendingPathComponent("contracts"))
+            try FileManager.default.copyItem(
+                at: source.appendingPathComponent("contracts"), to: target.appendingPathComponent("contracts"))
             var declaration = try String(contentsOf: source.appendingPathComponent("service.json"), encoding: .utf8)
             if service == "users" {
-                declaration = declaration.replacingOccurrences(of: "\"DELETE /users/{id}\"", with: "\"DELETE /users/{userId}\"")
+                declaration = declaration.replacingOccurrences(
+                    of: "\"DELETE /users/{id}\"", with: "\"DELETE /users/{userId}\"")
             }
             try declaration.write(to: target.appendingPathComponent("service.json"), atomically: true, encoding: .utf8)
         }
         let report = try await ContractReplay.run(root: copy.path, services: ["users"], mode: .inProcess)
-        #expect(report.drift.contains { $0.contains("route DELETE /users/{id} is not declared in services/users/service.json") })
+        #expect(
+            report.drift.contains {
+                $0.contains("route DELETE /users/{id} is not declared in services/users/service.json")
+            })
         #expect(report.drift.contains { $0.contains("route DELETE /users/{userId} has no contract case") })
     }
 }

@@ -3,6 +3,7 @@ import HTTPAPI
 import JSONCoding
 import LambdaTesting
 import LocalAPI
+import LambdaRuntime
 import LocalGateway
 import Testing
 
@@ -38,9 +39,27 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         return Reply(status: http.statusCode, headers: fields, json: (try? JSONValue.parse(Array(data))) ?? .null)
     }
 
+    /// The staging environment's JWT authorizer with a test signing key, and a token it accepts.
+    static let secret = [UInt8](repeating: 42, count: 32)
+    static func authorizer() throws -> JWTAuthorizer {
+        let stage = try StageSettings.load(root: repositoryRoot, environment: "staging")
+        return JWTAuthorizer(
+            issuer: stage.jwtIssuer!, audiences: stage.jwtAudiences, keys: [.hmac(kid: "test", secret: secret)])
+    }
+    static func bearer(_ subject: String, scope: String = "items.read items.write") throws -> String {
+        let authorizer = try authorizer()
+        let claims: JSONObject = [
+            "sub": .string(subject), "iss": .string(authorizer.issuer), "aud": .string(authorizer.audiences[0]),
+            "exp": .number(String(WallClock.nowMilliseconds() / 1000 + 600)), "scope": .string(scope),
+        ]
+        return "Bearer " + JWTAuthorizer.developmentToken(claims: claims, secret: secret, kid: "test")
+    }
+
     @Test func crudThroughTheGatewayForBothServices() async throws {
         let running = try await LocalAPI.start(
-            root: repositoryRoot, gatewayPort: 0, dynamodbPort: 0, database: ":memory:")
+            root: repositoryRoot, gatewayPort: 0, dynamodbPort: 0, database: ":memory:",
+            authorizer: try Self.authorizer())
+        let ada = try Self.bearer("ada")
         let base = "http://127.0.0.1:\(running.gatewayPort)"
         do {
             let created = try await send("POST", "\(base)/users", #"{"email":"ada@example.com","name":"Ada"}"#)
@@ -55,16 +74,16 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             #expect(try await send("DELETE", "\(base)/users/\(id)").status == 204)
 
             let item = try await send(
-                "POST", "\(base)/items", #"{"title":"Walk"}"#, headers: ["authorization": "Bearer local:ada"])
+                "POST", "\(base)/items", #"{"title":"Walk"}"#, headers: ["authorization": ada])
             #expect(item.status == 201 && item.json["owner"] == "ada")
             let itemID = try #require(item.json["id"]?.stringValue)
             #expect(
                 try await send(
                     "PATCH", "\(base)/items/\(itemID)", #"{"status":"done"}"#,
-                    headers: ["authorization": "Bearer local:ada"]
+                    headers: ["authorization": ada]
                 ).status == 200)
             let listed = try await send(
-                "GET", "\(base)/items?status=done", headers: ["authorization": "Bearer local:ada"])
+                "GET", "\(base)/items?status=done", headers: ["authorization": ada])
             #expect(listed.json["items"]?.arrayValue?.count == 1)
 
             // Routes with a JWT authorizer refuse a request without a token, as API Gateway does.
@@ -73,6 +92,9 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             #expect(
                 try await send("GET", "\(base)/items?owner=ada", headers: ["authorization": "Bearer forged"]).status
                     == 401)
+            let readOnly = try Self.bearer("ada", scope: "items.read")
+            let forbidden = try await send("POST", "\(base)/items", #"{"title":"x"}"#, headers: ["authorization": readOnly])
+            #expect(forbidden.status == 403 && forbidden.json == ["message": "Forbidden"], "a route's scope is missing")
 
             // API Gateway's own answers.
             let unknown = try await send("GET", "\(base)/nowhere")

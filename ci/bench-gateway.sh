@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Benchmark of the local gateway (make bench): wrk against GET /users/{id} through the gateway,
+# in-process and with the packaged bootstraps (--artifact), both on release builds. Prints
+# requests/s and latency percentiles; fails if the in-process median is not under 1 ms.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${BENCH_DURATION:-10s}
+connections=${BENCH_CONNECTIONS:-4}
+swift build -c release --product local-api >&2
+local_api="$(swift build -c release --show-bin-path)/local-api"
+PACKAGES=.build/dist ci/build.sh >&2
+
+bench() { # bench LABEL [local-api options]
+  local label=$1 port
+  shift
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$local_api" --port "$port" --dynamodb-port 0 --in-memory "$@" >/dev/null &
+  local gateway=$!
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/ready" && break; sleep 0.1; done
+  local id
+  id=$(curl -s -X POST "http://127.0.0.1:$port/users" -H 'content-type: application/json' \
+    -d '{"email":"bench@example.com","name":"Bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  wrk -t2 -c1 -d2s "http://127.0.0.1:$port/users/$id" >/dev/null # warm up
+  local report
+  report=$(wrk -t2 -c"$connections" -d"$duration" --latency "http://127.0.0.1:$port/users/$id")
+  kill "$gateway"; wait "$gateway" || true
+  local rps p50 p90 p99
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$report")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$report")
+  p90=$(awk '$1 == "90%" {print $2}' <<<"$report")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$report")
+  printf '%-28s %10s req/s   p50 %-9s p90 %-9s p99 %s\n' "$label" "$rps" "$p50" "$p90" "$p99"
+  echo "$p50" >"$work/$label.p50"
+}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo "GET /users/{id} through the local gateway, $connections connections, $duration (wrk):"
+bench in-process
+bench artifact --artifact .build/dist
+median=$(cat "$work/in-process.p50")
+python3 - "$median" <<'PY'
+import re, sys
+value, unit = re.match(r"([\d.]+)(\w+)", sys.argv[1]).groups()
+ms = float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+if ms >= 1:
+    sys.exit(f"bench-gateway: in-process median {sys.argv[1]} is not under 1 ms")
+print(f"in-process median {sys.argv[1]}: under 1 ms")
+PY
