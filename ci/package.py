@@ -94,6 +94,15 @@ def check_binary(binary, architecture):
     return max(versions) if versions else None
 
 
+def release_flags(package_path):
+    """Release, static stdlib, and the checkout's absolute path mapped to `.`: it would otherwise
+    end up in the binary (#file, __FILE__ in C), and the same source built in two directories would
+    give two zips."""
+    remap = f"{os.path.abspath(package_path)}=."
+    return ["-c", "release", "--static-swift-stdlib", "-Xswiftc", "-file-prefix-map", "-Xswiftc", remap,
+            "-Xcc", f"-ffile-prefix-map={remap}", "-Xcxx", f"-ffile-prefix-map={remap}"]
+
+
 def reproducible_zip(files, destination):
     """Zips {name: path} with fixed timestamps, order and permissions: same input, same bytes."""
     with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
@@ -123,22 +132,21 @@ def main():
     parser.add_argument("--out", default="dist")
     parser.add_argument("--max-zip-bytes", type=int, default=None)
     parser.add_argument("--skip-build", action="store_true", help="package the binary already built")
+    parser.add_argument("--print-build-flags", action="store_true",
+                        help="print the release build's flags (for other release builds sharing .build) and exit")
     parser.add_argument("--forbid-regex", action="store_true",
                         help="fail if the Swift regex engine is linked (~0.5 MB zipped; String.contains(String) pulls it in)")
     args = parser.parse_args()
 
+    if args.print_build_flags:
+        print(" ".join(release_flags(args.package_path)))
+        return
     architecture = args.architecture or host_architecture()
     if architecture != host_architecture():
         raise PackageError(f"{args.name} declares {architecture} but this machine builds {host_architecture()}; "
                            f"use a {architecture} runner (CI variable LAMBDA_ARCHITECTURE) or change service.json")
-    # The checkout's absolute path would otherwise end up in the binary (#file, __FILE__ in C), so
-    # the same source built in two directories would give two zips.
-    root = os.path.abspath(args.package_path)
-    remap = f"{root}=."
-    build = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", args.product,
-             "--package-path", args.package_path,
-             "-Xswiftc", "-file-prefix-map", "-Xswiftc", remap,
-             "-Xcc", f"-ffile-prefix-map={remap}", "-Xcxx", f"-ffile-prefix-map={remap}"]
+    build = ["swift", "build", "--product", args.product, "--package-path", args.package_path,
+             *release_flags(args.package_path)]
     if not args.skip_build:
         subprocess.run(build, check=True, stdout=sys.stderr)
     bin_dir = run(*build, "--show-bin-path").strip()
