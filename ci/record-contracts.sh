@@ -71,6 +71,13 @@ cursor=$(json "$base/users?limit=2" | field nextCursor)
 call "$base/users?limit=2&cursor=$cursor"
 stop
 
+# users behind a $default route: requests no declared route matches reach its own router
+record unmatched-requests --default-route users
+call "$base/nope"
+call -X DELETE "$base/users"
+call -X POST "$base/users/01ARZ3NDEKTSV4RRFFQ69G5FAV" -H 'content-type: application/json' -d '{}'
+stop
+
 # users behind a REST API (Lambda proxy integration, payload 1.0): repeated headers and query
 # parameters arrive as multi-value maps
 record rest-proxy --payload 1.0

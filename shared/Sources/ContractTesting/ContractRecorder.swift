@@ -25,7 +25,7 @@ public final class ContractRecorder: Sendable {
     @discardableResult
     public func record(event: JSONValue, answer: [UInt8]) -> ContractScenario {
         state.withLockedValue { state in
-            let event = Self.templated(event, with: state.captured)
+            let event = Self.templated(Self.redacted(event), with: state.captured)
             var expect = ContractResponse.normalize(answer)
             if case .object(var response) = expect {
                 // The body first: a Location header names the id the body's id captured.
@@ -49,6 +49,21 @@ public final class ContractRecorder: Sendable {
             state.scenario.cases.append(.init(name: name, event: event, expect: expect))
             return state.scenario
         }
+    }
+
+    /// The bearer token is API Gateway's business (the verified claims are in the event), and
+    /// tokens do not belong in a repository.
+    static func redacted(_ event: JSONValue) -> JSONValue {
+        guard case .object(var object) = event else { return event }
+        for field in ["headers", "multiValueHeaders"] {
+            guard case .object(var headers)? = object[field] else { continue }
+            for (name, value) in headers where name.lowercased() == "authorization" {
+                let redacted: JSONValue = "Bearer [redacted when recorded]"
+                headers[name] = value.arrayValue != nil ? [redacted] : redacted
+            }
+            object[field] = .object(headers)
+        }
+        return .object(object)
     }
 
     /// Headers a client relies on; the rest (dates, request ids) may vary.

@@ -146,7 +146,8 @@ public enum GatewayEvent {
             switch value {
             case .string: strings[name] = value
             case .array(let items):
-                strings[name] = .string("[" + items.map { $0.stringValue ?? $0.jsonString }.joined(separator: " ") + "]")
+                strings[name] = .string(
+                    "[" + items.map { $0.stringValue ?? $0.jsonString }.joined(separator: " ") + "]")
             default: strings[name] = .string(value.jsonString)
             }
         }

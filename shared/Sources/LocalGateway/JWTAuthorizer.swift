@@ -44,12 +44,15 @@ public struct JWTAuthorizer: Sendable {
 
     /// Keys from a JWKS document (`{"keys": [...]}`): `RSA` keys (n, e) and `oct` keys (k).
     public static func keys(jwks: JSONValue) throws -> [Key] {
-        guard let entries = jwks["keys"]?.arrayValue else { throw KeyError(description: "a JWKS needs a \"keys\" array") }
+        guard let entries = jwks["keys"]?.arrayValue else {
+            throw KeyError(description: "a JWKS needs a \"keys\" array")
+        }
         return try entries.map { entry in
             let kid = entry["kid"]?.stringValue
             switch entry["kty"]?.stringValue {
             case "RSA":
-                guard let n = entry["n"]?.stringValue.flatMap(Base64.decode), let e = entry["e"]?.stringValue.flatMap(Base64.decode)
+                guard let n = entry["n"]?.stringValue.flatMap(Base64.decode),
+                    let e = entry["e"]?.stringValue.flatMap(Base64.decode)
                 else { throw KeyError(description: "RSA key \(kid ?? "?") needs base64url n and e") }
                 return .rsa(kid: kid, modulus: n, exponent: e)
             case "oct":
@@ -77,13 +80,17 @@ public struct JWTAuthorizer: Sendable {
         let kid = header["kid"]?.stringValue
         let candidates = keys.filter { kid == nil || $0.kid == nil || $0.kid == kid }
         let cached = verifiedSignatures.withLockedValue { $0.contains(String(token)) }
-        let verified = cached || candidates.contains { key in
-            switch (header["alg"]?.stringValue, key) {
-            case ("HS256", .hmac(_, let secret)): constantTimeEqual(HMAC.sha256(key: secret, message: signed), signature)
-            case ("RS256", .rsa(_, let n, let e)): RSA.verifySHA256(signature: signature, message: signed, modulus: n, exponent: e)
-            default: false
+        let verified =
+            cached
+            || candidates.contains { key in
+                switch (header["alg"]?.stringValue, key) {
+                case ("HS256", .hmac(_, let secret)):
+                    constantTimeEqual(HMAC.sha256(key: secret, message: signed), signature)
+                case ("RS256", .rsa(_, let n, let e)):
+                    RSA.verifySHA256(signature: signature, message: signed, modulus: n, exponent: e)
+                default: false
+                }
             }
-        }
         guard verified else { return .unauthorized(reason: "signature does not verify with the configured keys") }
         if !cached {
             verifiedSignatures.withLockedValue { seen in
@@ -92,7 +99,8 @@ public struct JWTAuthorizer: Sendable {
             }
         }
         guard claims["iss"]?.stringValue == issuer else { return .unauthorized(reason: "iss is not \(issuer)") }
-        let audience = claims["aud"].map { $0.arrayValue?.compactMap(\.stringValue) ?? [$0.stringValue ?? ""] }
+        let audience =
+            claims["aud"].map { $0.arrayValue?.compactMap(\.stringValue) ?? [$0.stringValue ?? ""] }
             ?? claims["client_id"].flatMap(\.stringValue).map { [$0] } ?? []
         guard audience.contains(where: audiences.contains) else { return .unauthorized(reason: "aud is not accepted") }
         let seconds = now / 1000
@@ -101,7 +109,8 @@ public struct JWTAuthorizer: Sendable {
         }
         if let nbf = claims["nbf"].flatMap(Self.number), nbf > seconds { return .unauthorized(reason: "not valid yet") }
         if !scopes.isEmpty {
-            let granted = (claims["scope"]?.stringValue?.split(separator: " ").map(String.init) ?? [])
+            let granted =
+                (claims["scope"]?.stringValue?.split(separator: " ").map(String.init) ?? [])
                 + (claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             guard scopes.contains(where: granted.contains) else { return .forbidden }
         }
@@ -116,7 +125,8 @@ public struct JWTAuthorizer: Sendable {
     /// Signs an HS256 token, for the development key (`local-api token`).
     public static func developmentToken(claims: JSONObject, secret: [UInt8], kid: String) -> String {
         let header: JSONValue = ["alg": "HS256", "typ": "JWT", "kid": .string(kid)]
-        let signed = Base64.encodeURL(header.serialized()) + "." + Base64.encodeURL(JSONValue.object(claims).serialized())
+        let signed =
+            Base64.encodeURL(header.serialized()) + "." + Base64.encodeURL(JSONValue.object(claims).serialized())
         return signed + "." + Base64.encodeURL(HMAC.sha256(key: secret, message: Array(signed.utf8)))
     }
 }
@@ -130,7 +140,8 @@ func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
 /// Plain schoolbook arithmetic: verification uses the small public exponent, so it is quick.
 enum RSA {
     static let sha256Prefix: [UInt8] = [
-        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
+        0x20,
     ]
 
     static func verifySHA256(signature: [UInt8], message: [UInt8], modulus: [UInt8], exponent: [UInt8]) -> Bool {
@@ -261,7 +272,12 @@ extension JWTAuthorizer {
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let jwks: JSONValue = [
-            "keys": [["kty": "oct", "kid": .string(developmentKeyID), "alg": "HS256", "k": .string(Base64.encodeURL(secret))]]
+            "keys": [
+                [
+                    "kty": "oct", "kid": .string(developmentKeyID), "alg": "HS256",
+                    "k": .string(Base64.encodeURL(secret)),
+                ]
+            ]
         ]
         if let slash = path.lastIndex(of: "/") { mkdir(String(path[..<slash]), 0o755) }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)

@@ -26,6 +26,8 @@ public final class LocalGateway: Sendable {
     public static let maxBodyBytes = 10 * 1024 * 1024
     let services: [Service]
     let routes: [String: Route]
+    /// The service behind a `$default` route, if any: unmatched requests go to its handler.
+    let defaultRoute: Route?
     let router: Router
     let stage: GatewayEvent.Stage
     let logger: Logger
@@ -44,7 +46,7 @@ public final class LocalGateway: Sendable {
     public init(
         services: [Service], stage: GatewayEvent.Stage = .init(), logger: Logger = Logger(label: "gateway"),
         payloadVersion: String = "2.0", settings: StageSettings = StageSettings(), authorizer: JWTAuthorizer? = nil,
-        accessLog: (@Sendable (String) -> Void)? = nil, observer: Observer? = nil
+        accessLog: (@Sendable (String) -> Void)? = nil, defaultService: String? = nil, observer: Observer? = nil
     ) throws {
         guard payloadVersion == "2.0" || payloadVersion == "1.0" else {
             throw GatewayError(description: "payload version \(payloadVersion) is not 1.0 or 2.0")
@@ -66,6 +68,16 @@ public final class LocalGateway: Sendable {
         }
         self.services = services
         self.routes = routes
+        if let defaultService {
+            guard let service = services.first(where: { $0.declaration.name == defaultService }) else {
+                throw GatewayError(description: "no service named '\(defaultService)' for the $default route")
+            }
+            defaultRoute = Route(
+                service: service,
+                settings: try JSON.decodeStrict(ServiceDeclaration.Route.self, from: JSONValue.object([:])))
+        } else {
+            defaultRoute = nil
+        }
         self.router = router
         self.stage = stage
         self.logger = logger
@@ -158,9 +170,17 @@ public final class LocalGateway: Sendable {
 
     /// Routing, the authorizer and the integration: the answer and how long the function took.
     func dispatch(_ request: ServerRequest, requestID: String) async -> (ServerResponse, Int64?) {
-        guard case .route(let key, let parameters, _) = router.match(method: request.method, path: request.path),
-            let route = routes[key]
-        else {
+        let key: String
+        let parameters: [String: String]
+        let route: Route
+        if case .route(let matched, let matchedParameters, _) = router.match(method: request.method, path: request.path),
+            let declared = routes[matched]
+        {
+            (key, parameters, route) = (matched, matchedParameters, declared)
+        } else if let defaultRoute {
+            // An HTTP API's `$default` route (or a REST API's `{proxy+}`) takes what no route matches.
+            (key, parameters, route) = ("$default", [:], defaultRoute)
+        } else {
             // HTTP APIs answer an unmatched method like an unknown path.
             return (GatewayEvent.message(404, "Not Found"), nil)
         }
@@ -168,7 +188,8 @@ public final class LocalGateway: Sendable {
         if route.settings.authorization?.uppercased() == "JWT" {
             let outcome =
                 authorizer?.authorize(
-                    request.header("authorization"), scopes: route.settings.scopes ?? [], now: WallClock.nowMilliseconds())
+                    request.header("authorization"), scopes: route.settings.scopes ?? [],
+                    now: WallClock.nowMilliseconds())
                 ?? .unauthorized(reason: "no JWT authorizer configured")
             switch outcome {
             case .unauthorized(let reason):

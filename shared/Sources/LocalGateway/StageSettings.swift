@@ -81,7 +81,9 @@ public struct StageSettings: Sendable {
             let method = request.header("access-control-request-method")
         else { return nil }
         var headers: [(name: String, value: String)] = []
-        if cors.allows(origin: origin), cors.allowMethods.contains(method.uppercased()) || cors.allowMethods.contains("*") {
+        if cors.allows(origin: origin),
+            cors.allowMethods.contains(method.uppercased()) || cors.allowMethods.contains("*")
+        {
             headers.append(("access-control-allow-origin", allowedOrigin(origin, cors)))
             headers.append(("access-control-allow-methods", cors.allowMethods.joined(separator: ",")))
             if !cors.allowHeaders.isEmpty {

@@ -79,4 +79,3 @@ public enum ContractReplay {
         }
     }
 }
-

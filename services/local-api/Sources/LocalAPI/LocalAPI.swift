@@ -34,7 +34,7 @@ public enum LocalAPI {
     public static func start(
         root: String, gatewayPort: Int, dynamodbPort: Int, database: String, record: String? = nil,
         payloadVersion: String = "2.0", artifacts: String? = nil, stage: StageSettings = StageSettings(),
-        authorizer: JWTAuthorizer? = nil, accessLog: (@Sendable (String) -> Void)? = nil
+        authorizer: JWTAuthorizer? = nil, accessLog: (@Sendable (String) -> Void)? = nil, defaultService: String? = nil
     ) async throws -> Running {
         let dynamodb = try LocalDynamoDB(path: database)
         let boundDynamoDB = try await dynamodb.start(port: dynamodbPort)
@@ -54,12 +54,13 @@ public enum LocalAPI {
                 services.append(LocalGateway.Service(declaration: declaration, handler: pool))
             } else {
                 services.append(
-                    LocalGateway.Service(declaration: declaration, handler: HTTPLambdaHandler(router: router(name, db: db))))
+                    LocalGateway.Service(
+                        declaration: declaration, handler: HTTPLambdaHandler(router: router(name, db: db))))
             }
         }
         let gateway = try LocalGateway(
             services: services, payloadVersion: payloadVersion, settings: stage, authorizer: authorizer,
-            accessLog: accessLog,
+            accessLog: accessLog, defaultService: defaultService,
             observer: record.map { recorder(root: root, scenario: $0) })
         let boundGateway = try await gateway.start(port: gatewayPort)
         return Running(

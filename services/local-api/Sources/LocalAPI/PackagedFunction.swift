@@ -103,7 +103,8 @@ final class ArtifactPool: LambdaHandler {
         if let warm {
             function = warm
         } else {
-            function = try await PackagedFunction.start(bootstrap: bootstrap, service: service, dynamodbPort: dynamodbPort)
+            function = try await PackagedFunction.start(
+                bootstrap: bootstrap, service: service, dynamodbPort: dynamodbPort)
         }
         do {
             let answer = try await function.invoke(event)
@@ -116,7 +117,10 @@ final class ArtifactPool: LambdaHandler {
     }
 
     func stop() async {
-        for function in state.withLock({ state in defer { state.idle = [] }; return state.idle }) {
+        for function in state.withLock({ state in
+            defer { state.idle = [] }
+            return state.idle
+        }) {
             await function.stop()
         }
     }

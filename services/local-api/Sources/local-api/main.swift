@@ -35,6 +35,7 @@ var artifacts: String?
 var payloadVersion = "2.0"
 var environment = "staging"
 var jwks: String?
+var defaultService: String?
 var scopes: [String] = []
 var ttl = 3600
 if let first = arguments.first, ["invoke", "event", "contract", "token"].contains(first) {
@@ -67,6 +68,11 @@ while let argument = arguments.popFirst() {
             fail("--payload needs 1.0 (REST API proxy events) or 2.0 (HTTP API, the default)")
         }
         payloadVersion = value
+    case "--default-route":
+        guard let value = arguments.popFirst() else {
+            fail("--default-route needs a service, e.g. --default-route users")
+        }
+        defaultService = value
     case "--jwks":
         guard let value = arguments.popFirst() else { fail("--jwks needs a JWKS file, e.g. --jwks idp-keys.json") }
         jwks = value
@@ -74,10 +80,14 @@ while let argument = arguments.popFirst() {
         guard let value = arguments.popFirst() else { fail("--scope needs a scope, e.g. --scope items.read") }
         scopes.append(value)
     case "--ttl":
-        guard let value = arguments.popFirst().flatMap({ Int($0) }), value > 0 else { fail("--ttl needs seconds, e.g. 3600") }
+        guard let value = arguments.popFirst().flatMap({ Int($0) }), value > 0 else {
+            fail("--ttl needs seconds, e.g. 3600")
+        }
         ttl = value
     case "--environment":
-        guard let value = arguments.popFirst() else { fail("--environment needs a name under environments/, e.g. staging") }
+        guard let value = arguments.popFirst() else {
+            fail("--environment needs a name under environments/, e.g. staging")
+        }
         environment = value
     case "--artifact":
         guard let value = arguments.popFirst() else {
@@ -92,6 +102,7 @@ while let argument = arguments.popFirst() {
                              [--payload 1.0|2.0]   the event format services get (1.0: REST API proxy)
                              [--environment staging] CORS, JWT issuer/audience, access log format from environments/<name>
                              [--jwks FILE]         also accept tokens signed by these keys (RS256/HS256 JWKS)
+                             [--default-route SERVICE]  a $default route: unmatched requests go to SERVICE
                    local-api token SUBJECT [--scope S]... [--ttl 3600]  a token signed with the development key
                    local-api invoke SERVICE EVENT_FILE [--db ...]   run one event through a service, print its answer
                    local-api event METHOD PATH [BODY]               print the API Gateway event for a request
@@ -117,7 +128,8 @@ func makeAuthorizer(_ stage: StageSettings, jwks: String?) throws -> (JWTAuthori
     var keys: [JWTAuthorizer.Key] = [.hmac(kid: JWTAuthorizer.developmentKeyID, secret: secret)]
     if let jwks { keys += try JWTAuthorizer.keys(jwks: try JSONValue.parse(try FileBytes.read(jwks))) }
     let authorizer = JWTAuthorizer(
-        issuer: stage.jwtIssuer ?? "https://local-api.invalid/", audiences: stage.jwtAudiences.isEmpty ? ["local"] : stage.jwtAudiences,
+        issuer: stage.jwtIssuer ?? "https://local-api.invalid/",
+        audiences: stage.jwtAudiences.isEmpty ? ["local"] : stage.jwtAudiences,
         keys: keys)
     return (authorizer, secret)
 }
@@ -125,7 +137,8 @@ func makeAuthorizer(_ stage: StageSettings, jwks: String?) throws -> (JWTAuthori
 if command == "token" {
     do {
         guard positional.count == 1 else { fail("usage: local-api token SUBJECT [--scope S]... [--ttl SECONDS]") }
-        let (authorizer, secret) = try makeAuthorizer(try StageSettings.load(root: ".", environment: environment), jwks: jwks)
+        let (authorizer, secret) = try makeAuthorizer(
+            try StageSettings.load(root: ".", environment: environment), jwks: jwks)
         let now = WallClock.nowMilliseconds() / 1000
         let route = scopes.isEmpty ? ["items.read", "items.write"] : scopes
         let claims: JSONObject = [
@@ -195,7 +208,7 @@ do {
     running = try await LocalAPI.start(
         root: ".", gatewayPort: port, dynamodbPort: dynamodbPort, database: database, record: record,
         payloadVersion: payloadVersion, artifacts: artifacts, stage: stage, authorizer: authorizer,
-        accessLog: { say($0) })
+        accessLog: { say($0) }, defaultService: defaultService)
 } catch {
     fail("\(error) (is another process using port \(port) or \(dynamodbPort)? try --port / --dynamodb-port)")
 }

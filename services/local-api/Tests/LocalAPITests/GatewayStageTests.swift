@@ -33,16 +33,20 @@ import Testing
 
     /// A gateway in front of one echo service: it answers with the request body (binary, base64
     /// in the event) and sets a cookie per cookie received.
-    func echoGateway(settings: StageSettings, log: (@Sendable (String) -> Void)? = nil) async throws -> (LocalGateway, String) {
+    func echoGateway(settings: StageSettings, log: (@Sendable (String) -> Void)? = nil) async throws -> (
+        LocalGateway, String
+    ) {
         let declaration = try JSON.decodeStrict(
             ServiceDeclaration.self,
             from: try JSONValue.parse(
-                #"{"name":"echo","function":{"memory":128,"timeout":3,"architecture":"x86_64"},"routes":{"POST /echo":{}}}"#))
+                #"{"name":"echo","function":{"memory":128,"timeout":3,"architecture":"x86_64"},"routes":{"POST /echo":{}}}"#
+            ))
         let handler = ClosureHandler { event, _ in
             let request = try JSONValue.parse(event)
             let cookies = request["cookies"]?.arrayValue?.compactMap(\.stringValue) ?? []
             let answer: JSONValue = [
-                "statusCode": 200, "headers": ["content-type": "application/octet-stream", "access-control-allow-origin": "*"],
+                "statusCode": 200,
+                "headers": ["content-type": "application/octet-stream", "access-control-allow-origin": "*"],
                 "cookies": .array(cookies.map { .string("seen-" + $0 + "; Path=/") }),
                 "body": request["body"] ?? "", "isBase64Encoded": request["isBase64Encoded"] ?? false,
             ]
@@ -63,7 +67,10 @@ import Testing
 
         let preflight = try await request(
             "OPTIONS", "\(base)/echo",
-            headers: ["origin": origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type"])
+            headers: [
+                "origin": origin, "access-control-request-method": "POST",
+                "access-control-request-headers": "content-type",
+            ])
         #expect(preflight.status == 204)
         #expect(preflight.headers["access-control-allow-origin"] == origin)
         #expect(preflight.headers["access-control-allow-methods"] == cors.allowMethods.joined(separator: ","))
@@ -73,10 +80,12 @@ import Testing
         #expect(answered.headers["access-control-allow-origin"] == origin, "the stage's CORS replaces the function's")
         #expect(answered.headers["access-control-expose-headers"] == cors.exposeHeaders.joined(separator: ","))
 
-        let foreign = try await request("POST", "\(base)/echo", body: Data("x".utf8), headers: ["origin": "https://evil.example"])
+        let foreign = try await request(
+            "POST", "\(base)/echo", body: Data("x".utf8), headers: ["origin": "https://evil.example"])
         #expect(foreign.headers["access-control-allow-origin"] == nil)
         let foreignPreflight = try await request(
-            "OPTIONS", "\(base)/echo", headers: ["origin": "https://evil.example", "access-control-request-method": "POST"])
+            "OPTIONS", "\(base)/echo",
+            headers: ["origin": "https://evil.example", "access-control-request-method": "POST"])
         #expect(foreignPreflight.status == 204 && foreignPreflight.headers["access-control-allow-origin"] == nil)
     }
 
@@ -96,7 +105,8 @@ import Testing
     @Test func accessLogLinesUseTheStageFormatAndLeaveSecretsOut() async throws {
         let lines = Mutex<[String]>([])
         var settings = try StageSettings.load(root: repositoryRoot, environment: "staging")
-        let (gateway, base) = try await echoGateway(settings: settings, log: { line in lines.withLock { $0.append(line) } })
+        let (gateway, base) = try await echoGateway(
+            settings: settings, log: { line in lines.withLock { $0.append(line) } })
         _ = try await request(
             "POST", "\(base)/echo", body: Data("x".utf8),
             headers: ["authorization": "Bearer secret-token-value", "cookie": "session=secret-cookie-value"])
@@ -107,10 +117,14 @@ import Testing
         #expect(!json.contains("secret-token-value") && !json.contains("secret-cookie-value"))
 
         settings.accessLogFormat = try JSONValue.parse(
-            Array(try Data(contentsOf: URL(fileURLWithPath: "\(repositoryRoot)/modules/infrastructure/access-log-formats.json")))
+            Array(
+                try Data(
+                    contentsOf: URL(fileURLWithPath: "\(repositoryRoot)/modules/infrastructure/access-log-formats.json")
+                ))
         )["clf"]?.stringValue
         let clfLines = Mutex<[String]>([])
-        let (clfGateway, clfBase) = try await echoGateway(settings: settings, log: { line in clfLines.withLock { $0.append(line) } })
+        let (clfGateway, clfBase) = try await echoGateway(
+            settings: settings, log: { line in clfLines.withLock { $0.append(line) } })
         _ = try await request("POST", "\(clfBase)/echo", body: Data("x".utf8))
         await clfGateway.stop()
         let clf = try #require(clfLines.withLock { $0.first })

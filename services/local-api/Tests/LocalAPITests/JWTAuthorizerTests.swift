@@ -28,9 +28,15 @@ import Testing
     }
 
     @Test func anRS256TokenFromTheJWKSIsAuthorizedWithItsClaims() throws {
-        guard case .authorized(let claims) = check("valid") else { Issue.record("not authorized"); return }
+        guard case .authorized(let claims) = check("valid") else {
+            Issue.record("not authorized")
+            return
+        }
         #expect(claims["sub"] == "user-42")
-        guard case .authorized = check("clientIdAudience") else { Issue.record("client_id is an audience"); return }
+        guard case .authorized = check("clientIdAudience") else {
+            Issue.record("client_id is an audience")
+            return
+        }
     }
 
     @Test func forgedExpiredAndForeignTokensAreUnauthorized() {

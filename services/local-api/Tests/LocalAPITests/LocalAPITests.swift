@@ -1,9 +1,9 @@
 import Foundation
 import HTTPAPI
 import JSONCoding
+import LambdaRuntime
 import LambdaTesting
 import LocalAPI
-import LambdaRuntime
 import LocalGateway
 import Testing
 
@@ -93,7 +93,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                 try await send("GET", "\(base)/items?owner=ada", headers: ["authorization": "Bearer forged"]).status
                     == 401)
             let readOnly = try Self.bearer("ada", scope: "items.read")
-            let forbidden = try await send("POST", "\(base)/items", #"{"title":"x"}"#, headers: ["authorization": readOnly])
+            let forbidden = try await send(
+                "POST", "\(base)/items", #"{"title":"x"}"#, headers: ["authorization": readOnly])
             #expect(forbidden.status == 403 && forbidden.json == ["message": "Forbidden"], "a route's scope is missing")
 
             // API Gateway's own answers.
