@@ -160,7 +160,9 @@ def main():
     os.makedirs(out, exist_ok=True)
     bootstrap = os.path.join(out, "bootstrap")
     shutil.copyfile(built, bootstrap)
-    run("strip", "--strip-all", bootstrap)
+    # .swift_modhash and the build id hash the build directory's state, not the program: without
+    # them the same source gives the same bytes in any checkout. Neither is read at run time.
+    run("strip", "--strip-all", "--remove-section=.swift_modhash", "--remove-section=.note.gnu.build-id", bootstrap)
     os.chmod(bootstrap, 0o755)
     archive = os.path.join(out, "bootstrap.zip")
     reproducible_zip({"bootstrap": bootstrap}, archive)
