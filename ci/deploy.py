@@ -92,7 +92,11 @@ class Environment:
                 json.dump({"releases": releases}, f)
             args.append(f"-var-file={var_file}")
         self.terraform(*args)
-        shown = json.loads(self.terraform("show", "-json", out, capture=True).stdout)
+        return self.changes(out)
+
+    def changes(self, plan):
+        """A saved plan's resource changes as (address, actions) pairs, no-ops and reads left out."""
+        shown = json.loads(self.terraform("show", "-json", plan, capture=True).stdout)
         return [(change["address"], change["change"]["actions"]) for change in shown.get("resource_changes", [])
                 if change["change"]["actions"] not in (["no-op"], ["read"])]
 
@@ -203,9 +207,7 @@ def deploy(environment, services, packages, saved_plan=None):
     with tempfile.TemporaryDirectory() as work:
         plan = saved_plan or os.path.join(work, "deploy.tfplan")
         if saved_plan:
-            shown = json.loads(environment.terraform("show", "-json", saved_plan, capture=True).stdout)
-            changes = [(c["address"], c["change"]["actions"]) for c in shown.get("resource_changes", [])
-                       if c["change"]["actions"] not in (["no-op"], ["read"])]
+            changes = environment.changes(saved_plan)
         else:
             changes = environment.plan(plan, {s: release_for_terraform(r) for s, r in releases.items()})
         if set(services) != set(every):

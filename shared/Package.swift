@@ -77,7 +77,7 @@ let package = Package(
         // Contract corpora: scenario files, matchers, replay and recording (the runner is local-api).
         .target(
             name: "ContractTesting",
-            dependencies: ["JSONCoding", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
+            dependencies: ["HTTPAPI", "JSONCoding", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "LocalDynamoDB", dependencies: ["DynamoDBModel", "CSQLite", "LambdaRuntime", "LambdaTesting"]),
         .executableTarget(name: "local-dynamodb", dependencies: ["LocalDynamoDB", "LambdaRuntime"]),

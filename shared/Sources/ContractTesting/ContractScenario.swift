@@ -1,3 +1,4 @@
+import HTTPAPI
 import JSONCoding
 
 /// One file of a service's contract corpus (`services/<name>/contracts/<scenario>.json`): cases
@@ -119,15 +120,8 @@ extension ContractScenario {
         var scenarios: [ContractScenario] = []
         for name in names.sorted() {
             let path = "\(directory)/\(name)"
-            guard let handle = fopen(path, "rb") else { throw ContractError("cannot read \(path)") }
-            var bytes: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = fread(&chunk, 1, chunk.count, handle)
-                if n <= 0 { break }
-                bytes += chunk[0..<n]
-            }
-            fclose(handle)
+            let bytes: [UInt8]
+            do { bytes = try FileBytes.read(path) } catch { throw ContractError("cannot read \(path)") }
             scenarios.append(try ContractScenario(file: path, bytes: bytes))
         }
         return scenarios
