@@ -85,6 +85,10 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             let listed = try await send(
                 "GET", "\(base)/items?status=done", headers: ["authorization": ada])
             #expect(listed.json["items"]?.arrayValue?.count == 1)
+            let fetched = try await send("GET", "\(base)/items/\(itemID)", headers: ["authorization": ada])
+            #expect(fetched.status == 200 && fetched.json["status"] == "done")
+            #expect(try await send("DELETE", "\(base)/items/\(itemID)", headers: ["authorization": ada]).status == 204)
+            #expect(try await send("GET", "\(base)/items/\(itemID)", headers: ["authorization": ada]).status == 404)
 
             // Routes with a JWT authorizer refuse a request without a token, as API Gateway does.
             let anonymous = try await send("POST", "\(base)/items", #"{"title":"x"}"#)
