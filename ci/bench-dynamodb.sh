@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Operations per second of one boto3 workload against the local DynamoDB (release build) and
-# moto, in one run. Both servers are started here on loopback and stopped on exit.
+# moto, in one run, on a small (200 items) and a larger (20,000 items) table. Both servers are
+# started here on loopback and stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product local-dynamodb --package-path shared >&2

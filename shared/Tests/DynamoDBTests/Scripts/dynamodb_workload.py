@@ -145,7 +145,10 @@ def diff(url_a, url_b):
     return 1 if failures else 0
 
 
-def bench(urls, seconds=4.0):
+def bench(urls, items=200, seconds=4.0):
+    """A put/get/update/query mix over a table of `items` items in partitions of 20, after seeding
+    it with BatchWriteItem. Returns operations per second per URL."""
+    partitions = max(1, items // 20)
     results = {}
     for url in urls:
         db = client(url)
@@ -153,22 +156,24 @@ def bench(urls, seconds=4.0):
         db.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}],
                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
-        for i in range(200):
-            db.put_item(TableName=table, Item={"pk": {"S": f"p{i % 10}"}, "sk": {"N": str(i)}, "v": {"N": "0"}})
+        for start in range(0, items, 25):
+            db.batch_write_item(RequestItems={table: [
+                {"PutRequest": {"Item": {"pk": {"S": f"p{i % partitions}"}, "sk": {"N": str(i)}, "v": {"N": "0"}, "body": {"S": "x" * 200}}}}
+                for i in range(start, min(start + 25, items))]})
         operations = 0
         started = time.perf_counter()
         while time.perf_counter() - started < seconds:
             i = operations
+            key = {"pk": {"S": f"p{i % partitions}"}, "sk": {"N": str(i % items)}}
             match i % 4:
-                case 0: db.put_item(TableName=table, Item={"pk": {"S": f"p{i % 10}"}, "sk": {"N": str(i % 200)}, "v": {"N": str(i)}})
-                case 1: db.get_item(TableName=table, Key={"pk": {"S": f"p{i % 10}"}, "sk": {"N": str(i % 200)}})
-                case 2: db.update_item(TableName=table, Key={"pk": {"S": f"p{i % 10}"}, "sk": {"N": str(i % 200)}},
-                                       UpdateExpression="ADD v :one", ExpressionAttributeValues={":one": {"N": "1"}})
-                case 3: db.query(TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": f"p{i % 10}"}}, Limit=10)
+                case 0: db.put_item(TableName=table, Item={**key, "v": {"N": str(i)}, "body": {"S": "x" * 200}})
+                case 1: db.get_item(TableName=table, Key=key)
+                case 2: db.update_item(TableName=table, Key=key, UpdateExpression="ADD v :one", ExpressionAttributeValues={":one": {"N": "1"}})
+                case 3: db.query(TableName=table, KeyConditionExpression="pk = :p AND sk >= :s", ExpressionAttributeValues={":p": key["pk"], ":s": {"N": str(i % items)}}, Limit=10)
             operations += 1
         elapsed = time.perf_counter() - started
         results[url] = operations / elapsed
-        print(f"{url}: {operations} ops in {elapsed:.1f}s = {results[url]:.0f} ops/s")
+        print(f"  {url}: {operations} ops in {elapsed:.1f}s = {results[url]:.0f} ops/s")
     return results
 
 
@@ -176,7 +181,9 @@ if __name__ == "__main__":
     mode, *urls = sys.argv[1:]
     if mode == "diff":
         sys.exit(diff(*urls))
-    results = bench(urls)
-    if len(urls) == 2:
-        a, b = (results[u] for u in urls)
-        print(f"ratio: {a / b:.1f}x")
+    for items in (200, 20000):
+        print(f"{items} items:")
+        results = bench(urls, items=items)
+        if len(urls) == 2:
+            a, b = (results[u] for u in urls)
+            print(f"  ratio: {a / b:.1f}x")
