@@ -103,7 +103,7 @@ public final class ContractRecorder: Sendable {
         switch value {
         case .string(var text):
             for (original, name) in captured where text.contains(original) {
-                text = text.replacingOccurrences(of: original, with: "{{\(name)}}")
+                text = text.replacing(original, with: "{{\(name)}}")
             }
             return .string(text)
         case .array(let elements): return .array(elements.map { templated($0, with: captured) })
@@ -113,19 +113,5 @@ public final class ContractRecorder: Sendable {
             return .object(out)
         default: return value
         }
-    }
-}
-
-extension String {
-    /// Foundation-free replacement (the platform libraries do not import Foundation).
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound] + replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
     }
 }

@@ -43,8 +43,8 @@ import Testing
     }
 
     @Test func invalidSettingsAreReported() throws {
-        let bad = Self.json.replacingOccurrences("\"memory\": 256", "\"memory\": 64")
-            .replacingOccurrences("\"GET /things\"", "\"GET things\"")
+        let bad = Self.json.replacing("\"memory\": 256", with: "\"memory\": 64")
+            .replacing("\"GET /things\"", with: "\"GET things\"")
         let problems = try declaration(bad).validate()
         #expect(problems.contains { $0.contains("memory") })
         #expect(problems.contains { $0.contains("invalid route key 'GET things'") })
@@ -52,19 +52,7 @@ import Testing
 
     @Test func unknownKeysInTheDeclarationAreErrors() {
         #expect(throws: UnknownFieldsError.self) {
-            try declaration(Self.json.replacingOccurrences("\"timeout\": 10", "\"timeout\": 10, \"timout\": 3"))
+            try declaration(Self.json.replacing("\"timeout\": 10", with: "\"timeout\": 10, \"timout\": 3"))
         }
-    }
-}
-
-extension String {
-    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound] + replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
     }
 }
