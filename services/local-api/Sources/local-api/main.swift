@@ -42,58 +42,38 @@ if let first = arguments.first, ["invoke", "event", "contract", "token"].contain
     command = first
     arguments = arguments.dropFirst()
 }
+/// The value after an option, or the one line saying what the option needs.
+func value(_ arguments: inout ArraySlice<String>, needs: String, valid: (String) -> Bool = { _ in true }) -> String {
+    guard let value = arguments.popFirst(), valid(value) else { fail(needs) }
+    return value
+}
+let isPort = { (text: String) in Int(text).map { (0...65535).contains($0) } ?? false }
+
 while let argument = arguments.popFirst() {
     switch argument {
-    case "--port":
-        guard let value = arguments.popFirst().flatMap({ Int($0) }), (0...65535).contains(value) else {
-            fail("--port needs a port number, e.g. --port 3000")
-        }
-        port = value
+    case "--port": port = Int(value(&arguments, needs: "--port needs a port number, e.g. --port 3000", valid: isPort))!
     case "--dynamodb-port":
-        guard let value = arguments.popFirst().flatMap({ Int($0) }), (0...65535).contains(value) else {
-            fail("--dynamodb-port needs a port number, e.g. 8000")
-        }
-        dynamodbPort = value
-    case "--db":
-        guard let value = arguments.popFirst() else { fail("--db needs a file path or :memory:") }
-        database = value
+        dynamodbPort = Int(value(&arguments, needs: "--dynamodb-port needs a port number, e.g. 8000", valid: isPort))!
+    case "--db": database = value(&arguments, needs: "--db needs a file path or :memory:")
     case "--in-memory": database = ":memory:"
     case "--record":
-        guard let value = arguments.popFirst(), !value.isEmpty,
-            value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
-        else { fail("--record needs a scenario name of letters, digits, - and _, e.g. --record create-and-list") }
-        record = value
+        record = value(
+            &arguments,
+            needs: "--record needs a scenario name of letters, digits, - and _, e.g. --record create-and-list",
+            valid: { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } })
     case "--payload":
-        guard let value = arguments.popFirst(), value == "1.0" || value == "2.0" else {
-            fail("--payload needs 1.0 (REST API proxy events) or 2.0 (HTTP API, the default)")
-        }
-        payloadVersion = value
+        payloadVersion = value(
+            &arguments, needs: "--payload needs 1.0 (REST API proxy events) or 2.0 (HTTP API, the default)",
+            valid: { $0 == "1.0" || $0 == "2.0" })
     case "--default-route":
-        guard let value = arguments.popFirst() else {
-            fail("--default-route needs a service, e.g. --default-route users")
-        }
-        defaultService = value
-    case "--jwks":
-        guard let value = arguments.popFirst() else { fail("--jwks needs a JWKS file, e.g. --jwks idp-keys.json") }
-        jwks = value
-    case "--scope":
-        guard let value = arguments.popFirst() else { fail("--scope needs a scope, e.g. --scope items.read") }
-        scopes.append(value)
+        defaultService = value(&arguments, needs: "--default-route needs a service, e.g. --default-route users")
+    case "--jwks": jwks = value(&arguments, needs: "--jwks needs a JWKS file, e.g. --jwks idp-keys.json")
+    case "--scope": scopes.append(value(&arguments, needs: "--scope needs a scope, e.g. --scope items.read"))
     case "--ttl":
-        guard let value = arguments.popFirst().flatMap({ Int($0) }), value > 0 else {
-            fail("--ttl needs seconds, e.g. 3600")
-        }
-        ttl = value
+        ttl = Int(value(&arguments, needs: "--ttl needs seconds, e.g. 3600", valid: { (Int($0) ?? 0) > 0 }))!
     case "--environment":
-        guard let value = arguments.popFirst() else {
-            fail("--environment needs a name under environments/, e.g. staging")
-        }
-        environment = value
-    case "--artifact":
-        guard let value = arguments.popFirst() else {
-            fail("--artifact needs the packages directory, e.g. .build/dist")
-        }
-        artifacts = value
+        environment = value(&arguments, needs: "--environment needs a name under environments/, e.g. staging")
+    case "--artifact": artifacts = value(&arguments, needs: "--artifact needs the packages directory, e.g. .build/dist")
     case "-h", "--help":
         print(
             """
