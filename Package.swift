@@ -59,6 +59,7 @@ let package = Package(
                 .product(name: "Users", package: "users"), .product(name: "users-bootstrap", package: "users"),
                 .product(name: "ServiceTesting", package: "shared"), .product(name: "ServiceKit", package: "shared"),
                 .product(name: "DynamoDB", package: "shared"), .product(name: "AWSCore", package: "shared"),
+                .product(name: "LambdaTesting", package: "shared"),
             ],
             path: "services/users/Tests/UsersTests"),
         .testTarget(

@@ -9,7 +9,7 @@ terraform {
       version = ">= 5.80, < 6.0"
     }
   }
-  # Partial configuration: bucket, key and region come from -backend-config (ci/terraform.sh).
+  # Partial configuration: bucket, key and region come from -backend-config (ci/deploy.py).
   backend "s3" {
     use_lockfile = true
     encrypt      = true
@@ -44,6 +44,10 @@ locals {
   )
 }
 
+# The boundary environments/bootstrap creates for this environment's function roles.
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
 data "aws_s3_objects" "releases" {
   bucket = var.artifacts_bucket
   prefix = "releases/${var.environment}/"
@@ -62,7 +66,7 @@ module "infrastructure" {
   environment          = var.environment
   services             = local.services
   releases             = local.releases
-  cursor_secret        = var.cursor_secret
+  permissions_boundary = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/${var.name}-${var.environment}-function-boundary"
   jwt_authorizer       = var.jwt_authorizer
   cors                 = var.cors
   throttling           = var.throttling
@@ -99,11 +103,6 @@ variable "releases" {
   default     = {}
 }
 
-variable "cursor_secret" {
-  description = "Signs pagination cursors; set TF_VAR_cursor_secret from a masked CI/CD variable."
-  type        = string
-  sensitive   = true
-}
 
 variable "jwt_authorizer" {
   type    = object({ issuer = string, audience = list(string) })
@@ -163,4 +162,8 @@ output "table_names" {
 
 output "log_group_names" {
   value = module.infrastructure.log_group_names
+}
+
+output "secret_arns" {
+  value = module.infrastructure.secret_arns
 }

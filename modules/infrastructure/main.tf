@@ -50,6 +50,18 @@ resource "aws_kms_key" "this" {
   tags = var.tags
 }
 
+# The secret that signs pagination cursors. Terraform creates the container only: the value is
+# generated and stored by `ci/deploy.py` (PutSecretValue) and read by the functions at init, so it is
+# never in Terraform's state, a plan, or the functions' environment.
+resource "aws_secretsmanager_secret" "cursor" {
+  # checkov:skip=CKV2_AWS_57:Rotating the cursor secret only invalidates outstanding page cursors; rotate with `make rotate-secret ENV=...` rather than a rotation Lambda.
+  name                    = "${local.prefix}-cursor-secret"
+  description             = "${local.prefix}: signs pagination cursors (value set by ci/deploy.py, never by Terraform)"
+  kms_key_id              = aws_kms_key.this.arn
+  recovery_window_in_days = var.deletion_protection ? 30 : 0
+  tags                    = var.tags
+}
+
 resource "aws_kms_alias" "this" {
   name          = "alias/${local.prefix}"
   target_key_id = aws_kms_key.this.key_id
@@ -154,8 +166,10 @@ module "service" {
   log_retention_days   = var.log_retention_days
   deletion_protection  = var.deletion_protection
   reserved_concurrency = coalesce(each.value.function.reservedConcurrency, var.reserved_concurrency)
+  permissions_boundary = var.permissions_boundary
+  secret_arns          = [aws_secretsmanager_secret.cursor.arn]
   environment = merge(each.value.function.environment, {
-    CURSOR_SECRET          = var.cursor_secret
+    CURSOR_SECRET_ARN      = aws_secretsmanager_secret.cursor.arn
     DEPLOYMENT_ENVIRONMENT = var.environment
   })
   tags = var.tags

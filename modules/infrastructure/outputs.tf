@@ -35,3 +35,8 @@ output "kms_key_arn" {
   description = "The environment's KMS key (tables, logs, function environments)."
   value       = aws_kms_key.this.arn
 }
+
+output "secret_arns" {
+  description = "Secrets Manager secrets the functions read at init (values set by ci/deploy.py), by name."
+  value       = { cursor = aws_secretsmanager_secret.cursor.arn }
+}

@@ -112,13 +112,12 @@ variable "releases" {
   }
 }
 
-variable "cursor_secret" {
-  description = "Secret that signs pagination cursors (CURSOR_SECRET in every function), at least 32 characters."
+variable "permissions_boundary" {
+  description = "ARN of the managed policy every function role carries as its permissions boundary (environments/bootstrap creates <name>-<environment>-function-boundary; the deploy role can create roles only with it)."
   type        = string
-  sensitive   = true
   validation {
-    condition     = length(var.cursor_secret) >= 32
-    error_message = "cursor_secret must be at least 32 characters (set TF_VAR_cursor_secret from a masked CI variable)."
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/", var.permissions_boundary))
+    error_message = "permissions_boundary must be an IAM policy ARN, e.g. arn:aws:iam::123456789012:policy/swiftapi-staging-function-boundary."
   }
 }
 

@@ -27,8 +27,8 @@ let package = Package(
         .testTarget(
             name: "UsersTests",
             dependencies: [
-                "Users", .product(name: "ServiceTesting", package: "shared"),
-                .product(name: "ServiceKit", package: "shared"),
+                "Users", "UsersBootstrap", .product(name: "ServiceTesting", package: "shared"),
+                .product(name: "ServiceKit", package: "shared"), .product(name: "LambdaTesting", package: "shared"),
                 .product(name: "DynamoDB", package: "shared"), .product(name: "AWSCore", package: "shared"),
             ]),
     ],

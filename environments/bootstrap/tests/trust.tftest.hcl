@@ -1,4 +1,5 @@
-# The roles' trust policies, with a mock provider: who can become which role.
+# The roles' trust policies and names, with a mock provider: who can become which role. What the
+# roles may do is checked on the policies as IAM stores them (ci/iam_check.py, against moto).
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
     defaults = { account_id = "123456789012" }
@@ -15,6 +16,9 @@ mock_provider "aws" {
   mock_resource "aws_kms_key" {
     defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/k" }
   }
+  mock_resource "aws_iam_policy" {
+    defaults = { arn = "arn:aws:iam::123456789012:policy/swiftapi-staging-function-boundary" }
+  }
 }
 
 variables {
@@ -25,11 +29,11 @@ run "deploy_roles_trust_only_this_projects_protected_branches" {
   command = apply
 
   assert {
-    condition     = jsondecode(aws_iam_role.ci["production-deploy"].assume_role_policy).Statement[0].Condition.StringLike["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:branch:ref:main"]
-    error_message = "Only main of acme/swift-api may assume the production deploy role."
+    condition     = jsondecode(aws_iam_role.ci["production-deploy"].assume_role_policy).Statement[0].Condition.StringEquals["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:branch:ref:main"]
+    error_message = "Only main of acme/swift-api may assume the production deploy role (exact match)."
   }
   assert {
-    condition     = jsondecode(aws_iam_role.ci["staging-deploy"].assume_role_policy).Statement[0].Condition.StringLike["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:branch:ref:main"]
+    condition     = jsondecode(aws_iam_role.ci["staging-deploy"].assume_role_policy).Statement[0].Condition.StringEquals["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:branch:ref:main"]
     error_message = "Only main of acme/swift-api may assume the staging deploy role by default."
   }
   assert {
@@ -41,25 +45,38 @@ run "deploy_roles_trust_only_this_projects_protected_branches" {
     error_message = "Roles are assumed through GitLab's OIDC provider only."
   }
   assert {
-    condition     = alltrue([for key, role in aws_iam_role.ci : alltrue([for s in jsondecode(role.assume_role_policy).Statement[0].Condition.StringLike["gitlab.com:sub"] : startswith(s, "project_path:acme/swift-api:")])])
-    error_message = "Every subject is pinned to the project path."
+    condition     = alltrue([for key, role in aws_iam_role.ci : alltrue([for s in flatten([for _, test in jsondecode(role.assume_role_policy).Statement[0].Condition : lookup(test, "gitlab.com:sub", [])]) : startswith(s, "project_path:acme/swift-api:ref_type:branch:ref:")])])
+    error_message = "Every subject is pinned to the project path and to a branch."
   }
 }
 
-run "plan_roles_are_read_only_and_deploy_roles_stay_in_their_environment" {
+run "merge_requests_plan_staging_only" {
   command = apply
 
   assert {
     condition     = jsondecode(aws_iam_role.ci["staging-plan"].assume_role_policy).Statement[0].Condition.StringLike["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:branch:ref:*"]
-    error_message = "Plan roles serve merge requests from any branch of the project."
+    error_message = "The staging plan role serves merge requests from any branch of the project."
   }
   assert {
-    condition     = aws_iam_role_policy_attachment.plan_read_only["staging-plan"].policy_arn == "arn:aws:iam::aws:policy/ReadOnlyAccess" && !contains(keys(aws_iam_role_policy.deploy), "staging-plan")
-    error_message = "Plan roles only read."
+    condition     = jsondecode(aws_iam_role.ci["production-plan"].assume_role_policy).Statement[0].Condition.StringEquals["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:branch:ref:main"] && !can(jsondecode(aws_iam_role.ci["production-plan"].assume_role_policy).Statement[0].Condition.StringLike)
+    error_message = "Only protected branches plan production."
+  }
+}
+
+run "ci_roles_are_named_outside_the_deployable_pattern" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for role in aws_iam_role.ci : startswith(role.name, "swiftapi-ci-") && !startswith(role.name, "swiftapi-staging-") && !startswith(role.name, "swiftapi-production-")])
+    error_message = "CI roles are swiftapi-ci-*, never inside swiftapi-<env>-*."
   }
   assert {
-    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.deploy["staging-deploy"].policy).Statement : alltrue([for r in flatten([s.Resource]) : r == "*" || strcontains(r, "staging") || strcontains(r, "bucket")])]) && !strcontains(aws_iam_role_policy.deploy["staging-deploy"].policy, "production")
-    error_message = "The staging deploy role names only staging resources."
+    condition     = !strcontains(aws_iam_role_policy.deploy["staging-deploy"].policy, "production") && !strcontains(aws_iam_role_policy.plan["staging-plan"].policy, "production")
+    error_message = "The staging roles name no production resource."
+  }
+  assert {
+    condition     = length(aws_iam_role_policy.guards) == 4
+    error_message = "Every CI role carries the guards."
   }
 }
 
@@ -72,7 +89,7 @@ run "extra_protected_branches_for_staging" {
     }
   }
   assert {
-    condition     = length(jsondecode(aws_iam_role.ci["staging-deploy"].assume_role_policy).Statement[0].Condition.StringLike["gitlab.com:sub"]) == 2
+    condition     = length(jsondecode(aws_iam_role.ci["staging-deploy"].assume_role_policy).Statement[0].Condition.StringEquals["gitlab.com:sub"]) == 2
     error_message = "Each listed protected branch may deploy staging."
   }
 }
@@ -89,6 +106,14 @@ run "rejects_wildcard_deploy_branches" {
   command = plan
   variables {
     environments = { production = { deploy_refs = ["*"] } }
+  }
+  expect_failures = [var.environments]
+}
+
+run "rejects_an_environment_named_like_the_ci_roles" {
+  command = plan
+  variables {
+    environments = { ci = { deploy_refs = ["main"] } }
   }
   expect_failures = [var.environments]
 }

@@ -31,6 +31,9 @@ mock_provider "aws" {
   mock_resource "aws_kms_key" {
     defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/k1" }
   }
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:swiftapi-staging-cursor-secret-AbCdEf" }
+  }
 }
 
 override_resource {
@@ -54,8 +57,8 @@ variables {
     users = { s3_bucket = "artifacts", s3_key = "users/aa.zip", code_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
     items = { s3_bucket = "artifacts", s3_key = "items/bb.zip", code_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
   }
-  cursor_secret  = "a-test-secret-that-is-long-enough-0123"
-  jwt_authorizer = { issuer = "https://auth.example.com/", audience = ["swiftapi"] }
+  permissions_boundary = "arn:aws:iam::123456789012:policy/swiftapi-staging-function-boundary"
+  jwt_authorizer       = { issuer = "https://auth.example.com/", audience = ["swiftapi"] }
 }
 
 run "each_function_reaches_only_its_own_tables" {
@@ -260,12 +263,33 @@ run "rejects_a_service_without_a_release" {
   expect_failures = [var.releases]
 }
 
-run "rejects_a_short_cursor_secret" {
+run "function_roles_carry_the_boundary_and_secrets_stay_out_of_terraform" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for name in ["users", "items"] : module.service[name].role_permissions_boundary == "arn:aws:iam::123456789012:policy/swiftapi-staging-function-boundary"])
+    error_message = "Every function role is created with the environment's permissions boundary."
+  }
+  assert {
+    condition     = [for s in jsondecode(module.service["users"].role_policy).Statement : s.Resource if s.Sid == "OwnSecretsOnly"][0] == [aws_secretsmanager_secret.cursor.arn]
+    error_message = "A function reads exactly the environment's cursor secret."
+  }
+  assert {
+    condition     = alltrue([for name in ["users", "items"] : !contains(keys(module.service[name].environment), "CURSOR_SECRET") && module.service[name].environment["CURSOR_SECRET_ARN"] == aws_secretsmanager_secret.cursor.arn])
+    error_message = "Functions get the secret's ARN, never its value."
+  }
+  assert {
+    condition     = aws_secretsmanager_secret.cursor.kms_key_id == aws_kms_key.this.arn
+    error_message = "The secret is encrypted with the environment's key."
+  }
+}
+
+run "rejects_a_boundary_that_is_not_a_policy" {
   command = plan
   variables {
-    cursor_secret = "short"
+    permissions_boundary = "swiftapi-staging-function-boundary"
   }
-  expect_failures = [var.cursor_secret]
+  expect_failures = [var.permissions_boundary]
 }
 
 run "rejects_credentials_with_any_origin" {

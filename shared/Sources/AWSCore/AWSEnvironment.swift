@@ -52,9 +52,11 @@ public struct AWSEnvironment: Sendable {
         return AWSEnvironment(credentials: credentials, region: region, variables: variables)
     }
 
-    /// The endpoint for a service: `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then AWS's.
-    public func endpoint(service: String) -> String {
-        variables["AWS_ENDPOINT_URL_\(service.uppercased())"] ?? variables["AWS_ENDPOINT_URL"]
+    /// The endpoint for a service: `AWS_ENDPOINT_URL_<SERVICE_ID>`, then `AWS_ENDPOINT_URL`, then
+    /// AWS's. `serviceID` is the SDKs' variable suffix where it differs from the host prefix
+    /// (Secrets Manager: `secretsmanager` host, `SECRETS_MANAGER` variable).
+    public func endpoint(service: String, serviceID: String? = nil) -> String {
+        variables["AWS_ENDPOINT_URL_\(serviceID ?? service.uppercased())"] ?? variables["AWS_ENDPOINT_URL"]
             ?? "https://\(service).\(region).amazonaws.com"
     }
 

@@ -17,25 +17,16 @@ public final class DynamoDBClient: Sendable {
         public init() {}
     }
 
-    public let endpoint: String
-    let transport: HTTPTransport
-    let signer: SigV4Signer
+    public var endpoint: String { service.endpoint }
+    let service: AWSJSONService
     let retry: RetryPolicy
-    let path: String
 
     public init(environment: AWSEnvironment, endpoint: String? = nil, retry: RetryPolicy = RetryPolicy()) throws {
-        let endpoint = endpoint ?? environment.endpoint(service: "dynamodb")
-        self.endpoint = endpoint
-        transport = try HTTPTransport(endpoint: endpoint)
-        signer = SigV4Signer(credentials: environment.credentials, region: environment.region, service: "dynamodb")
+        service = try AWSJSONService(
+            endpoint: endpoint ?? environment.endpoint(service: "dynamodb"), signingName: "dynamodb",
+            targetPrefix: "DynamoDB_20120810", jsonVersion: "1.0", credentials: environment.credentials,
+            region: environment.region)
         self.retry = retry
-        // An endpoint may carry a base path (rare, but proxies do it).
-        let afterScheme = endpoint.utf8Offset(of: "://").map { endpoint.utf8.dropFirst($0 + 3) }
-        if let afterScheme, let slash = afterScheme.firstIndex(of: UInt8(ascii: "/")) {
-            path = String(endpoint[slash...])
-        } else {
-            path = "/"
-        }
     }
 
     /// A client configured from the process environment (Lambda's, or `AWS_PROFILE` locally).
@@ -43,7 +34,7 @@ public final class DynamoDBClient: Sendable {
         try self.init(environment: AWSEnvironment.load())
     }
 
-    public func shutdown() async { await transport.shutdown() }
+    public func shutdown() async { await service.shutdown() }
 
     /// Calls one operation. Throttling, 5xx and connection failures are retried with exponential
     /// backoff and full jitter, never past the current invocation's deadline.
@@ -65,19 +56,10 @@ public final class DynamoDBClient: Sendable {
     }
 
     func send(_ operation: String, _ body: [UInt8], deadline: Int64?) async throws -> JSONValue {
-        var request = SignableRequest(
-            method: "POST", scheme: transport.scheme, host: transport.host, port: transport.port, path: path,
-            headers: [
-                ("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "DynamoDB_20120810.\(operation)"),
-            ], body: body)
-        request.headers.append(("Host", request.hostHeader))
-        signer.sign(&request, epochSeconds: WallClock.nowMilliseconds() / 1000)
         let remaining = deadline.map { max(1, $0 - WallClock.nowMilliseconds()) } ?? 10_000
         let response: TransportResponse
         do {
-            response = try await transport.send(
-                method: "POST", path: path, headers: request.headers, body: body,
-                timeout: .milliseconds(min(remaining, 10_000)))
+            response = try await service.send(operation, body: body, timeout: .milliseconds(min(remaining, 10_000)))
         } catch {
             throw DynamoDBClientError.transport("\(error)")
         }

@@ -82,7 +82,8 @@ resource "aws_cloudwatch_log_group" "function" {
 }
 
 resource "aws_iam_role" "function" {
-  name = "${local.function_name}-function"
+  name                 = "${local.function_name}-function"
+  permissions_boundary = var.permissions_boundary
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -96,7 +97,8 @@ resource "aws_iam_role" "function" {
 }
 
 # Least privilege: item reads and writes on this service's own tables and their indexes (no Scan,
-# no table management), its own log group, X-Ray, and the key through DynamoDB and Lambda only.
+# no table management), its own log group, its secrets, X-Ray, and the key through DynamoDB, Lambda and
+# Secrets Manager only. The boundary (environments/bootstrap) caps whatever this policy says.
 resource "aws_iam_role_policy" "function" {
   name = "${local.function_name}-access"
   role = aws_iam_role.function.id
@@ -111,6 +113,12 @@ resource "aws_iam_role_policy" "function" {
           "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
         ]
         Resource = flatten([for table in aws_dynamodb_table.this : [table.arn, "${table.arn}/index/*"]])
+      }],
+      length(var.secret_arns) == 0 ? [] : [{
+        Sid      = "OwnSecretsOnly"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = var.secret_arns
       }],
       [
         {
@@ -135,6 +143,7 @@ resource "aws_iam_role_policy" "function" {
               "kms:ViaService" = [
                 "dynamodb.${data.aws_region.current.name}.amazonaws.com",
                 "lambda.${data.aws_region.current.name}.amazonaws.com",
+                "secretsmanager.${data.aws_region.current.name}.amazonaws.com",
               ]
             }
           }

@@ -54,3 +54,12 @@ output "tables" {
 output "log_group" {
   value = aws_cloudwatch_log_group.function
 }
+
+output "role_permissions_boundary" {
+  value = aws_iam_role.function.permissions_boundary
+}
+
+output "environment" {
+  description = "The function's environment variables (names and non-secret values only)."
+  value       = aws_lambda_function.this.environment[0].variables
+}

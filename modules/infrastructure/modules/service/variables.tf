@@ -89,3 +89,14 @@ variable "environment" {
 variable "tags" {
   type = map(string)
 }
+
+variable "permissions_boundary" {
+  description = "Permissions boundary of the function's role."
+  type        = string
+}
+
+variable "secret_arns" {
+  description = "Secrets Manager secrets the function may read (GetSecretValue)."
+  type        = list(string)
+  default     = []
+}

@@ -81,8 +81,11 @@ public enum LocalAPI {
         }
     }
 
-    /// Signs cursors locally, in-process and in packaged bootstraps alike.
-    static let cursorSecret = "local-cursor-secret"
+    /// Signs cursors locally, in-process and in packaged bootstraps alike: a development secret
+    /// generated once into .local/ (deployed functions read theirs from Secrets Manager).
+    static let cursorSecret: String = {
+        do { return try ServiceSecrets.development("CURSOR_SECRET") } catch { fatalError("\(error)") }
+    }()
 
     static func router(_ name: String, db: DynamoDBClient) -> Router {
         let secret = cursorSecret

@@ -10,6 +10,6 @@ LambdaRuntime.run { logger in
     let db = try DynamoDBClient()
     let api = UsersAPI(
         db: db, table: ServiceDeclaration.tableName("users", environment: environment),
-        cursorSecret: environment["CURSOR_SECRET"] ?? "development-only-cursor-secret")
+        cursorSecret: try await ServiceSecrets.value(of: "CURSOR_SECRET", environment: environment))
     return HTTPLambdaHandler(router: api.router)
 }
