@@ -4,14 +4,16 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 SWIFT ?= swift
+# Tests leave the checkout as they found it: no __pycache__ beside ci/ scripts.
+export PYTHONDONTWRITEBYTECODE := 1
 DIST ?= .build/dist
 PYTHON := .venv/bin/python
 SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.json)))
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: help tools run invoke event build test fuzz test-ci-scripts check-minimal-package dynamodb bench package format \
-	test-terraform contract token plan apply deploy rollback destroy
+.PHONY: help tools run invoke event build test fuzz test-ci-scripts capacity check-minimal-package dynamodb bench package format \
+	test-terraform contract token plan apply deploy rollback rotate-secret destroy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -50,7 +52,7 @@ event: tools ## Print the API Gateway event for a request: make event REQUEST="G
 build: tools ## Build every package and its tests (debug)
 	$(SWIFT) build --build-tests
 
-test: tools test-ci-scripts check-minimal-package contract test-terraform fuzz ## Run every test: ci scripts, packaging, Terraform, fuzzing, all Swift packages
+test: tools test-ci-scripts capacity check-minimal-package contract test-terraform fuzz ## Run every test: ci scripts, packaging, Terraform, fuzzing, all Swift packages
 	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
 	$(SWIFT) test --no-parallel
 
@@ -58,6 +60,9 @@ test-ci-scripts: tools ## CI scripts: unit tests, shellcheck, .gitlab-ci.yml aga
 	python3 -m unittest discover -s ci/tests
 	shellcheck ci/*.sh
 	.venv/bin/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
+
+capacity: ## Throughput ceiling of every access pattern from service.json and DynamoDB's partition limits
+	python3 ci/capacity.py
 
 contract: tools ## Replay every service's contract corpus in-process, then against its packaged bootstrap
 	$(SWIFT) build --product local-api
@@ -110,6 +115,11 @@ rollback: tools ## Return a service to its previous package: make rollback SERVI
 	$(need-env)
 	@test -n "$(SERVICE)" || { echo "make rollback: name the service, e.g. make rollback SERVICE=users ENV=staging" >&2; exit 2; }
 	$(PYTHON) ci/deploy.py rollback $(ENV) $(SERVICE)
+
+rotate-secret: tools ## Store a new random value for an environment's secret: make rotate-secret ENV=staging NAME=cursor
+	$(need-env)
+	@test -n "$(NAME)" || { echo "make rotate-secret: name the secret, e.g. make rotate-secret ENV=$(ENV) NAME=cursor" >&2; exit 2; }
+	$(PYTHON) ci/deploy.py rotate-secret $(ENV) $(NAME)
 
 destroy: tools ## Destroy an environment: make destroy ENV=staging CONFIRM=staging
 	$(need-env)

@@ -7,6 +7,7 @@
     ci/deploy.py rollback ENV SERVICE
     ci/deploy.py destroy ENV
     ci/deploy.py output ENV NAME
+    ci/deploy.py rotate-secret ENV NAME
 
 How a service's package reaches its function: `make package` writes a reproducible zip and its
 sha256; deploy uploads it to the environment's artifacts bucket under a content-addressed key
@@ -16,6 +17,10 @@ that service. Every other service keeps the package its release pointer names
 the deployed service's resources: deploy checks this before applying and refuses otherwise. After a
 successful apply the pointer moves to the new package and keeps the earlier ones, which is what
 rollback returns to. A full `plan` right after shows no changes.
+
+Secrets (the cursor secret): Terraform creates each Secrets Manager secret without a value. After
+every apply, a secret that has no current value gets one, generated here and stored with
+PutSecretValue: never printed, written to a file, passed to Terraform or put in a plan.
 
 Settings: the environment's terraform.tfvars.json (artifacts_bucket, region); the state backend
 from TF_BACKEND_CONFIG (a file) or TF_STATE_BUCKET (key <name>/<env>.tfstate); ENVIRONMENTS_DIR
@@ -27,6 +32,7 @@ import datetime
 import hashlib
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -83,16 +89,50 @@ class Environment:
 
     def plan(self, out, releases=None, destroy=False):
         """Plans into `out`; returns the resource changes as (address, actions) pairs."""
+        os.makedirs(os.path.dirname(out), exist_ok=True)
         args = ["plan", "-input=false", "-no-color", f"-out={out}"]
         if destroy:
             args.append("-destroy")
-        if releases:
-            var_file = os.path.join(os.path.dirname(out), "releases.tfvars.json")
-            with open(var_file, "w") as f:
-                json.dump({"releases": releases}, f)
-            args.append(f"-var-file={var_file}")
-        self.terraform(*args)
+        with tempfile.TemporaryDirectory() as work:
+            if releases:
+                var_file = os.path.join(work, "releases.tfvars.json")
+                with open(var_file, "w") as f:
+                    json.dump({"releases": releases}, f)
+                args.append(f"-var-file={var_file}")
+            self.terraform(*args)
         return self.changes(out)
+
+    def apply(self, *args):
+        self.terraform("apply", "-input=false", "-no-color", *args)
+        self.set_missing_secrets()
+
+    # Secrets
+
+    @property
+    def secretsmanager(self):
+        import boto3
+        return boto3.client("secretsmanager", region_name=self.settings["region"])
+
+    def secret_arns(self):
+        shown = self.terraform("output", "-json", "secret_arns", capture=True, check=False)
+        return json.loads(shown.stdout) if shown.returncode == 0 and shown.stdout.strip() else {}
+
+    def set_missing_secrets(self):
+        """Gives every secret without a current value a new random one (never shown)."""
+        for name, arn in sorted(self.secret_arns().items()):
+            stages = self.secretsmanager.describe_secret(SecretId=arn).get("VersionIdsToStages", {})
+            if not any("AWSCURRENT" in labels for labels in stages.values()):
+                self.put_new_secret(name, arn)
+
+    def put_new_secret(self, name, arn):
+        self.secretsmanager.put_secret_value(SecretId=arn, SecretString=secrets.token_urlsafe(48))
+        print(f"deploy {self.name}: set a new {name} secret (generated, not shown)", file=sys.stderr)
+
+    def rotate_secret(self, name):
+        arns = self.secret_arns()
+        if name not in arns:
+            raise DeployError(f"no secret {name!r} in {self.name}: secrets are {', '.join(sorted(arns)) or 'none (apply first)'}")
+        self.put_new_secret(name, arns[name])
 
     def changes(self, plan):
         """A saved plan's resource changes as (address, actions) pairs, no-ops and reads left out."""
@@ -213,7 +253,7 @@ def deploy(environment, services, packages, saved_plan=None):
         if set(services) != set(every):
             check_scope(changes, services)
         print(f"deploy {environment.name}: changes {describe(changes)}", file=sys.stderr)
-        environment.terraform("apply", "-input=false", "-no-color", plan)
+        environment.apply(plan)
     for service, release in releases.items():
         current = environment.pointer(service)
         if current and current["sha256"] == release["sha256"]:
@@ -235,7 +275,7 @@ def rollback(environment, service):
         changes = environment.plan(plan, {service: release_for_terraform(previous)})
         check_scope(changes, [service])
         print(f"rollback {environment.name}: changes {describe(changes)}", file=sys.stderr)
-        environment.terraform("apply", "-input=false", "-no-color", plan)
+        environment.apply(plan)
     environment.record(service, previous, rest)
     print(f"rollback {environment.name}: {service} now runs {short(previous)} (was {short(current)})", file=sys.stderr)
 
@@ -284,6 +324,9 @@ def main():
     p = commands.add_parser("output", help="print one of the environment's outputs (e.g. api_endpoint)")
     p.add_argument("env")
     p.add_argument("name")
+    p = commands.add_parser("rotate-secret", help="store a new random value for one of the environment's secrets")
+    p.add_argument("env")
+    p.add_argument("name", help="e.g. cursor (invalidates outstanding page cursors)")
     args = parser.parse_args()
 
     environment = Environment(args.env)
@@ -291,11 +334,14 @@ def main():
         return plan(environment, args.packages, args.out and os.path.abspath(args.out), args.report)
     if args.command == "apply":
         environment.init()
-        environment.terraform("apply", "-input=false", "-no-color", *([os.path.abspath(args.plan)] if args.plan else ["-auto-approve"]))
+        environment.apply(*([os.path.abspath(args.plan)] if args.plan else ["-auto-approve"]))
     elif args.command == "deploy":
         deploy(environment, args.services, args.packages, args.plan and os.path.abspath(args.plan))
     elif args.command == "rollback":
         rollback(environment, args.service)
+    elif args.command == "rotate-secret":
+        environment.init()
+        environment.rotate_secret(args.name)
     elif args.command == "output":
         environment.init()
         print(environment.terraform("output", "-raw", args.name, capture=True).stdout)

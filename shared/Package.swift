@@ -60,7 +60,10 @@ let package = Package(
         .target(name: "DynamoDB", dependencies: ["AWSCore", "DynamoDBModel", "JSONCoding", "LambdaRuntime"]),
         .target(
             name: "ServiceKit",
-            dependencies: ["AWSCore", "DynamoDB", "DynamoDBModel", "HTTPAPI", "JSONCoding", "LambdaRuntime"]),
+            dependencies: [
+                "AWSCore", "DynamoDB", "DynamoDBModel", "HTTPAPI", "JSONCoding", "LambdaRuntime",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "ServiceTesting",
             dependencies: [

@@ -58,7 +58,9 @@ resource "aws_secretsmanager_secret" "cursor" {
   name                    = "${local.prefix}-cursor-secret"
   description             = "${local.prefix}: signs pagination cursors (value set by ci/deploy.py, never by Terraform)"
   kms_key_id              = aws_kms_key.this.arn
-  recovery_window_in_days = var.deletion_protection ? 30 : 0
+  # Deleted at once: the value only signs page cursors (a new one is generated on the next deploy),
+  # and a recovery window would block re-creating the environment under the same name for weeks.
+  recovery_window_in_days = 0
   tags                    = var.tags
 }
 

@@ -12,7 +12,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-ENDPOINT_SERVICES = ["acm", "apigatewayv2", "dynamodb", "iam", "kms", "lambda", "logs", "route53", "s3", "sts"]
+ENDPOINT_SERVICES = ["acm", "apigatewayv2", "dynamodb", "iam", "kms", "lambda", "logs", "route53", "s3", "secretsmanager", "sts"]
 
 
 def free_port():

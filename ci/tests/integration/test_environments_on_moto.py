@@ -33,12 +33,14 @@ class EnvironmentsOnMoto(unittest.TestCase):
             cls.stack.point_root_at_moto(f"environments/{environment}", static_credentials=True, local_backend=True)
         cls.env = dict(os.environ, AWS_ENDPOINT_URL=cls.stack.endpoint, AWS_ACCESS_KEY_ID="testing",
                        AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1",
-                       ENVIRONMENTS_DIR=os.path.join(cls.tree, "environments"),
-                       TF_VAR_cursor_secret="a-cursor-secret-for-tests-0123456789")
-        cls.aws = {name: cls.stack.client(name) for name in ("s3", "lambda", "dynamodb", "iam")}
+                       ENVIRONMENTS_DIR=os.path.join(cls.tree, "environments"))
+        cls.aws = {name: cls.stack.client(name) for name in ("s3", "lambda", "dynamodb", "iam", "secretsmanager")}
         for environment in ("staging", "production"):
             cls.aws["s3"].create_bucket(Bucket=tfvars(environment)["artifacts_bucket"],
                                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+            # What environments/bootstrap creates: the boundary every function role must carry.
+            cls.aws["iam"].create_policy(PolicyName=f"swiftapi-{environment}-function-boundary", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}]}))
 
     @classmethod
     def tearDownClass(cls):
@@ -90,7 +92,11 @@ class EnvironmentsOnMoto(unittest.TestCase):
             self.assertEqual(function["Runtime"], "provided.al2023")
             self.assertEqual(function["Handler"], "bootstrap")
             self.assertEqual(function["Environment"]["Variables"]["TABLE_" + service.upper()], f"swiftapi-staging-{service}")
+            role = self.aws["iam"].get_role(RoleName=f"swiftapi-staging-{service}-function")["Role"]
+            self.assertEqual(role["PermissionsBoundary"]["PermissionsBoundaryArn"],
+                             "arn:aws:iam::123456789012:policy/swiftapi-staging-function-boundary")
         self.assertIn("0 change(s)", self.plan_changes("staging"))
+        self.assert_secret_stays_out_of_terraform("staging")
         items_before = self.function("staging", "items")
 
         rebuilt = self.rebuilt_package("users")
@@ -112,6 +118,33 @@ class EnvironmentsOnMoto(unittest.TestCase):
         self.run_make("staging", "destroy", "CONFIRM=staging")
         names = self.aws["lambda"].list_functions()["Functions"]
         self.assertFalse([f for f in names if f["FunctionName"].startswith("swiftapi-staging-")])
+
+    def assert_secret_stays_out_of_terraform(self, environment):
+        """The cursor secret has a value in Secrets Manager, the functions get its ARN, and the value
+        is in no state file, plan or output; rotating it stores a new one."""
+        variables = self.function(environment, "users")["Environment"]["Variables"]
+        self.assertNotIn("CURSOR_SECRET", variables)
+        arn = variables["CURSOR_SECRET_ARN"]
+        value = self.aws["secretsmanager"].get_secret_value(SecretId=arn)["SecretString"]
+        self.assertGreaterEqual(len(value), 48)
+        state = self.stack.local_backend_config(environment).replace(".backend.hcl", ".tfstate")
+        with open(state) as f:
+            text = f.read()
+        self.assertIn(arn, text, "the state holds the secret's container")
+        self.assertNotIn(value, text, "the state must not hold the secret's value")
+        plan = os.path.join(self.work, f"{environment}.tfplan")
+        self.run_make(environment, "plan")
+        result = subprocess.run([sys.executable, os.path.join(ROOT, "ci", "deploy.py"), "plan", environment, "--out", plan],
+                                env=dict(self.env, TF_BACKEND_CONFIG=self.stack.local_backend_config(environment)),
+                                capture_output=True, text=True)
+        self.assertIn(result.returncode, (0, 2), result.stderr[-2000:])
+        with open(plan, "rb") as f:
+            self.assertNotIn(value.encode(), f.read(), "a saved plan must not hold the secret's value")
+        output = self.run_make(environment, "rotate-secret", "NAME=cursor")
+        self.assertIn(f"deploy {environment}: set a new cursor secret (generated, not shown)", output)
+        rotated = self.aws["secretsmanager"].get_secret_value(SecretId=arn)["SecretString"]
+        self.assertNotEqual(rotated, value)
+        self.assertNotIn(rotated, output)
 
     def test_production_tables_are_protected(self):
         self.run_make("production", "deploy", f"PACKAGES={PACKAGES}")

@@ -9,6 +9,7 @@ What cannot run here: the `test` job (this test is part of it) and invoking the 
 import base64
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +20,9 @@ import urllib.request
 import yaml
 
 from moto_stack import ROOT, MotoStack, free_port
+
+sys.path.insert(0, os.path.join(ROOT, "ci"))
+import iam_check  # noqa: E402
 
 ORDER = ["build", "plan:staging", "deploy:staging", "smoke:staging", "plan:production", "deploy:production"]
 PROJECT = "acme/swift-api"
@@ -34,6 +38,43 @@ def resolve(pipeline, name):
     for parent in [parents] if isinstance(parents, str) else parents:
         merged = merge(merged, resolve(pipeline, parent))
     return merge(merged, {k: v for k, v in job.items() if k != "extends"})
+
+
+def included_jobs(pipeline, variables):
+    """The jobs GitLab would create for a pipeline with these predefined variables: workflow rules,
+    then each job's rules (first match wins; `when: never` excludes; no match excludes)."""
+    def value(term):
+        term = term.strip()
+        if term.startswith("$"):
+            return variables.get(term[1:])
+        return term.strip('"')
+
+    def holds(expression):
+        for alternative in expression.split("||"):
+            terms = []
+            for term in alternative.split("&&"):
+                for operator in ("==", "!="):
+                    if operator in term:
+                        left, right = term.split(operator)
+                        terms.append((value(left) == value(right)) == (operator == "=="))
+                        break
+                else:
+                    terms.append(bool(value(term)))
+            if all(terms):
+                return True
+        return False
+
+    def decided(rules):
+        for rule in rules:
+            if "if" not in rule or holds(rule["if"]):
+                return rule.get("when", "on_success") != "never"
+        return False
+
+    if not decided(pipeline["workflow"]["rules"]):
+        return []
+    reserved = {"workflow", "stages", "variables", "default", "include"}
+    names = [name for name in pipeline if name not in reserved and not name.startswith(".")]
+    return [name for name in names if "rules" not in resolve(pipeline, name) or decided(resolve(pipeline, name)["rules"])]
 
 
 def merge(base, override):
@@ -68,6 +109,19 @@ class PipelineOnMoto(unittest.TestCase):
         self.assertIn("smoke:staging", production["needs"])
         self.assertIn("deploy:staging", resolve(self.pipeline, "smoke:staging")["needs"])
         self.assertNotIn("AWS_ACCESS_KEY_ID", json.dumps(self.pipeline))
+        self.assertNotIn("TF_VAR_", json.dumps(self.pipeline), "no secret reaches Terraform through CI/CD variables")
+
+    def test_merge_requests_never_plan_or_deploy_production(self):
+        merge_request = included_jobs(self.pipeline, {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_DEFAULT_BRANCH": "main",
+                                                      "CI_MERGE_REQUEST_IID": "7", "LAMBDA_ARCHITECTURE": "x86_64"})
+        self.assertEqual(sorted(merge_request), ["build", "plan:staging", "test"])
+        branch = included_jobs(self.pipeline, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature", "CI_DEFAULT_BRANCH": "main"})
+        self.assertEqual(sorted(branch), ["build", "plan:staging", "test"])
+        default = included_jobs(self.pipeline, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"})
+        self.assertEqual(sorted(default), sorted(ORDER + ["test"]))
+        # A branch pipeline while a merge request is open is left to the merge-request pipeline.
+        self.assertEqual(included_jobs(self.pipeline, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature",
+                                                       "CI_OPEN_MERGE_REQUESTS": "acme/swift-api!7"}), [])
 
     def test_every_job_runs_in_order_against_moto(self):
         stack = self.stack
@@ -76,11 +130,13 @@ class PipelineOnMoto(unittest.TestCase):
         stack.terraform("environments/bootstrap", "apply", "-auto-approve", "-input=false", f"-var=project_path={PROJECT}")
         outputs = {k: v["value"] for k, v in json.loads(stack.terraform("environments/bootstrap", "output", "-json")).items()}
 
-        trust = stack.client("iam").get_role(RoleName="swiftapi-production-deploy")["Role"]["AssumeRolePolicyDocument"]
+        iam = stack.client("iam")
+        trust = iam.get_role(RoleName="swiftapi-ci-production-deploy")["Role"]["AssumeRolePolicyDocument"]
         condition = trust["Statement"][0]["Condition"]
         self.assertEqual(condition["StringEquals"]["gitlab.com:aud"], "sts.amazonaws.com")
-        subjects = condition["StringLike"]["gitlab.com:sub"]
+        subjects = condition["StringEquals"]["gitlab.com:sub"]
         self.assertEqual([subjects] if isinstance(subjects, str) else subjects, [f"project_path:{PROJECT}:ref_type:branch:ref:main"])
+        self.assert_policies_pass_the_checker_and_regressions_fail(iam, stack.client("s3"), outputs["state_bucket"])
 
         # The buckets refuse plain HTTP, which is all moto on 127.0.0.1 speaks: prove it, then lift
         # the policy for the rest of the run.
@@ -95,6 +151,7 @@ class PipelineOnMoto(unittest.TestCase):
         for environment in ("staging", "production"):
             stack.point_root_at_moto(f"environments/{environment}", static_credentials=False, local_backend=False)
         gateway = self.start_local_gateway()
+        shutil.rmtree(os.path.join(ROOT, self.pipeline["variables"]["PLANS"]), ignore_errors=True)
 
         variables = {k: str(v) for k, v in self.pipeline["variables"].items()}
         base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -102,7 +159,9 @@ class PipelineOnMoto(unittest.TestCase):
                     CI_COMMIT_SHA=subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip(),
                     AWS_ENDPOINT_URL=stack.endpoint, AWS_DEFAULT_REGION="eu-west-1",
                     ENVIRONMENTS_DIR=os.path.join(stack.tree, "environments"), SMOKE_BASE_URL=gateway,
-                    TF_STATE_BUCKET=outputs["state_bucket"], TF_VAR_cursor_secret="a-cursor-secret-for-tests-0123456789")
+                    SMOKE_TOKEN=self.token("smoke-test", "users.read", "items.read"),
+                    TF_STATE_BUCKET=outputs["state_bucket"])
+        logs = []
         for number, name in enumerate(ORDER, start=1):
             job = resolve(self.pipeline, name)
             env = dict(base, **variables, **{k: str(v) for k, v in job.get("variables", {}).items()}, CI_JOB_ID=str(number))
@@ -116,6 +175,7 @@ class PipelineOnMoto(unittest.TestCase):
             lines = job.get("before_script", []) + job["script"]
             result = subprocess.run(["bash", "-eo", "pipefail", "-c", "\n".join(lines)], cwd=ROOT, env=env,
                                     capture_output=True, text=True)
+            logs.append(result.stdout + result.stderr)
             if result.returncode != 0:
                 sys.stderr.write(result.stdout[-3000:] + result.stderr[-4000:])
             self.assertEqual(result.returncode, 0, f"job {name} failed")
@@ -132,10 +192,58 @@ class PipelineOnMoto(unittest.TestCase):
         state = stack.client("s3").list_objects_v2(Bucket=outputs["state_bucket"])["Contents"]
         self.assertEqual(sorted(o["Key"] for o in state), ["swiftapi/production.tfstate", "swiftapi/staging.tfstate"])
 
+        # The secrets exist, with values set by the deploy jobs, and no value is in a saved plan (the
+        # plan jobs' artifacts), a state file or a job's log.
+        secrets = stack.client("secretsmanager")
+        values = [secrets.get_secret_value(SecretId=f"swiftapi-{e}-cursor-secret")["SecretString"] for e in ("staging", "production")]
+        self.assertEqual(len(set(values)), 2, "each environment has its own secret")
+        plans = os.path.join(ROOT, variables["PLANS"])
+        artifacts = [open(os.path.join(plans, name), "rb").read() for name in sorted(os.listdir(plans))]
+        self.assertEqual(len(artifacts), 4, "a saved plan and a report per environment")
+        states = [s3.get_object(Bucket=outputs["state_bucket"], Key=o["Key"])["Body"].read() for o in state]
+        for value in values:
+            for blob in artifacts + states:
+                self.assertNotIn(value.encode(), blob)
+            for log in logs:
+                self.assertNotIn(value, log)
+
+    def assert_policies_pass_the_checker_and_regressions_fail(self, iam, s3, state_bucket):
+        """ci/iam_check.py on the roles as IAM stores them: no finding, and a finding that names the
+        statement for each regression put back."""
+        encryption = s3.get_bucket_encryption(Bucket=state_bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        state_key = encryption["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"]
+
+        def findings():
+            return iam_check.check(iam, "swiftapi", "eu-west-1", "123456789012", state_key)
+
+        self.assertEqual(findings(), [])
+        legacy = {"Version": "2012-10-17", "Statement": [
+            {"Sid": "FunctionRoles", "Effect": "Allow", "Action": ["iam:CreateRole", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:PassRole"],
+             "Resource": "arn:aws:iam::123456789012:role/swiftapi-staging-*"},
+            {"Sid": "UnscopableServices", "Effect": "Allow", "Action": ["apigateway:*", "kms:ScheduleKeyDeletion"], "Resource": "*"}]}
+        iam.put_role_policy(RoleName="swiftapi-ci-staging-deploy", PolicyName="legacy", PolicyDocument=json.dumps(legacy))
+        found = findings()
+        self.assertTrue(any(f.startswith("swiftapi-ci-staging-deploy legacy:FunctionRoles: allows iam:PutRolePolicy") and "boundary" in f for f in found), found)
+        self.assertTrue(any(f.startswith("swiftapi-ci-staging-deploy legacy:UnscopableServices: allows") and "kms:ScheduleKeyDeletion" in f for f in found), found)
+        iam.delete_role_policy(RoleName="swiftapi-ci-staging-deploy", PolicyName="legacy")
+        iam.attach_role_policy(RoleName="swiftapi-ci-staging-plan", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+        found = findings()
+        self.assertTrue(any(f.startswith("swiftapi-ci-staging-plan ReadOnlyAccess:") and "production.tfstate" in f for f in found), found)
+        self.assertTrue(any(f.startswith("swiftapi-ci-staging-plan ReadOnlyAccess:") and "reads table items" in f for f in found), found)
+        iam.detach_role_policy(RoleName="swiftapi-ci-staging-plan", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+        self.assertEqual(findings(), [])
+
+    def token(self, subject, *scopes):
+        """A token the local gateway accepts (its development key), as the smoke job's SMOKE_TOKEN."""
+        arguments = [arg for scope in scopes for arg in ("--scope", scope)]
+        return subprocess.run([self.local_api, "token", subject, *arguments], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
     def start_local_gateway(self):
         subprocess.run(["swift", "build", "--product", "local-api"], cwd=ROOT, check=True, capture_output=True)
         binary = os.path.join(subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, capture_output=True,
                                              text=True, check=True).stdout.strip(), "local-api")
+        self.__class__.local_api = binary
         port = free_port()
         self.__class__.gateway = subprocess.Popen(
             [binary, "--port", str(port), "--dynamodb-port", str(free_port()), "--in-memory"],

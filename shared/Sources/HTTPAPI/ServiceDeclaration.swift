@@ -29,6 +29,11 @@ public struct ServiceDeclaration: Codable, Sendable, Equatable {
         public var name: String
         /// DynamoDB scalar type: S, N or B.
         public var type: String
+        /// For a partition key, how many distinct values it takes, which is what bounds its
+        /// throughput (`make capacity`): `item` (one per item), `caller` (one per caller), or
+        /// `shards` (exactly `shards` values).
+        public var cardinality: String?
+        public var shards: Int?
     }
 
     public struct Index: Codable, Sendable, Equatable {
@@ -47,11 +52,32 @@ public struct ServiceDeclaration: Codable, Sendable, Equatable {
         public var ttlAttribute: String?
     }
 
+    /// What one request of a route reads and writes, in 1 KB items (`make capacity`).
+    public struct AccessPattern: Codable, Sendable, Equatable {
+        public var reads: [Operation]?
+        public var writes: [Operation]?
+    }
+
+    public struct Operation: Codable, Sendable, Equatable {
+        public var table: String
+        /// A read through an index (else the table's key).
+        public var index: String?
+        public var items: Int
+        /// Writes per item (default 1), e.g. a record put and then updated.
+        public var times: Int?
+        /// Of the items written, how many carry index keys (default: all).
+        public var indexed: Int?
+        public var transaction: Bool?
+        public var consistent: Bool?
+        public var note: String?
+    }
+
     public var name: String
     public var description: String?
     public var function: Function
     public var routes: [String: Route]
     public var tables: [String: Table]?
+    public var accessPatterns: [String: AccessPattern]?
 
     /// Problems with the declaration itself: invalid route keys, out-of-range settings.
     public func validate() -> [String] {

@@ -164,17 +164,34 @@ struct TableSchema {
         }
     }
 
-    /// The index's storage key for an item, or nil when the item lacks the index keys (sparse index).
+    /// The index's storage key for an item, or nil when the item lacks an index key (sparse index).
+    /// Every index key attribute the item has is checked first, sparse or not: DynamoDB refuses a
+    /// write whose attribute named like an index key has the wrong type or is empty, even when the
+    /// item would not be in the index (Developer Guide, "Global secondary indexes" / "Working with
+    /// global secondary indexes": index key attributes must be scalars of the declared type).
     func indexKey(_ index: IndexSchema, _ item: Item) throws(DynamoDBError) -> (pk: [UInt8], sk: [UInt8])? {
+        for name in index.key.names {
+            guard let value = item[name] else { continue }
+            if value.typeName != attributeTypes[name] {
+                throw .validation(
+                    "One or more parameter values were invalid: Type mismatch for Index Key \(name) Expected: \(attributeTypes[name] ?? "?") Actual: \(value.typeName) IndexName: \(index.name)"
+                )
+            }
+            let empty: Bool
+            switch value {
+            case .s(let text): empty = text.isEmpty
+            case .b(let bytes): empty = bytes.isEmpty
+            default: empty = false
+            }
+            if empty {
+                throw .validation(
+                    "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty \(value.typeName == "S" ? "string" : "binary") value. IndexName: \(index.name), IndexKey: \(name)"
+                )
+            }
+        }
         guard let p = item[index.key.partition] else { return nil }
         let s = index.key.sort.flatMap { item[$0] }
         if index.key.sort != nil, s == nil { return nil }
-        for (name, value) in [(index.key.partition, p)] + (s.map { [(index.key.sort!, $0)] } ?? [])
-        where value.typeName != attributeTypes[name] {
-            throw .validation(
-                "One or more parameter values were invalid: Type mismatch for Index Key \(name) Expected: \(attributeTypes[name] ?? "?") Actual: \(value.typeName) IndexName: \(index.name)"
-            )
-        }
         return (
             try Self.encode(p, name: index.key.partition),
             try s.map { (v) throws(DynamoDBError) in try Self.encode(v, name: index.key.sort!) } ?? []

@@ -4,27 +4,32 @@ import HTTPAPI
 import JSONCoding
 
 /// Opaque, tamper-evident pagination cursors: a DynamoDB LastEvaluatedKey, base64url-encoded and
-/// signed with HMAC-SHA256. A client can pass a cursor back but cannot forge or alter one.
+/// signed with HMAC-SHA256. A client can pass a cursor back but cannot forge or alter one, nor use
+/// one outside the listing that issued it: the signature covers a `scope` (e.g. the route and the
+/// owner listed), so another caller's cursor is refused like a forged one.
 public struct CursorCodec: Sendable {
     let key: [UInt8]
 
-    /// `secret` comes from the function's environment (`CURSOR_SECRET`); a fixed development
-    /// secret is used locally when it is unset.
+    /// `secret` comes from Secrets Manager at init (`ServiceSecrets`).
     public init(secret: String) { key = Array(secret.utf8) }
 
-    public func encode(_ lastKey: Item?) -> String? {
+    public func encode(_ lastKey: Item?, scope: String = "") -> String? {
         guard let lastKey else { return nil }
         let payload = AttributeValue.wire(lastKey).serialized()
-        return Self.base64url(payload) + "." + Self.base64url(HMAC.sha256(key: key, message: payload))
+        return Self.base64url(payload) + "." + Self.base64url(signature(payload, scope: scope))
+    }
+
+    func signature(_ payload: [UInt8], scope: String) -> [UInt8] {
+        HMAC.sha256(key: key, message: Array(scope.utf8) + [0] + payload)
     }
 
     /// The key a cursor stands for, or a 400 problem naming the `cursor` parameter.
-    public func decode(_ cursor: String?) throws(HTTPProblem) -> Item? {
+    public func decode(_ cursor: String?, scope: String = "") throws(HTTPProblem) -> Item? {
         guard let cursor, !cursor.isEmpty else { return nil }
         let invalid = HTTPProblem.validation([.init(pointer: "cursor", detail: "is not a cursor this API issued")])
         let parts = cursor.split(separator: ".")
         guard parts.count == 2, let payload = Self.unbase64url(parts[0]), let signature = Self.unbase64url(parts[1]),
-            Self.constantTimeEqual(signature, HMAC.sha256(key: key, message: payload)),
+            Self.constantTimeEqual(signature, self.signature(payload, scope: scope)),
             let json = try? JSONValue.parse(payload), let item = try? AttributeValue.item(wire: json)
         else { throw invalid }
         return item

@@ -62,6 +62,41 @@ public final class ServiceFixture: Sendable {
     /// Removes expired items now, as the local DynamoDB's background sweeper would.
     public func sweepExpired() async throws { try await local?.sweepExpired() }
 
+    /// A signed-in caller as API Gateway's JWT authorizer passes it on: the token's subject and scopes.
+    public struct Identity: Sendable {
+        public var subject: String
+        public var scopes: [String]
+
+        public init(_ subject: String, scopes: [String]) {
+            self.subject = subject
+            self.scopes = scopes
+        }
+
+        public var authorizer: Authorizer {
+            .jwt(claims: ["sub": .string(subject), "scope": .string(scopes.joined(separator: " "))], scopes: scopes)
+        }
+    }
+
+    /// Calls the router as API Gateway would: a route declared `"authorization": "JWT"` answers 401
+    /// without an identity and 403 without one of its scopes, before the handler runs.
+    public func call(
+        _ method: String, _ path: String, _ body: String? = nil, headers: HTTPHeaders = [:], as identity: Identity?
+    ) async -> Reply {
+        let routePath = String(path.split(separator: "?", maxSplits: 1)[0])
+        if case .route(let key, _, _) = router.match(method: method, path: routePath),
+            let route = declaration.routes[key], route.authorization?.uppercased() == "JWT"
+        {
+            guard let identity else {
+                return Reply(status: 401, json: ["message": "Unauthorized"], headers: [:], body: [])
+            }
+            let required = route.scopes ?? []
+            if !required.isEmpty, !required.contains(where: identity.scopes.contains) {
+                return Reply(status: 403, json: ["message": "Forbidden"], headers: [:], body: [])
+            }
+        }
+        return await call(method, path, body, headers: headers, authorizer: identity?.authorizer)
+    }
+
     public func call(
         _ method: String, _ path: String, _ body: String? = nil, headers: HTTPHeaders = [:],
         authorizer: Authorizer? = nil

@@ -335,3 +335,66 @@ import Testing
         #expect(keys == keys.sorted { $0.lexicographicallyPrecedes($1) })
     }
 }
+
+/// Index key attributes are typed on every write, whether or not the item lands in the index.
+/// Source: DynamoDB Developer Guide, "Using Global Secondary Indexes in DynamoDB" (index key
+/// attributes must be top-level scalars of the type the table's AttributeDefinitions declare;
+/// a write with another type or an empty string/binary is a ValidationException).
+@Suite struct IndexKeyTypeTests {
+    let db: LocalDynamoDB
+
+    init() async throws {
+        db = try LocalDynamoDB(path: ":memory:")
+        let table: JSONValue = [
+            "TableName": "items", "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [["AttributeName": "pk", "KeyType": "HASH"]],
+            "AttributeDefinitions": [
+                ["AttributeName": "pk", "AttributeType": "S"], ["AttributeName": "status", "AttributeType": "S"],
+                ["AttributeName": "id", "AttributeType": "S"],
+            ],
+            "GlobalSecondaryIndexes": [
+                [
+                    "IndexName": "byStatus",
+                    "KeySchema": [
+                        ["AttributeName": "status", "KeyType": "HASH"], ["AttributeName": "id", "KeyType": "RANGE"],
+                    ],
+                    "Projection": ["ProjectionType": "ALL"],
+                ]
+            ],
+        ]
+        #expect(await db.handle(operation: "CreateTable", request: table).status == 200)
+    }
+
+    func put(_ item: JSONValue) async -> (Int, JSONValue) {
+        await db.handle(operation: "PutItem", request: ["TableName": "items", "Item": item])
+    }
+
+    /// The idempotency record items' POST once wrote: `status` a number, no `id`.
+    @Test func aWronglyTypedIndexKeyIsRefusedEvenWhenTheItemIsNotIndexed() async {
+        let (status, body) = await put(["pk": ["S": "IDEMPOTENCY#k"], "status": ["N": "201"]])
+        #expect(status == 400)
+        #expect(body["__type"]?.stringValue?.hasSuffix("#ValidationException") == true)
+        #expect(
+            body["message"]?.stringValue?.contains("Type mismatch for Index Key status Expected: S Actual: N") == true,
+            "\(body.jsonString)")
+        let update = await db.handle(
+            operation: "UpdateItem",
+            request: [
+                "TableName": "items", "Key": ["pk": ["S": "a"]], "UpdateExpression": "SET #s = :n",
+                "ExpressionAttributeNames": ["#s": "status"], "ExpressionAttributeValues": [":n": ["N": "1"]],
+            ])
+        #expect(update.status == 400, "\(update.body.jsonString)")
+    }
+
+    @Test func anEmptyIndexKeyIsRefused() async {
+        let (status, body) = await put(["pk": ["S": "a"], "status": ["S": ""]])
+        #expect(status == 400)
+        #expect(body["message"]?.stringValue?.contains("cannot contain an empty string value") == true)
+    }
+
+    @Test func correctlyTypedAndSparseItemsAreWritten() async {
+        #expect(await put(["pk": ["S": "a"], "status": ["S": "open"], "id": ["S": "1"]]).0 == 200)
+        #expect(await put(["pk": ["S": "b"], "status": ["S": "open"]]).0 == 200)
+        #expect(await put(["pk": ["S": "c"], "other": ["N": "1"]]).0 == 200)
+    }
+}

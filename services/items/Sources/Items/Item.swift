@@ -44,9 +44,13 @@ struct ItemInput: Decodable {
 enum Records {
     static func key(_ id: String) -> DynamoDBModel.Item { ["pk": .s("ITEM#\(id)")] }
 
+    /// `byOwner` (owner, id) lists an owner's items; `byOwnerStatus` (owner, statusKey) filters
+    /// them by status as a sort-key prefix. Both partition by owner: no key value is shared by
+    /// every caller, so one owner's traffic never throttles another's.
     static func record(_ item: Item) throws -> DynamoDBModel.Item {
         var record = try ItemCoding.encode(item)
         record["pk"] = .s("ITEM#\(item.id)")
+        record["statusKey"] = .s("\(item.status.rawValue)#\(item.id)")
         return record
     }
 

@@ -6,9 +6,12 @@ import LambdaRuntime
 import ServiceKit
 
 /// The items service. The owner of an item is the caller: the `sub` claim of the JWT that API
-/// Gateway's authorizer verified. Items never reads the users table: a valid token for a user is
-/// the proof that the user exists.
+/// Gateway's authorizer verified (the same value as the owner's user id). Items are private to
+/// their owner: another owner's item answers 404 as a missing one does (its existence is not
+/// revealed) unless the caller has `items.admin`, which is also what listing another owner's items
+/// takes. Items never reads the users table: a valid token is the proof that the user exists.
 public struct ItemsAPI: Sendable {
+    static let adminScope = "items.admin"
     let store: ServiceStore
     var db: DynamoDBClient { store.db }
     var table: String { store.table }
@@ -20,30 +23,24 @@ public struct ItemsAPI: Sendable {
     public var router: Router {
         var router = Router()
         router.on("POST /items") { request, _ in
-            let caller = try caller(request)
-            return try await store.idempotency.run(request) { try await create(request, owner: caller) }
+            let caller = try Caller(request)
+            return try await store.idempotency.run(request, caller: caller.subject) {
+                try await create(request, owner: caller.subject)
+            }
         }
-        router.on("GET /items") { request, _ in
-            _ = try caller(request)
-            return try await list(request)
-        }
+        router.on("GET /items") { request, _ in try await list(request, caller: try Caller(request)) }
         router.on("GET /items/{id}") { request, _ in
-            _ = try caller(request)
-            return try respond(try await load(request))
+            let item = try await load(request, caller: try Caller(request))
+            return try respond(item).notModified(ifNoneMatch: request)
         }
         router.on("PUT /items/{id}") { request, _ in
-            try await modify(request, caller: try caller(request), replace: true)
+            try await modify(request, caller: try Caller(request), replace: true)
         }
         router.on("PATCH /items/{id}") { request, _ in
-            try await modify(request, caller: try caller(request), replace: false)
+            try await modify(request, caller: try Caller(request), replace: false)
         }
-        router.on("DELETE /items/{id}") { request, _ in try await delete(request, caller: try caller(request)) }
+        router.on("DELETE /items/{id}") { request, _ in try await delete(request, caller: try Caller(request)) }
         return router
-    }
-
-    func caller(_ request: HTTPRequest) throws(HTTPProblem) -> String {
-        if let subject = request.authorizer?.claim("sub"), !subject.isEmpty { return subject }
-        throw HTTPProblem(status: 401, detail: "sign in: send a bearer token whose sub claim names the user")
     }
 
     static func validate(_ input: ItemInput, requireTitle: Bool) throws(HTTPProblem) {
@@ -68,10 +65,7 @@ public struct ItemsAPI: Sendable {
     }
 
     func respond(_ item: Item, status: Int = 200) throws -> HTTPResponse {
-        var response = try HTTPResponse.json(item, status: status)
-        response.headers.set("etag", ETag.make(version: item.version))
-        if status == 201 { response.headers.set("location", "/items/\(item.id)") }
-        return response
+        try .versioned(item, version: item.version, status: status, location: "/items/\(item.id)")
     }
 
     func create(_ request: HTTPRequest, owner: String) async throws -> HTTPResponse {
@@ -89,30 +83,31 @@ public struct ItemsAPI: Sendable {
         return try respond(item, status: 201)
     }
 
-    func load(_ request: HTTPRequest) async throws -> Item {
-        guard let id = request.pathParameters["id"], ResourceID.isValid(id),
-            let record = try await db.getItem(table: table, key: Records.key(id), consistentRead: true)
-        else { throw HTTPProblem.notFound("no item with id \(request.pathParameters["id"] ?? "")") }
-        return try Records.item(record)
+    /// The item the path names, if the caller may see it; otherwise the same 404 as a missing one.
+    func load(_ request: HTTPRequest, caller: Caller) async throws -> Item {
+        let id = request.pathParameters["id"] ?? ""
+        guard ResourceID.isValid(id),
+            let record = try await db.getItem(table: table, key: Records.key(id), consistentRead: true),
+            case let item = try Records.item(record), caller.mayActOn(owner: item.owner, adminScope: Self.adminScope)
+        else { throw HTTPProblem.notFound("no item with id \(id)") }
+        return item
     }
 
-    struct ItemPage: Encodable {
-        var items: [Item]
-        var nextCursor: String?
-    }
-
-    /// Lists by `owner` or by `status`, each through its index: never a Scan.
-    func list(_ request: HTTPRequest) async throws -> HTTPResponse {
+    /// The caller's items (`?owner=` another owner's, with `items.admin`), optionally only those
+    /// with one `status`: each through an owner-partitioned index, never a Scan.
+    func list(_ request: HTTPRequest, caller: Caller) async throws -> HTTPResponse {
         let limit = try pageLimit(request)
-        let start = try store.cursors.decode(request.query["cursor"])
-        let (index, attribute, value): (String, String, String)
-        switch (request.query["owner"], request.query["status"]) {
-        case (let owner?, nil):
-            guard !owner.isEmpty else {
-                throw HTTPProblem.validation([.init(pointer: "owner", detail: "must not be empty")])
-            }
-            (index, attribute, value) = ("byOwner", "owner", owner)
-        case (nil, let status?):
+        let owner = request.query["owner"] ?? caller.subject
+        guard !owner.isEmpty else {
+            throw HTTPProblem.validation([.init(pointer: "owner", detail: "must not be empty")])
+        }
+        guard caller.mayActOn(owner: owner, adminScope: Self.adminScope) else {
+            throw HTTPProblem(
+                status: 403, title: "Forbidden", detail: "listing another owner's items needs the scope items.admin")
+        }
+        let index: String
+        let keyCondition: Condition
+        if let status = request.query["status"] {
             guard Status(rawValue: status) != nil else {
                 throw HTTPProblem.validation([
                     .init(
@@ -120,31 +115,33 @@ public struct ItemsAPI: Sendable {
                         detail: "must be one of \(Status.allCases.map(\.rawValue).joined(separator: ", "))")
                 ])
             }
-            (index, attribute, value) = ("byStatus", "status", status)
-        default:
-            throw HTTPProblem.validation([.init(pointer: "owner", detail: "give exactly one of owner or status")])
+            index = "byOwnerStatus"
+            keyCondition = .and([.equals("owner", .s(owner)), .beginsWith("statusKey", .s("\(status)#"))])
+        } else {
+            index = "byOwner"
+            keyCondition = .equals("owner", .s(owner))
         }
-        let page = try await db.query(
-            table: table, index: index, keyCondition: .equals(attribute, .s(value)), limit: limit, startKey: start)
+        // A cursor serves only the listing that issued it (this owner, this filter).
+        let scope = "GET /items \(owner) \(request.query["status"] ?? "")"
+        let start = try store.cursors.decode(request.query["cursor"], scope: scope)
+        let page = try await db.query(table: table, index: index, keyCondition: keyCondition, limit: limit, startKey: start)
         return try .json(
-            ItemPage(items: try page.items.map(Records.item), nextCursor: store.cursors.encode(page.lastEvaluatedKey)))
+            ListPage(
+                items: try page.items.map(Records.item),
+                nextCursor: store.cursors.encode(page.lastEvaluatedKey, scope: scope)))
     }
 
     /// Writes are conditional on the version and the status read, so a transition is validated
     /// against the state it replaces, even under concurrent requests.
-    func modify(_ request: HTTPRequest, caller: String, replace: Bool) async throws -> HTTPResponse {
+    func modify(_ request: HTTPRequest, caller: Caller, replace: Bool) async throws -> HTTPResponse {
         let input = try request.decode(ItemInput.self)
         try Self.validate(input, requireTitle: replace)
         if replace, input.status == nil {
             throw HTTPProblem.validation([.init(pointer: "/status", detail: "is required")])
         }
-        let expected = try ETag.expectedVersion(request)
-        for _ in 0..<5 {
-            let current = try await load(request)
-            guard current.owner == caller else {
-                throw HTTPProblem(status: 403, detail: "only the owner can change this item")
-            }
-            if let expected, expected != current.version { throw ETag.preconditionFailed(current: current.version) }
+        return try await OptimisticWrite.run(
+            request, load: { try await load(request, caller: caller) }, version: \.version
+        ) { current in
             var updated = current
             if let title = input.title { updated.title = String(title.trimmingSpaces) }
             if replace {
@@ -181,26 +178,23 @@ public struct ItemsAPI: Sendable {
                     ]))
                 return try respond(updated)
             } catch DynamoDBClientError.conditionalCheckFailed {
-                if expected != nil { throw ETag.preconditionFailed(current: nil) }
+                return nil
             }
         }
-        throw HTTPProblem(status: 409, detail: "the item is being changed by other requests; retry")
     }
 
-    func delete(_ request: HTTPRequest, caller: String) async throws -> HTTPResponse {
-        let expected = try ETag.expectedVersion(request)
-        let current = try await load(request)
-        guard current.owner == caller else {
-            throw HTTPProblem(status: 403, detail: "only the owner can delete this item")
+    func delete(_ request: HTTPRequest, caller: Caller) async throws -> HTTPResponse {
+        try await OptimisticWrite.run(
+            request, load: { try await load(request, caller: caller) }, version: \.version
+        ) { current in
+            do {
+                try await db.deleteItem(
+                    table: table, key: Records.key(current.id),
+                    condition: .equals("version", .n(DynamoNumber(current.version))))
+                return .noContent()
+            } catch DynamoDBClientError.conditionalCheckFailed {
+                return nil
+            }
         }
-        if let expected, expected != current.version { throw ETag.preconditionFailed(current: current.version) }
-        do {
-            try await db.deleteItem(
-                table: table, key: Records.key(current.id),
-                condition: .equals("version", .n(DynamoNumber(current.version))))
-        } catch DynamoDBClientError.conditionalCheckFailed {
-            throw ETag.preconditionFailed(current: nil)
-        }
-        return .noContent()
     }
 }

@@ -18,14 +18,15 @@ func withItems(on backend: ServiceFixture.Backend = .local, _ body: (ServiceFixt
         makeRouter: { ItemsAPI(db: $0, table: "items", cursorSecret: "test-secret").router }, body)
 }
 
-/// A caller as API Gateway's JWT authorizer presents it.
-func user(_ subject: String) -> Authorizer {
-    .jwt(claims: ["sub": .string(subject)], scopes: ["items.read", "items.write"])
+/// A caller as API Gateway's JWT authorizer presents it; the fixture enforces the routes' scopes.
+func user(_ subject: String) -> ServiceFixture.Identity {
+    ServiceFixture.Identity(subject, scopes: ["items.read", "items.write"])
 }
+let admin = ServiceFixture.Identity("ops", scopes: ["items.admin"])
 
 extension ServiceFixture {
     func create(_ title: String, as owner: String = "ada", extra: String = "") async -> Reply {
-        await call("POST", "/items", #"{"title":"\#(title)"\#(extra)}"#, authorizer: user(owner))
+        await call("POST", "/items", #"{"title":"\#(title)"\#(extra)}"#, as: user(owner))
     }
 }
 
@@ -42,37 +43,37 @@ extension ServiceFixture {
     func readUpdateDeleteAndTheirFailures(backend: ServiceFixture.Backend) async throws {
         try await withItems(on: backend) { items in
             let id = try #require(await items.create("Write report").json["id"]?.stringValue)
-            #expect(await items.call("GET", "/items/\(id)", authorizer: user("bob")).status == 200)
-            #expect(await items.call("GET", "/items/01ARZ3NDEKTSV4RRFFQ69G5FAV", authorizer: user("ada")).status == 404)
+            #expect(await items.call("GET", "/items/\(id)", as: user("ada")).status == 200)
+            #expect(await items.call("GET", "/items/01ARZ3NDEKTSV4RRFFQ69G5FAV", as: user("ada")).status == 404)
             #expect(
-                await items.call("PATCH", "/items/\(id)", #"{"title":"Mine now"}"#, authorizer: user("bob")).status
-                    == 403)
+                await items.call("PATCH", "/items/\(id)", #"{"title":"Mine now"}"#, as: user("bob")).status
+                    == 404, "another owner's item is not revealed")
             let patched = await items.call(
                 "PATCH", "/items/\(id)", #"{"description":"draft","status":"in_progress"}"#,
-                headers: ["if-match": "\"1\""], authorizer: user("ada"))
+                headers: ["if-match": "\"1\""], as: user("ada"))
             #expect(
                 patched.status == 200 && patched.json["status"] == "in_progress" && patched.headers["etag"] == "\"2\"")
             #expect(
                 await items.call(
                     "PATCH", "/items/\(id)", #"{"title":"late"}"#, headers: ["if-match": "\"1\""],
-                    authorizer: user("ada")
+                    as: user("ada")
                 ).status == 412)
             #expect(
-                await items.call("PUT", "/items/\(id)", #"{"title":"No status"}"#, authorizer: user("ada")).status
+                await items.call("PUT", "/items/\(id)", #"{"title":"No status"}"#, as: user("ada")).status
                     == 400)
             let replaced = await items.call(
-                "PUT", "/items/\(id)", #"{"title":"Final report","status":"in_progress"}"#, authorizer: user("ada"))
+                "PUT", "/items/\(id)", #"{"title":"Final report","status":"in_progress"}"#, as: user("ada"))
             #expect(
                 replaced.status == 200 && replaced.json["description"] == nil, "PUT replaces: the description is gone")
             #expect(
-                await items.call("PATCH", "/items/\(id)", #"{"status":"archived"}"#, authorizer: user("ada")).status
+                await items.call("PATCH", "/items/\(id)", #"{"status":"archived"}"#, as: user("ada")).status
                     == 400)
-            #expect(await items.call("DELETE", "/items/\(id)", authorizer: user("bob")).status == 403)
+            #expect(await items.call("DELETE", "/items/\(id)", as: user("bob")).status == 404)
             #expect(
-                await items.call("DELETE", "/items/\(id)", headers: ["if-match": "\"1\""], authorizer: user("ada"))
+                await items.call("DELETE", "/items/\(id)", headers: ["if-match": "\"1\""], as: user("ada"))
                     .status == 412)
-            #expect(await items.call("DELETE", "/items/\(id)", authorizer: user("ada")).status == 204)
-            #expect(await items.call("GET", "/items/\(id)", authorizer: user("ada")).status == 404)
+            #expect(await items.call("DELETE", "/items/\(id)", as: user("ada")).status == 204)
+            #expect(await items.call("GET", "/items/\(id)", as: user("ada")).status == 404)
         }
     }
 
@@ -83,7 +84,7 @@ extension ServiceFixture {
     ])
     func invalidBodiesNameTheField(body: String, pointers: [String]) async throws {
         try await withItems { items in
-            let reply = await items.call("POST", "/items", body, authorizer: user("ada"))
+            let reply = await items.call("POST", "/items", body, as: user("ada"))
             #expect(reply.status == 400)
             #expect(reply.json["errors"]?.arrayValue?.compactMap { $0["pointer"]?.stringValue } == pointers)
         }
@@ -95,10 +96,10 @@ extension ServiceFixture {
         try await withItems(on: backend) { items in
             let id = try #require(await items.create("Task").json["id"]?.stringValue)
             func set(_ body: String) async -> Int {
-                await items.call("PATCH", "/items/\(id)", body, authorizer: user("ada")).status
+                await items.call("PATCH", "/items/\(id)", body, as: user("ada")).status
             }
             #expect(await set(#"{"status":"done"}"#) == 200)
-            let refused = await items.call("PATCH", "/items/\(id)", #"{"status":"open"}"#, authorizer: user("ada"))
+            let refused = await items.call("PATCH", "/items/\(id)", #"{"status":"open"}"#, as: user("ada"))
             #expect(refused.status == 409 && refused.json["errors"]?.arrayValue?.first?["pointer"] == "/status")
             #expect(await set(#"{"status":"open","reopen":true}"#) == 200, "done re-opens only with the explicit rule")
             #expect(await set(#"{"status":"cancelled"}"#) == 200)
@@ -106,33 +107,67 @@ extension ServiceFixture {
         }
     }
 
+    /// Items are private: another owner's item is a 404 on every route, as a missing one.
+    @Test(arguments: ServiceFixture.Backend.allCases)
+    func itemsArePrivateToTheirOwner(backend: ServiceFixture.Backend) async throws {
+        try await withItems(on: backend) { items in
+            let id = try #require(await items.create("Ada's").json["id"]?.stringValue)
+            let bob = user("bob")
+            #expect(await items.call("GET", "/items/\(id)", as: bob).status == 404)
+            #expect(await items.call("PUT", "/items/\(id)", #"{"title":"x","status":"open"}"#, as: bob).status == 404)
+            #expect(await items.call("PATCH", "/items/\(id)", #"{"title":"x"}"#, as: bob).status == 404)
+            #expect(await items.call("DELETE", "/items/\(id)", as: bob).status == 404)
+            #expect(await items.call("GET", "/items", as: bob).json["items"] == [], "bob lists only his own")
+            #expect(await items.call("GET", "/items?status=open", as: bob).json["items"] == [])
+            let other = await items.call("GET", "/items?owner=ada", as: bob)
+            #expect(other.status == 403, "listing another owner's items takes items.admin")
+            #expect(await items.call("GET", "/items/\(id)", as: admin).status == 200)
+            #expect(await items.call("GET", "/items?owner=ada", as: admin).json["items"]?.arrayValue?.count == 1)
+            #expect(await items.call("GET", "/items/\(id)", as: user("ada")).json["title"] == "Ada's", "unchanged")
+            #expect(await items.call("GET", "/items", as: nil).status == 401)
+            #expect(await items.call("POST", "/items", "{}", as: admin).status == 403, "creating takes items.write")
+        }
+    }
+
     /// Data-access paths: run against the local DynamoDB and against moto.
     @Test(arguments: ServiceFixture.Backend.allCases)
-    func listingByOwnerOrStatusPagesThroughIndexes(backend: ServiceFixture.Backend) async throws {
+    func listingTheCallersItemsByStatusPagesThroughIndexes(backend: ServiceFixture.Backend) async throws {
         try await withItems(on: backend) { items in
             var adas: [String] = []
             for i in 0..<5 { adas.append(try #require(await items.create("a\(i)").json["id"]?.stringValue)) }
             for i in 0..<3 { _ = await items.create("b\(i)", as: "bob", extra: #","status":"done""#) }
+            let adaDone = try #require(await items.create("a-done", extra: #","status":"done""#).json["id"]?.stringValue)
             var seen: [String] = []
             var cursor: String?
             repeat {
                 let page = await items.call(
-                    "GET", "/items?owner=ada&limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), authorizer: user("x"))
+                    "GET", "/items?limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), as: user("ada"))
                 #expect(page.status == 200)
                 seen += page.json["items"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
                 cursor = page.json["nextCursor"]?.stringValue
             } while cursor != nil
-            #expect(seen == adas)
-            let done = await items.call("GET", "/items?status=done", authorizer: user("x"))
-            #expect(done.json["items"]?.arrayValue?.count == 3)
+            #expect(seen == adas + [adaDone])
+            let done = await items.call("GET", "/items?status=done", as: user("ada"))
+            #expect(done.json["items"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [adaDone])
+            let open = await items.call("GET", "/items?status=open&limit=3", as: user("ada"))
+            #expect(open.json["items"]?.arrayValue?.count == 3)
+            let next = try #require(open.json["nextCursor"]?.stringValue)
             #expect(
-                await items.call("GET", "/items", authorizer: user("x")).status == 400, "owner or status is required")
-            #expect(await items.call("GET", "/items?owner=a&status=open", authorizer: user("x")).status == 400)
-            #expect(await items.call("GET", "/items?status=lost", authorizer: user("x")).status == 400)
+                await items.call("GET", "/items?status=open&cursor=\(next)", as: user("ada")).json["items"]?.arrayValue?
+                    .count == 2)
             #expect(
-                await items.call("GET", "/items?owner=", authorizer: user("x")).status == 400,
+                await items.call("GET", "/items?status=open&cursor=\(next)", as: user("bob")).status == 400,
+                "a cursor serves only the listing that issued it")
+            #expect(
+                await items.call("GET", "/items?status=done&cursor=\(next)", as: user("ada")).status == 400,
+                "nor another filter")
+            #expect(await items.call("GET", "/items?status=lost", as: user("x")).status == 400)
+            #expect(
+                await items.call("GET", "/items?owner=", as: user("x")).status == 400,
                 "an empty owner is a 400, not a DynamoDB error")
-            #expect(await items.call("GET", "/items?owner=ada&cursor=AAAA.BBBB", authorizer: user("x")).status == 400)
+            #expect(await items.call("GET", "/items?cursor=AAAA.BBBB", as: user("x")).status == 400)
+            let bobsDone = await items.call("GET", "/items?owner=bob&status=done", as: admin)
+            #expect(bobsDone.json["items"]?.arrayValue?.count == 3)
         }
     }
 
@@ -141,17 +176,17 @@ extension ServiceFixture {
             let expiry = Int(WallClock.nowMilliseconds() / 1000) + 4
             let id = try #require(
                 await items.create("ephemeral", extra: #","expiresAt":\#(expiry)"#).json["id"]?.stringValue)
-            #expect(await items.call("GET", "/items/\(id)", authorizer: user("ada")).status == 200)
+            #expect(await items.call("GET", "/items/\(id)", as: user("ada")).status == 200)
             // Gone as soon as its time has passed (polled: the machine may be busy).
             var status = 200
             for _ in 0..<40 where status == 200 {
                 try await Task.sleep(for: .milliseconds(250))
-                status = await items.call("GET", "/items/\(id)", authorizer: user("ada")).status
+                status = await items.call("GET", "/items/\(id)", as: user("ada")).status
             }
             #expect(status == 404)
             #expect(Int(WallClock.nowMilliseconds() / 1000) >= expiry, "not before its time")
             try await items.sweepExpired()
-            #expect(await items.call("GET", "/items?owner=ada", authorizer: user("ada")).json["items"] == [])
+            #expect(await items.call("GET", "/items", as: user("ada")).json["items"] == [])
         }
     }
 
@@ -162,7 +197,7 @@ extension ServiceFixture {
                     group.addTask {
                         let reply = await items.call(
                             "POST", "/items", #"{"title":"once"}"#, headers: ["idempotency-key": "k-1"],
-                            authorizer: user("ada"))
+                            as: user("ada"))
                         return (reply.status, reply.json["id"]?.stringValue)
                     }
                 }
@@ -171,9 +206,34 @@ extension ServiceFixture {
             let created = Set(statuses.compactMap { $0.0 == 201 ? $0.1 : nil })
             #expect(created.count == 1, "one item, whatever the number of retries: \(statuses)")
             #expect(statuses.allSatisfy { $0.0 == 201 || $0.0 == 409 }, "\(statuses)")
-            #expect(
-                await items.call("GET", "/items?owner=ada", authorizer: user("ada")).json["items"]?.arrayValue?.count
-                    == 1)
+            #expect(await items.call("GET", "/items", as: user("ada")).json["items"]?.arrayValue?.count == 1)
+            // The same key from another caller is its own request: it creates Bob's item.
+            let bobs = await items.call(
+                "POST", "/items", #"{"title":"once"}"#, headers: ["idempotency-key": "k-1"], as: user("bob"))
+            #expect(bobs.status == 201 && bobs.headers["idempotent-replayed"] == nil)
+            #expect(!created.contains(bobs.json["id"]?.stringValue ?? ""))
+        }
+    }
+
+    /// A request that died after writing its pending record (a crashed or timed-out invocation)
+    /// blocks the key only until its lease ends.
+    @Test func aCrashedRequestsKeyIsFreeAfterItsLease() async throws {
+        try await withItems { items in
+            let body = #"{"title":"after a crash"}"#
+            let request = HTTPRequest(method: "POST", rawPath: "/items", body: Array(body.utf8))
+            let key = IdempotencyStore.recordKey(caller: "ada", route: "POST /items", key: "crash-1")
+            let now = Int(WallClock.nowMilliseconds() / 1000)
+            let fingerprint = IdempotencyStore.fingerprint(request)
+            try await items.db.putItem(
+                table: "items", item: IdempotencyStore.pendingRecord(key, fingerprint: fingerprint, leaseUntil: now + 60))
+            let during = await items.call("POST", "/items", body, headers: ["idempotency-key": "crash-1"], as: user("ada"))
+            #expect(during.status == 409, "the lease still runs")
+            try await items.db.putItem(
+                table: "items", item: IdempotencyStore.pendingRecord(key, fingerprint: fingerprint, leaseUntil: now - 1))
+            let after = await items.call("POST", "/items", body, headers: ["idempotency-key": "crash-1"], as: user("ada"))
+            #expect(after.status == 201, "the lease ended: the retry runs")
+            let replay = await items.call("POST", "/items", body, headers: ["idempotency-key": "crash-1"], as: user("ada"))
+            #expect(replay.status == 201 && replay.json["id"] == after.json["id"])
         }
     }
 
@@ -185,13 +245,44 @@ extension ServiceFixture {
                     group.addTask {
                         await items.call(
                             "PATCH", "/items/\(id)", #"{"title":"writer \#(i)"}"#, headers: ["if-match": "\"1\""],
-                            authorizer: user("ada")
+                            as: user("ada")
                         ).status
                     }
                 }
                 return await group.reduce(into: [Int]()) { $0.append($1) }
             }
             #expect(statuses.filter { $0 == 200 }.count == 1 && statuses.filter { $0 == 412 }.count == 9, "\(statuses)")
+        }
+    }
+
+    /// The record's attributes cannot collide with a table's index keys: on a table whose string-typed
+    /// index keys carry the names records used to write (`status`, `state`, `body`, `fingerprint`),
+    /// the records are still written, on a local DynamoDB that refuses wrongly typed index keys as
+    /// DynamoDB does (Developer Guide, "Global secondary indexes"; see IndexKeyTypeTests).
+    @Test func recordsWriteUnderTablesIndexedOnCommonNames() async throws {
+        try await withItems { items in
+            let names = ["status", "state", "body", "fingerprint"]
+            let attributes: [JSONValue] =
+                [["AttributeName": "pk", "AttributeType": "S"]]
+                + names.map { ["AttributeName": .string($0), "AttributeType": "S"] }
+            try await items.db.createTable([
+                "TableName": "collide", "BillingMode": "PAY_PER_REQUEST",
+                "KeySchema": [["AttributeName": "pk", "KeyType": "HASH"]], "AttributeDefinitions": .array(attributes),
+                "GlobalSecondaryIndexes": .array(
+                    names.map {
+                        [
+                            "IndexName": .string("by-\($0)"), "KeySchema": [["AttributeName": .string($0), "KeyType": "HASH"]],
+                            "Projection": ["ProjectionType": "KEYS_ONLY"],
+                        ]
+                    }),
+            ])
+            let store = IdempotencyStore(db: items.db, table: "collide")
+            let request = HTTPRequest(
+                method: "POST", rawPath: "/things", headers: ["idempotency-key": "same"], body: Array("{}".utf8),
+                routeKey: "POST /things")
+            let first = try await store.run(request, caller: "ada") { HTTPResponse(status: 201, body: Array("{}".utf8)) }
+            let replayed = try await store.run(request, caller: "ada") { HTTPResponse(status: 500) }
+            #expect(first.status == 201 && replayed.status == 201 && replayed.headers["idempotent-replayed"] == "true")
         }
     }
 }

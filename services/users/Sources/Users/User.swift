@@ -1,4 +1,5 @@
 import DynamoDBModel
+import ServiceKit
 
 /// A user as the API shows it.
 public struct User: Codable, Sendable, Equatable {
@@ -24,6 +25,10 @@ struct UserPatch: Decodable {
 
 /// How users and their email reservations sit in the service's one table.
 enum Records {
+    /// Every user is in `byShard` under one of 16 shard keys, so the admin listing never puts all
+    /// users under one partition key value (16 × 1,000 writes/s instead of 1,000).
+    static let byShard = ShardedIndex(name: "byShard", attribute: "shard", sortAttribute: "id", prefix: "user", shards: 16)
+
     static func userKey(_ id: String) -> Item { ["pk": .s("USER#\(id)")] }
 
     /// Emails are unique case-insensitively: the reservation is keyed by the lower-cased email.
@@ -32,7 +37,7 @@ enum Records {
     static func item(_ user: User) throws -> Item {
         var item = try ItemCoding.encode(user)
         item["pk"] = .s("USER#\(user.id)")
-        item["kind"] = .s("user")  // the sparse byKind index lists users only
+        item["shard"] = byShard.shard(for: user.id)  // the sparse byShard index lists users only
         return item
     }
 

@@ -5,9 +5,16 @@ import JSONCoding
 import LambdaRuntime
 import ServiceKit
 
-/// The users service: its routes and their handlers. Everything generic (cursors, ETags,
-/// idempotency, problems) comes from the shared platform; this file holds the domain.
+/// The users service: its routes and their handlers. Everything generic (the caller, cursors,
+/// ETags, idempotency, problems) comes from the shared platform; this file holds the domain.
+///
+/// A user is an identity: its id is the `sub` of the token that created it, so an item's owner and
+/// its user's id are the same value. A caller reads, changes and deletes only its own user; the
+/// `users.admin` scope acts on any user and is the only way to list them (the route's scopes,
+/// enforced by API Gateway's authorizer, in service.json). Another user's id answers 404: whether
+/// a user exists is not revealed.
 public struct UsersAPI: Sendable {
+    static let adminScope = "users.admin"
     let store: ServiceStore
     var db: DynamoDBClient { store.db }
     var table: String { store.table }
@@ -18,13 +25,21 @@ public struct UsersAPI: Sendable {
 
     public var router: Router {
         var router = Router()
-        router.on("POST /users") { request, _ in try await store.idempotency.run(request) { try await create(request) }
+        router.on("POST /users") { request, _ in
+            let caller = try Caller(request)
+            return try await store.idempotency.run(request, caller: caller.subject) {
+                try await create(request, id: caller.subject)
+            }
         }
         router.on("GET /users") { request, _ in try await list(request) }
-        router.on("GET /users/{id}") { request, _ in try await get(request) }
-        router.on("PUT /users/{id}") { request, _ in try await modify(request, replace: true) }
-        router.on("PATCH /users/{id}") { request, _ in try await modify(request, replace: false) }
-        router.on("DELETE /users/{id}") { request, _ in try await delete(request) }
+        router.on("GET /users/{id}") { request, _ in try await get(request, caller: try Caller(request)) }
+        router.on("PUT /users/{id}") { request, _ in
+            try await modify(request, caller: try Caller(request), replace: true)
+        }
+        router.on("PATCH /users/{id}") { request, _ in
+            try await modify(request, caller: try Caller(request), replace: false)
+        }
+        router.on("DELETE /users/{id}") { request, _ in try await delete(request, caller: try Caller(request)) }
         return router
     }
 
@@ -42,19 +57,17 @@ public struct UsersAPI: Sendable {
     }
 
     func respond(_ user: User, status: Int = 200) throws -> HTTPResponse {
-        var response = try HTTPResponse.json(user, status: status)
-        response.headers.set("etag", ETag.make(version: user.version))
-        if status == 201 { response.headers.set("location", "/users/\(user.id)") }
-        return response
+        try .versioned(user, version: user.version, status: status, location: "/users/\(user.id)")
     }
 
-    func create(_ request: HTTPRequest) async throws -> HTTPResponse {
+    /// The caller's own user: its id is the token's subject. A second POST by the same subject is a 409.
+    func create(_ request: HTTPRequest, id: String) async throws -> HTTPResponse {
         let input = try request.decode(UserInput.self)
         try Self.validate(email: input.email, name: input.name)
         let now = WallClock.iso8601(milliseconds: WallClock.nowMilliseconds())
         let user = User(
-            id: ResourceID.make(), email: input.email, name: String(input.name.trimmingSpaces), version: 1,
-            createdAt: now, updatedAt: now)
+            id: id, email: input.email, name: String(input.name.trimmingSpaces), version: 1, createdAt: now,
+            updatedAt: now)
         do {
             try await db.transactWrite([
                 .put(table: table, item: try Records.item(user), condition: .notExists("pk")),
@@ -62,10 +75,14 @@ public struct UsersAPI: Sendable {
                     table: table, item: Records.emailKey(user.email).merging(["userId": .s(user.id)]) { $1 },
                     condition: .notExists("pk")),
             ])
-        } catch DynamoDBClientError.transactionCanceled(_, let reasons)
-            where reasons.count == 2 && reasons[1].code == "ConditionalCheckFailed"
-        {
-            throw Self.emailTaken(user.email)
+        } catch DynamoDBClientError.transactionCanceled(_, let reasons) where reasons.count == 2 {
+            if reasons[0].code == "ConditionalCheckFailed" {
+                throw HTTPProblem(
+                    status: 409, title: "User Exists",
+                    detail: "you already have a user (\(id)): change it with PUT or PATCH /users/\(id)")
+            }
+            if reasons[1].code == "ConditionalCheckFailed" { throw Self.emailTaken(user.email) }
+            throw DynamoDBClientError.transactionCanceled(message: "create user", reasons: reasons)
         }
         return try respond(user, status: 201)
     }
@@ -76,39 +93,38 @@ public struct UsersAPI: Sendable {
             errors: [.init(pointer: "/email", detail: "is already registered")])
     }
 
-    func load(_ request: HTTPRequest) async throws -> User {
-        guard let id = request.pathParameters["id"], ResourceID.isValid(id),
+    /// The user the path names, if the caller may see it; otherwise the same 404 as a missing one.
+    func load(_ request: HTTPRequest, caller: Caller) async throws -> User {
+        let id = request.pathParameters["id"] ?? ""
+        guard Self.isUserID(id), caller.mayActOn(owner: id, adminScope: Self.adminScope),
             let item = try await db.getItem(table: table, key: Records.userKey(id), consistentRead: true)
-        else { throw HTTPProblem.notFound("no user with id \(request.pathParameters["id"] ?? "")") }
+        else { throw HTTPProblem.notFound("no user with id \(id)") }
         return try Records.user(item)
     }
 
-    func get(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let user = try await load(request)
-        if request.headers["if-none-match"] == ETag.make(version: user.version) {
-            return HTTPResponse(status: 304, headers: ["etag": ETag.make(version: user.version)])
-        }
-        return try respond(user)
+    /// A token subject as a path segment: 1 to 255 bytes, no control characters.
+    static func isUserID(_ id: String) -> Bool {
+        (1...255).contains(id.utf8.count) && !id.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
-    struct UserPage: Encodable {
-        var items: [User]
-        var nextCursor: String?
+    func get(_ request: HTTPRequest, caller: Caller) async throws -> HTTPResponse {
+        let user = try await load(request, caller: caller)
+        return try respond(user).notModified(ifNoneMatch: request)
     }
 
+    /// Every user (the route requires `users.admin`), from all shards of `byShard`, merged.
     func list(_ request: HTTPRequest) async throws -> HTTPResponse {
         let limit = try pageLimit(request)
-        let start = try store.cursors.decode(request.query["cursor"])
-        let page = try await db.query(
-            table: table, index: "byKind", keyCondition: .equals("kind", .s("user")), limit: limit, startKey: start)
+        let position = try store.cursors.decode(request.query["cursor"], scope: "GET /users")
+        let page = try await Records.byShard.page(db: db, table: table, limit: limit, position: position)
         return try .json(
-            UserPage(items: try page.items.map(Records.user), nextCursor: store.cursors.encode(page.lastEvaluatedKey)))
+            ListPage(
+                items: try page.items.map(Records.user),
+                nextCursor: store.cursors.encode(page.next, scope: "GET /users")))
     }
 
-    /// PUT replaces both fields, PATCH changes the ones given. With If-Match the write happens only
-    /// on that version (else 412); without it the write still never overwrites a concurrent change:
-    /// it re-reads and retries.
-    func modify(_ request: HTTPRequest, replace: Bool) async throws -> HTTPResponse {
+    /// PUT replaces both fields, PATCH changes the ones given (OptimisticWrite: If-Match, retries).
+    func modify(_ request: HTTPRequest, caller: Caller, replace: Bool) async throws -> HTTPResponse {
         let patch: UserPatch
         if replace {
             let input = try request.decode(UserInput.self)
@@ -117,10 +133,9 @@ public struct UsersAPI: Sendable {
             patch = try request.decode(UserPatch.self)
         }
         try Self.validate(email: patch.email, name: patch.name)
-        let expected = try ETag.expectedVersion(request)
-        for _ in 0..<5 {
-            let current = try await load(request)
-            if let expected, expected != current.version { throw ETag.preconditionFailed(current: current.version) }
+        return try await OptimisticWrite.run(
+            request, load: { try await load(request, caller: caller) }, version: \.version
+        ) { current in
             var updated = current
             if let email = patch.email { updated.email = email }
             if let name = patch.name { updated.name = String(name.trimmingSpaces) }
@@ -149,18 +164,15 @@ public struct UsersAPI: Sendable {
                 if emailChanged, reasons.count == 3, reasons[2].code == "ConditionalCheckFailed" {
                     throw Self.emailTaken(updated.email)
                 }
-                if expected != nil { throw ETag.preconditionFailed(current: nil) }
-                continue  // someone else wrote first: re-read and apply the change to their version
+                return nil  // someone else wrote first
             }
         }
-        throw HTTPProblem(status: 409, detail: "the user is being changed by other requests; retry")
     }
 
-    func delete(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let expected = try ETag.expectedVersion(request)
-        for _ in 0..<5 {
-            let current = try await load(request)
-            if let expected, expected != current.version { throw ETag.preconditionFailed(current: current.version) }
+    func delete(_ request: HTTPRequest, caller: Caller) async throws -> HTTPResponse {
+        try await OptimisticWrite.run(
+            request, load: { try await load(request, caller: caller) }, version: \.version
+        ) { current in
             do {
                 try await db.transactWrite([
                     .delete(
@@ -172,9 +184,8 @@ public struct UsersAPI: Sendable {
                 ])
                 return .noContent()
             } catch DynamoDBClientError.transactionCanceled {
-                if expected != nil { throw ETag.preconditionFailed(current: nil) }
+                return nil
             }
         }
-        throw HTTPProblem(status: 409, detail: "the user is being changed by other requests; retry")
     }
 }

@@ -13,6 +13,13 @@ import Testing
 let declarationPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("service.json").path
 
+typealias Identity = ServiceFixture.Identity
+
+/// Callers as the JWT authorizer passes them on: an ordinary user, another one, an admin.
+func user(_ subject: String) -> Identity { Identity(subject, scopes: ["users.read", "users.write"]) }
+let ada = user("ada"), bob = user("bob")
+let admin = Identity("ops", scopes: ["users.admin"])
+
 /// The users API on a fresh in-memory local DynamoDB with its declared tables.
 func withUsers(on backend: ServiceFixture.Backend = .local, _ body: (ServiceFixture) async throws -> Void) async throws
 {
@@ -22,8 +29,10 @@ func withUsers(on backend: ServiceFixture.Backend = .local, _ body: (ServiceFixt
 }
 
 extension ServiceFixture {
-    func create(_ email: String, _ name: String = "Ada") async -> Reply {
-        await call("POST", "/users", #"{"email":"\#(email)","name":"\#(name)"}"#)
+    func create(_ email: String, _ name: String = "Ada", as identity: Identity, headers: HTTPHeaders = [:]) async
+        -> Reply
+    {
+        await call("POST", "/users", #"{"email":"\#(email)","name":"\#(name)"}"#, headers: headers, as: identity)
     }
 }
 
@@ -35,15 +44,62 @@ extension ServiceFixture {
         }
     }
 
+    @Test func everyRouteNeedsATokenAndItsScope() async throws {
+        try await withUsers { users in
+            for (method, path) in [
+                ("POST", "/users"), ("GET", "/users"), ("GET", "/users/ada"), ("PUT", "/users/ada"),
+                ("PATCH", "/users/ada"), ("DELETE", "/users/ada"),
+            ] {
+                #expect(await users.call(method, path, "{}", as: nil).status == 401, "\(method) \(path)")
+            }
+            let reader = Identity("ada", scopes: ["users.read"])
+            #expect(await users.create("a@b.co", as: reader).status == 403, "creating takes users.write")
+            #expect(await users.call("GET", "/users", as: ada).status == 403, "listing takes users.admin")
+            #expect(await users.call("GET", "/users", as: admin).status == 200)
+        }
+    }
+
+    @Test func aUserIsTheTokensSubject() async throws {
+        try await withUsers { users in
+            let created = await users.create("ada@example.com", as: ada)
+            #expect(created.status == 201)
+            #expect(created.json["id"] == "ada")
+            #expect(created.headers["location"] == "/users/ada")
+            let again = await users.create("other@example.com", as: ada)
+            #expect(again.status == 409 && again.json["title"] == "User Exists")
+            #expect(await users.call("GET", "/users/ada", as: ada).json["email"] == "ada@example.com")
+        }
+    }
+
+    /// Another user's id is a 404 for every route, as a missing one (existence is not revealed);
+    /// users.admin acts on anyone.
+    @Test(arguments: ServiceFixture.Backend.allCases)
+    func callersReachOnlyTheirOwnUser(backend: ServiceFixture.Backend) async throws {
+        try await withUsers(on: backend) { users in
+            #expect(await users.create("ada@example.com", as: ada).status == 201)
+            #expect(await users.create("bob@example.com", "Bob", as: bob).status == 201)
+            #expect(await users.call("GET", "/users/ada", as: bob).status == 404)
+            #expect(await users.call("PATCH", "/users/ada", #"{"name":"Mallory"}"#, as: bob).status == 404)
+            #expect(
+                await users.call("PUT", "/users/ada", #"{"email":"m@example.com","name":"M"}"#, as: bob).status == 404)
+            #expect(await users.call("DELETE", "/users/ada", as: bob).status == 404)
+            #expect(await users.call("GET", "/users/ada", as: ada).json["name"] == "Ada", "nothing changed")
+            #expect(await users.call("GET", "/users/bob", as: admin).status == 200)
+            #expect(await users.call("PATCH", "/users/bob", #"{"name":"Robert"}"#, as: admin).status == 200)
+            #expect(await users.call("DELETE", "/users/bob", as: admin).status == 204)
+        }
+    }
+
     @Test(arguments: [
         (#"{"email":"nope","name":"Ada"}"#, ["/email"]), (#"{"email":"a@b.co","name":""}"#, ["/name"]),
         (#"{"email":"a@b.co","name":"\#(String(repeating: "x", count: 101))"}"#, ["/name"]),
         (#"{"email":"a@b.co","name":"Ada","admin":true}"#, ["/admin"]), (#"{"email":7,"name":"Ada"}"#, ["/email"]),
         (#"{"name":"Ada"}"#, ["/email"]), (#"{"email":"bad","name":" "}"#, ["/email", "/name"]),
+        (#"{"email":"a@b.co","name":"Ada","id":"someone-else"}"#, ["/id"]),
     ])
     func invalidBodiesNameEachField(body: String, pointers: [String]) async throws {
         try await withUsers { users in
-            let reply = await users.call("POST", "/users", body)
+            let reply = await users.call("POST", "/users", body, as: ada)
             #expect(reply.status == 400)
             #expect(reply.headers["content-type"] == "application/problem+json")
             #expect(reply.json["errors"]?.arrayValue?.compactMap { $0["pointer"]?.stringValue } == pointers)
@@ -52,12 +108,12 @@ extension ServiceFixture {
 
     @Test func malformedJSONAndWrongContentType() async throws {
         try await withUsers { users in
-            #expect(await users.call("POST", "/users", #"{"email":"#).status == 400)
+            #expect(await users.call("POST", "/users", #"{"email":"#, as: ada).status == 400)
             #expect(
                 await users.call(
-                    "POST", "/users", #"{"email":"a@b.co","name":"A"}"#, headers: ["content-type": "text/plain"]
+                    "POST", "/users", #"{"email":"a@b.co","name":"A"}"#, headers: ["content-type": "text/plain"],
+                    as: ada
                 ).status == 415)
-            #expect(await users.call("DELETE", "/users").status == 405)
         }
     }
 
@@ -65,80 +121,99 @@ extension ServiceFixture {
     @Test(arguments: ServiceFixture.Backend.allCases)
     func emailsAreUniqueCaseInsensitivelyAcrossChangesAndDeletes(backend: ServiceFixture.Backend) async throws {
         try await withUsers(on: backend) { users in
-            let ada = await users.create("Ada@Example.com")
-            let adaID = try #require(ada.json["id"]?.stringValue)
-            let duplicate = await users.create("ada@EXAMPLE.com")
+            #expect(await users.create("Ada@Example.com", as: ada).status == 201)
+            let duplicate = await users.create("ada@EXAMPLE.com", as: bob)
             #expect(duplicate.status == 409)
             #expect(duplicate.json["errors"]?.arrayValue?.first?["pointer"] == "/email")
-            let bob = await users.create("bob@example.com", "Bob")
-            let bobID = try #require(bob.json["id"]?.stringValue)
+            #expect(await users.create("bob@example.com", "Bob", as: bob).status == 201)
             // Bob cannot take Ada's email; Ada moves to a new one, freeing the old.
-            #expect(await users.call("PATCH", "/users/\(bobID)", #"{"email":"ADA@example.com"}"#).status == 409)
-            let moved = await users.call("PATCH", "/users/\(adaID)", #"{"email":"lovelace@example.com"}"#)
+            #expect(await users.call("PATCH", "/users/bob", #"{"email":"ADA@example.com"}"#, as: bob).status == 409)
+            let moved = await users.call("PATCH", "/users/ada", #"{"email":"lovelace@example.com"}"#, as: ada)
             #expect(moved.status == 200 && moved.headers["etag"] == "\"2\"")
-            #expect(await users.create("ada@example.com", "Ada II").status == 201)
+            let cleo = user("cleo")
+            #expect(await users.create("ada@example.com", "Ada II", as: cleo).status == 201)
             // Deleting frees the email too.
-            #expect(await users.call("DELETE", "/users/\(bobID)").status == 204)
-            #expect(await users.call("GET", "/users/\(bobID)").status == 404)
-            #expect(await users.create("bob@example.com", "Bob II").status == 201)
+            #expect(await users.call("DELETE", "/users/bob", as: bob).status == 204)
+            #expect(await users.call("GET", "/users/bob", as: bob).status == 404)
+            #expect(await users.create("bob@example.com", "Bob II", as: user("dan")).status == 201)
         }
     }
 
-    /// Data-access paths: run against the local DynamoDB and against moto.
+    /// RFC 9110 §13.1.1: a well-formed tag that does not match is a 412, `*` means "exists", weak
+    /// tags never match (strong comparison), only a malformed header is a 400.
     @Test(arguments: ServiceFixture.Backend.allCases)
-    func ifMatchIsHonoured(backend: ServiceFixture.Backend) async throws {
+    func ifMatchFollowsRFC9110(backend: ServiceFixture.Backend) async throws {
         try await withUsers(on: backend) { users in
-            let id = try #require(await users.create("c@example.com").json["id"]?.stringValue)
+            #expect(await users.create("c@example.com", as: ada).status == 201)
+            func patch(_ ifMatch: String, _ name: String = "X") async -> ServiceFixture.Reply {
+                await users.call("PATCH", "/users/ada", #"{"name":"\#(name)"}"#, headers: ["if-match": ifMatch], as: ada)
+            }
             let renamed = await users.call(
-                "PUT", "/users/\(id)", #"{"email":"c@example.com","name":"Cleo"}"#, headers: ["if-match": "\"1\""])
+                "PUT", "/users/ada", #"{"email":"c@example.com","name":"Cleo"}"#, headers: ["if-match": "\"1\""], as: ada)
             #expect(renamed.status == 200 && renamed.json["version"] == 2)
-            let stale = await users.call("PATCH", "/users/\(id)", #"{"name":"Late"}"#, headers: ["if-match": "\"1\""])
-            #expect(stale.status == 412)
-            #expect(stale.headers["etag"] == "\"2\"")
+            let stale = await patch("\"1\"")
+            #expect(stale.status == 412 && stale.headers["etag"] == "\"2\"")
+            #expect(await patch("\"bogus\"").status == 412, "well-formed, unknown: 412")
+            #expect(await patch("W/\"2\"").status == 412, "weak tags never match If-Match")
+            #expect(await patch("yes").status == 400, "malformed: 400")
+            #expect(await patch("\"2").status == 400)
+            #expect(await patch("\"9\", \"2\"", "Listed").json["version"] == 3, "any tag of a list matches")
+            #expect(await patch("*", "Star").json["version"] == 4)
             #expect(
-                await users.call("PATCH", "/users/\(id)", #"{"name":"X"}"#, headers: ["if-match": "yes"]).status == 400)
-            #expect(
-                await users.call("PUT", "/users/\(id)", #"{"name":"Only name"}"#).status == 400,
+                await users.call("PUT", "/users/ada", #"{"name":"Only name"}"#, as: ada).status == 400,
                 "PUT replaces: every field is required")
-            #expect(await users.call("DELETE", "/users/\(id)", headers: ["if-match": "\"1\""]).status == 412)
-            #expect(await users.call("DELETE", "/users/\(id)", headers: ["if-match": "\"2\""]).status == 204)
-            #expect(await users.call("PATCH", "/users/\(id)", #"{"name":"Gone"}"#).status == 404)
+            #expect(await users.call("DELETE", "/users/ada", headers: ["if-match": "\"1\""], as: ada).status == 412)
+            #expect(await users.call("DELETE", "/users/ada", headers: ["if-match": "\"4\""], as: ada).status == 204)
+            #expect(await patch("*").status == 412, "If-Match: * on a missing resource")
+            #expect(await users.call("PATCH", "/users/ada", #"{"name":"Gone"}"#, as: ada).status == 404)
         }
     }
 
-    /// Data-access paths: run against the local DynamoDB and against moto.
+    @Test func ifNoneMatchOnGetIsA304() async throws {
+        try await withUsers { users in
+            #expect(await users.create("n@example.com", as: ada).status == 201)
+            let same = await users.call("GET", "/users/ada", headers: ["if-none-match": "W/\"1\""], as: ada)
+            #expect(same.status == 304 && same.headers["etag"] == "\"1\"")
+            #expect(await users.call("GET", "/users/ada", headers: ["if-none-match": "\"7\""], as: ada).status == 200)
+        }
+    }
+
+    /// The admin listing reads all 16 shards and merges them: every user exactly once across pages.
     @Test(arguments: ServiceFixture.Backend.allCases)
-    func listingPagesWithSignedCursors(backend: ServiceFixture.Backend) async throws {
+    func adminListingPagesAcrossShardsWithSignedCursors(backend: ServiceFixture.Backend) async throws {
         try await withUsers(on: backend) { users in
-            var ids: [String] = []
-            for i in 0..<7 { ids.append(try #require(await users.create("u\(i)@example.com").json["id"]?.stringValue)) }
+            var ids: Set<String> = []
+            for i in 0..<23 {
+                let id = "user-\(i)"
+                #expect(await users.create("u\(i)@example.com", as: user(id)).status == 201)
+                ids.insert(id)
+            }
             var seen: [String] = []
             var cursor: String?
+            var pages = 0
             repeat {
-                let page = await users.call("GET", "/users?limit=3" + (cursor.map { "&cursor=\($0)" } ?? ""))
+                let page = await users.call("GET", "/users?limit=5" + (cursor.map { "&cursor=\($0)" } ?? ""), as: admin)
                 #expect(page.status == 200)
                 let items = page.json["items"]?.arrayValue ?? []
-                #expect(items.count <= 3)
+                #expect(items.count <= 5)
                 seen += items.compactMap { $0["id"]?.stringValue }
                 cursor = page.json["nextCursor"]?.stringValue
-            } while cursor != nil
-            #expect(seen == ids, "every user once, in creation order")
-            let first = await users.call("GET", "/users?limit=2")
+                pages += 1
+            } while cursor != nil && pages < 50
+            #expect(seen.count == ids.count && Set(seen) == ids, "every user once: \(seen)")
+            let first = await users.call("GET", "/users?limit=2", as: admin)
             let valid = try #require(first.json["nextCursor"]?.stringValue)
             // Every single-character change to the cursor must be refused.
             for position in [0, valid.count / 2, valid.count - 1] {
                 var characters = Array(valid)
                 characters[position] = characters[position] == "A" ? "B" : "A"
                 #expect(
-                    await users.call("GET", "/users?cursor=\(String(characters))").status == 400,
+                    await users.call("GET", "/users?cursor=\(String(characters))", as: admin).status == 400,
                     "changed at \(position)")
             }
-            let tampered = String(valid.dropLast()) + (valid.last == "A" ? "B" : "A")
-            let rejected = await users.call("GET", "/users?cursor=\(tampered)")
-            #expect(rejected.status == 400 && rejected.json["errors"]?.arrayValue?.first?["pointer"] == "cursor")
-            #expect(await users.call("GET", "/users?cursor=garbage").status == 400)
-            #expect(await users.call("GET", "/users?limit=0").status == 400)
-            #expect(await users.call("GET", "/users?limit=101").status == 400)
+            #expect(await users.call("GET", "/users?cursor=garbage", as: admin).status == 400)
+            #expect(await users.call("GET", "/users?limit=0", as: admin).status == 400)
+            #expect(await users.call("GET", "/users?limit=101", as: admin).status == 400)
         }
     }
 
@@ -147,32 +222,32 @@ extension ServiceFixture {
     func idempotentCreation(backend: ServiceFixture.Backend) async throws {
         try await withUsers(on: backend) { users in
             let key: HTTPHeaders = ["idempotency-key": "create-ada-1"]
-            let body = #"{"email":"idem@example.com","name":"Ada"}"#
-            let first = await users.call("POST", "/users", body, headers: key)
-            let retry = await users.call("POST", "/users", body, headers: key)
+            let first = await users.create("idem@example.com", as: ada, headers: key)
+            let retry = await users.create("idem@example.com", as: ada, headers: key)
             #expect(first.status == 201 && retry.status == 201)
             #expect(retry.json == first.json, "the retry returns the first result")
             #expect(retry.headers["idempotent-replayed"] == "true")
             #expect(retry.headers["etag"] == first.headers["etag"])
-            let listed = await users.call("GET", "/users")
-            #expect(listed.json["items"]?.arrayValue?.count == 1, "nothing was created twice")
-            let reused = await users.call("POST", "/users", #"{"email":"other@example.com","name":"B"}"#, headers: key)
+            // The same key from another caller is independent: it runs (and creates Bob).
+            let other = await users.create("bob@example.com", "Bob", as: bob, headers: key)
+            #expect(other.status == 201 && other.json["id"] == "bob" && other.headers["idempotent-replayed"] == nil)
+            let reused = await users.create("other@example.com", "B", as: ada, headers: key)
             #expect(reused.status == 422)
             // A failed request is not remembered: fixing it and retrying with the key works.
             let badKey: HTTPHeaders = ["idempotency-key": "k2"]
-            #expect(await users.call("POST", "/users", #"{"email":"bad","name":"B"}"#, headers: badKey).status == 400)
-            #expect(await users.call("POST", "/users", #"{"email":"bad","name":"B"}"#, headers: badKey).status == 400)
+            #expect(await users.create("bad", as: user("cleo"), headers: badKey).status == 400)
+            #expect(await users.create("cleo@example.com", as: user("cleo"), headers: badKey).status == 201)
         }
     }
 
     @Test func concurrentUpdatesWithIfMatchExactlyOneWins() async throws {
         try await withUsers { users in
-            let id = try #require(await users.create("race@example.com").json["id"]?.stringValue)
+            #expect(await users.create("race@example.com", as: ada).status == 201)
             let statuses = await withTaskGroup(of: Int.self) { group in
                 for i in 0..<10 {
                     group.addTask {
                         await users.call(
-                            "PATCH", "/users/\(id)", #"{"name":"Writer \#(i)"}"#, headers: ["if-match": "\"1\""]
+                            "PATCH", "/users/ada", #"{"name":"Writer \#(i)"}"#, headers: ["if-match": "\"1\""], as: ada
                         ).status
                     }
                 }
@@ -180,23 +255,25 @@ extension ServiceFixture {
             }
             #expect(statuses.filter { $0 == 200 }.count == 1, "\(statuses)")
             #expect(statuses.filter { $0 == 412 }.count == 9, "\(statuses)")
-            #expect(await users.call("GET", "/users/\(id)").json["version"] == 2)
+            #expect(await users.call("GET", "/users/ada", as: ada).json["version"] == 2)
         }
     }
 
     @Test func concurrentUpdatesWithoutIfMatchLoseNothing() async throws {
         try await withUsers { users in
-            let id = try #require(await users.create("many@example.com").json["id"]?.stringValue)
+            #expect(await users.create("many@example.com", as: ada).status == 201)
             let statuses = await withTaskGroup(of: Int.self) { group in
                 for i in 0..<8 {
-                    group.addTask { await users.call("PATCH", "/users/\(id)", #"{"name":"Writer \#(i)"}"#).status }
+                    group.addTask {
+                        await users.call("PATCH", "/users/ada", #"{"name":"Writer \#(i)"}"#, as: ada).status
+                    }
                 }
                 return await group.reduce(into: [Int]()) { $0.append($1) }
             }
             let succeeded = statuses.filter { $0 == 200 }.count
             #expect(statuses.allSatisfy { $0 == 200 || $0 == 409 }, "\(statuses)")
             #expect(
-                await users.call("GET", "/users/\(id)").json["version"] == .number(String(1 + succeeded)),
+                await users.call("GET", "/users/ada", as: ada).json["version"] == .number(String(1 + succeeded)),
                 "each success is one version")
         }
     }
@@ -206,7 +283,9 @@ extension ServiceFixture {
             let statuses = await withTaskGroup(of: Int.self) { group in
                 for i in 0..<10 {
                     group.addTask {
-                        await users.create(i.isMultiple(of: 2) ? "same@example.com" : "SAME@example.com").status
+                        await users.create(
+                            i.isMultiple(of: 2) ? "same@example.com" : "SAME@example.com", as: user("u\(i)")
+                        ).status
                     }
                 }
                 return await group.reduce(into: [Int]()) { $0.append($1) }
