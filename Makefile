@@ -35,7 +35,7 @@ else
 	"$$($(SWIFT) build --show-bin-path)/local-api" $(RUN_ARGS)
 endif
 
-token: ## A token the local gateway accepts on JWT routes: make token SUB=ada [SCOPE="items.read"]
+token: ## A token the local gateway accepts: make token SUB=ada [SCOPE="users.admin items.read"] (default: users/items read+write)
 	@$(SWIFT) build --product local-api >/dev/null
 	@"$$($(SWIFT) build --show-bin-path)/local-api" token $(or $(SUB),developer) $(foreach s,$(SCOPE),--scope $(s))
 
@@ -44,10 +44,10 @@ invoke: tools ## Run one event through a service: make invoke SERVICE=users EVEN
 	$(SWIFT) build --product local-api
 	"$$($(SWIFT) build --show-bin-path)/local-api" invoke $(SERVICE) $(EVENT)
 
-event: tools ## Print the API Gateway event for a request: make event REQUEST="GET /users" [BODY='{...}']
-	@test -n "$(REQUEST)" || { echo 'make event: give REQUEST, e.g. make event REQUEST="GET /users"' >&2; exit 2; }
+event: tools ## Print the API Gateway event for a request: make event REQUEST="GET /users/ada" SUB=ada [SCOPE=users.read] [BODY='{...}']
+	@test -n "$(REQUEST)" || { echo 'make event: give REQUEST, e.g. make event REQUEST="GET /users/ada" SUB=ada' >&2; exit 2; }
 	@$(SWIFT) build --product local-api >&2
-	@"$$($(SWIFT) build --show-bin-path)/local-api" event $(REQUEST) $(if $(BODY),'$(BODY)')
+	@"$$($(SWIFT) build --show-bin-path)/local-api" event $(REQUEST) $(if $(BODY),'$(BODY)') $(if $(SUB),--sub $(SUB)) $(foreach s,$(SCOPE),--scope $(s))
 
 build: tools ## Build every package and its tests (debug)
 	$(SWIFT) build --build-tests

@@ -185,3 +185,16 @@ public enum GatewayEvent {
             body: JSONValue.object(["message": .string(text)]).serialized())
     }
 }
+
+extension ServerResponse {
+    /// The answer as a Lambda proxy response (what a contract case expects).
+    var lambdaResponse: [UInt8] {
+        var headers = JSONObject()
+        for (name, value) in self.headers { headers[name.lowercased()] = .string(value) }
+        let response: JSONObject = [
+            "statusCode": .number(String(status)), "headers": .object(headers),
+            "body": .string(String(decoding: body, as: UTF8.self)),
+        ]
+        return JSONValue.object(response).serialized()
+    }
+}

@@ -22,7 +22,8 @@ public struct JWTAuthorizer: Sendable {
     public enum Outcome: Sendable, Equatable {
         case authorized(claims: JSONObject)
         case unauthorized(reason: String)
-        case forbidden
+        /// A valid token without the route's scopes: its claims, as the access log and a contract record them.
+        case forbidden(claims: JSONObject)
     }
 
     public var issuer: String
@@ -112,7 +113,7 @@ public struct JWTAuthorizer: Sendable {
             let granted =
                 (claims["scope"]?.stringValue?.split(separator: " ").map(String.init) ?? [])
                 + (claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-            guard scopes.contains(where: granted.contains) else { return .forbidden }
+            guard scopes.contains(where: granted.contains) else { return .forbidden(claims: claims) }
         }
         return .authorized(claims: claims)
     }

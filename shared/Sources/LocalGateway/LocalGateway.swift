@@ -120,12 +120,52 @@ public final class LocalGateway: Sendable {
 
     /// A realistic payload 2.0 event for a request, as this gateway would send it (like
     /// `sam local generate-event`): the matched route key, path parameters and all fields.
+    /// The event the function would get for a request, with the JWT authorizer's claims when the
+    /// route declares JWT (the request must then carry a token the authorizer accepts).
     public func event(for request: ServerRequest) throws -> JSONValue {
-        guard case .route(let key, let parameters, _) = router.match(method: request.method, path: request.path) else {
+        guard case .route(let key, let parameters, _) = router.match(method: request.method, path: request.path),
+            let route = routes[key]
+        else {
             throw GatewayError(description: "no declared route matches \(request.method) \(request.path)")
         }
-        return GatewayEvent.make(
-            request, routeKey: key, pathParameters: parameters, requestID: ResourceRequestID.next(), stage: stage)
+        switch authorize(request, route: route, key: key) {
+        case .failure(let refusal):
+            throw GatewayError(
+                description:
+                    "\(key) is behind the JWT authorizer, which answers \(refusal.response.status): give a token with one of the scopes \(route.settings.scopes ?? []), e.g. SUB=ada SCOPE=\"\((route.settings.scopes ?? []).first ?? "")\"")
+        case .success(let context):
+            return GatewayEvent.make(
+                request, routeKey: key, pathParameters: parameters, requestID: ResourceRequestID.next(), stage: stage,
+                authorizer: context)
+        }
+    }
+
+    struct Refusal: Error {
+        let response: ServerResponse
+        /// The verified claims of a token refused for its scopes (none for a 401).
+        var context: JSONValue? = nil
+    }
+
+    /// API Gateway's JWT authorizer for a route: the claims to pass on, or its 401/403.
+    func authorize(_ request: ServerRequest, route: Route, key: String) -> Result<JSONValue?, Refusal> {
+        guard route.settings.authorization?.uppercased() == "JWT" else { return .success(nil) }
+        let outcome =
+            authorizer?.authorize(
+                request.header("authorization"), scopes: route.settings.scopes ?? [], now: WallClock.nowMilliseconds())
+            ?? .unauthorized(reason: "no JWT authorizer configured")
+        switch outcome {
+        case .unauthorized(let reason):
+            logger.debug("401 on \(key): \(reason)")
+            return .failure(
+                Refusal(
+                    response: ServerResponse(
+                        status: 401, headers: [("content-type", "application/json"), ("www-authenticate", "Bearer")],
+                        body: Array(#"{"message":"Unauthorized"}"#.utf8))))
+        case .forbidden(let claims):
+            return .failure(
+                Refusal(response: GatewayEvent.message(403, "Forbidden"), context: GatewayEvent.jwtContext(claims)))
+        case .authorized(let claims): return .success(GatewayEvent.jwtContext(claims))
+        }
     }
 
     public func start(port: Int) async throws -> Int {
@@ -184,25 +224,19 @@ public final class LocalGateway: Sendable {
             // HTTP APIs answer an unmatched method like an unknown path.
             return (GatewayEvent.message(404, "Not Found"), nil)
         }
-        var authorizerContext: JSONValue?
-        if route.settings.authorization?.uppercased() == "JWT" {
-            let outcome =
-                authorizer?.authorize(
-                    request.header("authorization"), scopes: route.settings.scopes ?? [],
-                    now: WallClock.nowMilliseconds())
-                ?? .unauthorized(reason: "no JWT authorizer configured")
-            switch outcome {
-            case .unauthorized(let reason):
-                logger.debug("401 on \(key): \(reason)")
-                let unauthorized = ServerResponse(
-                    status: 401, headers: [("content-type", "application/json"), ("www-authenticate", "Bearer")],
-                    body: Array(#"{"message":"Unauthorized"}"#.utf8))
-                return (unauthorized, nil)
-            case .forbidden: return (GatewayEvent.message(403, "Forbidden"), nil)
-            case .authorized(let claims): authorizerContext = GatewayEvent.jwtContext(claims)
-            }
-        }
+        let authorizerContext: JSONValue?
         let build = payloadVersion == "1.0" ? GatewayEvent.makeV1 : GatewayEvent.make
+        switch authorize(request, route: route, key: key) {
+        case .success(let context): authorizerContext = context
+        case .failure(let refusal):
+            // Recorded too: a contract corpus proves the route stays behind the authorizer.
+            if let observer {
+                let unsent = build(
+                    request, key, parameters, requestID, stage, refusal.context, WallClock.nowMilliseconds())
+                observer(route.service.declaration.name, unsent.serialized(), refusal.response.lambdaResponse)
+            }
+            return (refusal.response, nil)
+        }
         let event = build(request, key, parameters, requestID, stage, authorizerContext, WallClock.nowMilliseconds())
             .serialized()
         let timeout = Int64(route.settings.timeoutMilliseconds ?? 30_000)

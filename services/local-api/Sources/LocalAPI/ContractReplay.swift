@@ -34,7 +34,9 @@ public enum ContractReplay {
             for scenario in scenarios {
                 report.scenarios += 1
                 report.cases += scenario.cases.count
-                if let failure = try await replay(scenario, service: service, root: root, mode: mode) {
+                if let failure = try await replay(
+                    scenario, service: service, declaration: declaration, root: root, mode: mode)
+                {
                     report.failures.append(failure)
                 }
             }
@@ -42,24 +44,53 @@ public enum ContractReplay {
         return report
     }
 
-    static func replay(_ scenario: ContractScenario, service: String, root: String, mode: Mode) async throws
-        -> ContractFailure?
-    {
+    static func replay(
+        _ scenario: ContractScenario, service: String, declaration: ServiceDeclaration, root: String, mode: Mode
+    ) async throws -> ContractFailure? {
         let running = try await LocalAPI.start(root: root, gatewayPort: 0, dynamodbPort: 0, database: ":memory:")
         defer { Task { await running.stop() } }
         try await seed(scenario, dynamodbPort: running.dynamodbPort)
         switch mode {
         case .inProcess:
             return await ContractRunner.run(scenario) { event in
-                try await running.gateway.invoke(service: service, event: event.serialized())
+                if let refusal = authorizerRefusal(event, declaration) { return refusal }
+                return try await running.gateway.invoke(service: service, event: event.serialized())
             }
         case .artifact(let directory):
             let function = try await PackagedFunction.start(
                 bootstrap: "\(directory)/\(service)/bootstrap", service: service, dynamodbPort: running.dynamodbPort)
-            let failure = await ContractRunner.run(scenario) { event in try await function.invoke(event) }
+            let failure = await ContractRunner.run(scenario) { event in
+                if let refusal = authorizerRefusal(event, declaration) { return refusal }
+                return try await function.invoke(event)
+            }
             await function.stop()
             return failure
         }
+    }
+
+    /// What API Gateway's JWT authorizer answers for a recorded event, from the route as service.json
+    /// declares it now: 401 without verified claims, 403 without one of the route's scopes; nil when
+    /// the event reaches the function. So a route that loses its authorizer fails its corpus.
+    static func authorizerRefusal(_ event: JSONValue, _ declaration: ServiceDeclaration) -> [UInt8]? {
+        guard let key = ContractScenario.routeKey(of: event), let route = declaration.routes[key],
+            route.authorization?.uppercased() == "JWT"
+        else { return nil }
+        // Payload 2.0 nests the claims under `jwt`; REST (1.0) events carry them directly.
+        let authorizer = event["requestContext"]?["authorizer"]
+        let jwt = authorizer?["jwt"] ?? authorizer
+        guard let claims = jwt?["claims"]?.objectValue, claims["sub"] != nil else {
+            return Array(
+                #"{"statusCode":401,"headers":{"content-type":"application/json","www-authenticate":"Bearer"},"body":"{\"message\":\"Unauthorized\"}"}"#
+                    .utf8)
+        }
+        let granted = Set(jwt?["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        let required = route.scopes ?? []
+        if !required.isEmpty, !required.contains(where: granted.contains) {
+            return Array(
+                #"{"statusCode":403,"headers":{"content-type":"application/json"},"body":"{\"message\":\"Forbidden\"}"}"#
+                    .utf8)
+        }
+        return nil
     }
 
     static func seed(_ scenario: ContractScenario, dynamodbPort: Int) async throws {

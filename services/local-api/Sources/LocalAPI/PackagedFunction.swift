@@ -22,9 +22,11 @@ final class PackagedFunction: Sendable {
         let emulator = try await RuntimeAPIEmulator.start()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: bootstrap)
+        // Not AWS_LAMBDA_FUNCTION_NAME: that says "deployed", where the bootstrap reads its secrets
+        // from Secrets Manager only (ServiceSecrets); here they come from the environment.
         process.environment = [
             "AWS_LAMBDA_RUNTIME_API": emulator.endpoint.replacingOccurrences(of: "http://", with: ""),
-            "AWS_LAMBDA_FUNCTION_NAME": service, "AWS_REGION": "local", "AWS_ACCESS_KEY_ID": "local",
+            "AWS_REGION": "local", "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:\(dynamodbPort)",
             "CURSOR_SECRET": LocalAPI.cursorSecret, "LOG_LEVEL": "ERROR",
         ]

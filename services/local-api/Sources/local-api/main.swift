@@ -37,6 +37,7 @@ var environment = "staging"
 var jwks: String?
 var defaultService: String?
 var scopes: [String] = []
+var subject: String?
 var ttl = 3600
 if let first = arguments.first, ["invoke", "event", "contract", "token"].contains(first) {
     command = first
@@ -69,6 +70,7 @@ while let argument = arguments.popFirst() {
         defaultService = value(&arguments, needs: "--default-route needs a service, e.g. --default-route users")
     case "--jwks": jwks = value(&arguments, needs: "--jwks needs a JWKS file, e.g. --jwks idp-keys.json")
     case "--scope": scopes.append(value(&arguments, needs: "--scope needs a scope, e.g. --scope items.read"))
+    case "--sub": subject = value(&arguments, needs: "--sub needs the token's subject, e.g. --sub ada")
     case "--ttl":
         ttl = Int(value(&arguments, needs: "--ttl needs seconds, e.g. 3600", valid: { (Int($0) ?? 0) > 0 }))!
     case "--environment":
@@ -85,7 +87,8 @@ while let argument = arguments.popFirst() {
                              [--default-route SERVICE]  a $default route: unmatched requests go to SERVICE
                    local-api token SUBJECT [--scope S]... [--ttl 3600]  a token signed with the development key
                    local-api invoke SERVICE EVENT_FILE [--db ...]   run one event through a service, print its answer
-                   local-api event METHOD PATH [BODY]               print the API Gateway event for a request
+                   local-api event METHOD PATH [BODY] [--sub S [--scope S]...]  print the API Gateway event for
+                                                   a request (JWT routes: signed in as S, claims as the authorizer passes them)
                              [--artifact DIR]      run each service's packaged bootstrap from DIR (make package)
                                                    instead of its handler in-process
                    local-api contract [SERVICE ...] [--artifact DIR] replay the contract corpora (in-process, or
@@ -114,19 +117,23 @@ func makeAuthorizer(_ stage: StageSettings, jwks: String?) throws -> (JWTAuthori
     return (authorizer, secret)
 }
 
+/// A token for `subject` signed with the development key, which the local gateway accepts.
+@MainActor func developmentToken(_ subject: String) throws -> String {
+    let (authorizer, secret) = try makeAuthorizer(try StageSettings.load(root: ".", environment: environment), jwks: jwks)
+    let now = WallClock.nowMilliseconds() / 1000
+    let granted = scopes.isEmpty ? ["users.read", "users.write", "items.read", "items.write"] : scopes
+    let claims: JSONObject = [
+        "sub": .string(subject), "iss": .string(authorizer.issuer), "aud": .string(authorizer.audiences[0]),
+        "iat": .number(String(now)), "exp": .number(String(now + Int64(ttl))),
+        "scope": .string(granted.joined(separator: " ")),
+    ]
+    return JWTAuthorizer.developmentToken(claims: claims, secret: secret, kid: JWTAuthorizer.developmentKeyID)
+}
+
 if command == "token" {
     do {
         guard positional.count == 1 else { fail("usage: local-api token SUBJECT [--scope S]... [--ttl SECONDS]") }
-        let (authorizer, secret) = try makeAuthorizer(
-            try StageSettings.load(root: ".", environment: environment), jwks: jwks)
-        let now = WallClock.nowMilliseconds() / 1000
-        let route = scopes.isEmpty ? ["items.read", "items.write"] : scopes
-        let claims: JSONObject = [
-            "sub": .string(positional[0]), "iss": .string(authorizer.issuer), "aud": .string(authorizer.audiences[0]),
-            "iat": .number(String(now)), "exp": .number(String(now + Int64(ttl))),
-            "scope": .string(route.joined(separator: " ")),
-        ]
-        say(JWTAuthorizer.developmentToken(claims: claims, secret: secret, kid: JWTAuthorizer.developmentKeyID))
+        say(try developmentToken(positional[0]))
         exit(0)
     } catch {
         fail("\(error)")
@@ -155,7 +162,9 @@ if command == "contract" {
 
 if command != "serve" {
     do {
-        let running = try await LocalAPI.start(root: ".", gatewayPort: 0, dynamodbPort: 0, database: database)
+        let authorizer = try makeAuthorizer(try StageSettings.load(root: ".", environment: environment), jwks: jwks).0
+        let running = try await LocalAPI.start(
+            root: ".", gatewayPort: 0, dynamodbPort: 0, database: database, authorizer: authorizer)
         if command == "invoke" {
             guard positional.count == 2 else {
                 fail("usage: local-api invoke SERVICE EVENT_FILE, e.g. invoke users event.json")
@@ -170,7 +179,8 @@ if command != "serve" {
             let request = ServerRequest(
                 method: positional[0].uppercased(), uri: positional[1],
                 headers: [("host", "127.0.0.1:3000"), ("user-agent", "local-api")]
-                    + (body.isEmpty ? [] : [("content-type", "application/json")]),
+                    + (body.isEmpty ? [] : [("content-type", "application/json")])
+                    + (try subject.map { [("authorization", "Bearer \(try developmentToken($0))")] } ?? []),
                 body: body, remoteAddress: "127.0.0.1")
             say(try running.gateway.event(for: request).jsonString)
         }

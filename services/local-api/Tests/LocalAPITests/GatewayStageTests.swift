@@ -135,19 +135,20 @@ import Testing
     func packagedBootstrapsServeTheSameAPI() async throws {
         let running = try await LocalAPI.start(
             root: repositoryRoot, gatewayPort: 0, dynamodbPort: 0, database: ":memory:",
-            artifacts: "\(repositoryRoot)/.build/dist")
+            artifacts: "\(repositoryRoot)/.build/dist", authorizer: try LocalAPITests.authorizer())
         let base = "http://127.0.0.1:\(running.gatewayPort)"
         do {
+            let ada = try LocalAPITests.bearer("ada"), bob = try LocalAPITests.bearer("bob")
             async let first = request(
                 "POST", "\(base)/users", body: Data(#"{"email":"a@example.com","name":"A"}"#.utf8),
-                headers: ["content-type": "application/json"])
+                headers: ["content-type": "application/json", "authorization": ada])
             async let second = request(
                 "POST", "\(base)/users", body: Data(#"{"email":"b@example.com","name":"B"}"#.utf8),
-                headers: ["content-type": "application/json"])
+                headers: ["content-type": "application/json", "authorization": bob])
             let (a, b) = try await (first, second)
             #expect(a.status == 201 && b.status == 201, "concurrent requests each get a warm process")
             let id = try #require(try JSONValue.parse(Array(a.body))["id"]?.stringValue)
-            let fetched = try await request("GET", "\(base)/users/\(id)")
+            let fetched = try await request("GET", "\(base)/users/\(id)", headers: ["authorization": ada])
             #expect(fetched.status == 200 && fetched.headers["etag"] == "\"1\"")
         } catch {
             await running.stop()

@@ -48,7 +48,10 @@ import Testing
     }
 
     @Test func aMissingScopeIsForbidden() {
-        #expect(check("readOnly", scopes: ["items.write"]) == .forbidden)
+        guard case .forbidden = check("readOnly", scopes: ["items.write"]) else {
+            Issue.record("a token without the route's scope is forbidden")
+            return
+        }
         guard case .authorized = check("readOnly", scopes: ["items.read", "items.write"]) else {
             Issue.record("one of the route's scopes is enough")
             return

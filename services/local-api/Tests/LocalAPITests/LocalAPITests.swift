@@ -46,7 +46,9 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         return JWTAuthorizer(
             issuer: stage.jwtIssuer!, audiences: stage.jwtAudiences, keys: [.hmac(kid: "test", secret: secret)])
     }
-    static func bearer(_ subject: String, scope: String = "items.read items.write") throws -> String {
+    static func bearer(_ subject: String, scope: String = "users.read users.write items.read items.write") throws
+        -> String
+    {
         let authorizer = try authorizer()
         let claims: JSONObject = [
             "sub": .string(subject), "iss": .string(authorizer.issuer), "aud": .string(authorizer.audiences[0]),
@@ -62,16 +64,22 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let ada = try Self.bearer("ada")
         let base = "http://127.0.0.1:\(running.gatewayPort)"
         do {
-            let created = try await send("POST", "\(base)/users", #"{"email":"ada@example.com","name":"Ada"}"#)
+            let signedIn = ["authorization": ada]
+            let created = try await send(
+                "POST", "\(base)/users", #"{"email":"ada@example.com","name":"Ada"}"#, headers: signedIn)
             #expect(created.status == 201)
             let id = try #require(created.json["id"]?.stringValue)
-            #expect(try await send("GET", "\(base)/users/\(id)").json["email"] == "ada@example.com")
+            #expect(id == "ada", "a user's id is its token's subject")
+            #expect(try await send("GET", "\(base)/users/\(id)", headers: signedIn).json["email"] == "ada@example.com")
             let patched = try await send(
-                "PATCH", "\(base)/users/\(id)", #"{"name":"Ada L."}"#, headers: ["if-match": "\"1\""])
+                "PATCH", "\(base)/users/\(id)", #"{"name":"Ada L."}"#, headers: ["if-match": "\"1\""].merging(signedIn) { $1 })
             #expect(patched.status == 200 && patched.headers["etag"] == "\"2\"")
             #expect(
-                try await send("POST", "\(base)/users", #"{"email":"ADA@example.com","name":"Twin"}"#).status == 409)
-            #expect(try await send("DELETE", "\(base)/users/\(id)").status == 204)
+                try await send(
+                    "POST", "\(base)/users", #"{"email":"ADA@example.com","name":"Twin"}"#,
+                    headers: ["authorization": try Self.bearer("twin")]
+                ).status == 409)
+            #expect(try await send("DELETE", "\(base)/users/\(id)", headers: signedIn).status == 204)
 
             let item = try await send(
                 "POST", "\(base)/items", #"{"title":"Walk"}"#, headers: ["authorization": ada])
@@ -94,8 +102,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             let anonymous = try await send("POST", "\(base)/items", #"{"title":"x"}"#)
             #expect(anonymous.status == 401 && anonymous.json == ["message": "Unauthorized"])
             #expect(
-                try await send("GET", "\(base)/items?owner=ada", headers: ["authorization": "Bearer forged"]).status
-                    == 401)
+                try await send("GET", "\(base)/items", headers: ["authorization": "Bearer forged"]).status == 401)
             let readOnly = try Self.bearer("ada", scope: "items.read")
             let forbidden = try await send(
                 "POST", "\(base)/items", #"{"title":"x"}"#, headers: ["authorization": readOnly])
@@ -107,6 +114,67 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             #expect(
                 try await send("PUT", "\(base)/users").status == 404,
                 "an HTTP API answers an undeclared method with 404")
+        } catch {
+            await running.stop()
+            throw error
+        }
+        await running.stop()
+    }
+
+    /// Every route is authorized and tenant-isolated, over real HTTP: anonymous callers get the
+    /// authorizer's 401, user A reaches neither user B nor B's items, and only the admin scopes list
+    /// every user (across the shards, without duplicates) or another owner's items.
+    @Test func everyRouteIsAuthorizedAndTenantIsolated() async throws {
+        let running = try await LocalAPI.start(
+            root: repositoryRoot, gatewayPort: 0, dynamodbPort: 0, database: ":memory:",
+            authorizer: try Self.authorizer())
+        let base = "http://127.0.0.1:\(running.gatewayPort)"
+        do {
+            let routes = ["POST /users", "GET /users", "GET /users/x", "PUT /users/x", "PATCH /users/x", "DELETE /users/x",
+                "POST /items", "GET /items", "GET /items/01ARZ3NDEKTSV4RRFFQ69G5FAV", "PUT /items/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+                "PATCH /items/01ARZ3NDEKTSV4RRFFQ69G5FAV", "DELETE /items/01ARZ3NDEKTSV4RRFFQ69G5FAV"]
+            for route in routes {
+                let parts = route.split(separator: " ")
+                let method = String(parts[0])
+                let reply = try await send(method, base + parts[1], ["GET", "DELETE"].contains(method) ? nil : "{}")
+                #expect(reply.status == 401 && reply.json == ["message": "Unauthorized"], "anonymous \(route)")
+            }
+            let a = ["authorization": try Self.bearer("tenant-a")], b = ["authorization": try Self.bearer("tenant-b")]
+            for (who, headers) in [("a", a), ("b", b)] {
+                let body = #"{"email":"\#(who)@example.com","name":"\#(who)"}"#
+                #expect(try await send("POST", "\(base)/users", body, headers: headers).status == 201)
+            }
+            let bItem = try #require(
+                try await send("POST", "\(base)/items", #"{"title":"B's"}"#, headers: b).json["id"]?.stringValue)
+            #expect(try await send("GET", "\(base)/users/tenant-b", headers: a).status == 404)
+            #expect(try await send("PATCH", "\(base)/users/tenant-b", #"{"name":"x"}"#, headers: a).status == 404)
+            #expect(try await send("DELETE", "\(base)/users/tenant-b", headers: a).status == 404)
+            #expect(try await send("GET", "\(base)/items/\(bItem)", headers: a).status == 404)
+            #expect(try await send("PATCH", "\(base)/items/\(bItem)", #"{"title":"x"}"#, headers: a).status == 404)
+            #expect(try await send("DELETE", "\(base)/items/\(bItem)", headers: a).status == 404)
+            #expect(try await send("GET", "\(base)/items", headers: a).json["items"] == [])
+            #expect(try await send("GET", "\(base)/items?owner=tenant-b", headers: a).status == 403)
+            #expect(try await send("GET", "\(base)/users", headers: a).status == 403, "listing users takes users.admin")
+            #expect(try await send("GET", "\(base)/users/tenant-b", headers: b).json["name"] == "b", "B is unchanged")
+            #expect(try await send("GET", "\(base)/items/\(bItem)", headers: b).json["title"] == "B's")
+
+            for i in 0..<9 {
+                let headers = ["authorization": try Self.bearer("listed-\(i)")]
+                _ = try await send("POST", "\(base)/users", #"{"email":"l\#(i)@example.com","name":"L"}"#, headers: headers)
+            }
+            let admin = ["authorization": try Self.bearer("ops", scope: "users.admin items.admin")]
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try await send(
+                    "GET", "\(base)/users?limit=4" + (cursor.map { "&cursor=\($0)" } ?? ""), headers: admin)
+                #expect(page.status == 200)
+                seen += page.json["items"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+                cursor = page.json["nextCursor"]?.stringValue
+            } while cursor != nil && seen.count < 100
+            #expect(seen.count == 11 && Set(seen).count == 11, "every user once: \(seen)")
+            let bs = try await send("GET", "\(base)/items?owner=tenant-b", headers: admin)
+            #expect(bs.status == 200 && bs.json["items"]?.arrayValue?.count == 1)
         } catch {
             await running.stop()
             throw error
@@ -152,13 +220,20 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     /// `make event` then `make invoke`: a generated event runs through the service's handler.
     @Test func generatedEventsInvokeTheService() async throws {
         let running = try await LocalAPI.start(
-            root: repositoryRoot, gatewayPort: 0, dynamodbPort: 0, database: ":memory:")
+            root: repositoryRoot, gatewayPort: 0, dynamodbPort: 0, database: ":memory:",
+            authorizer: try Self.authorizer())
         do {
-            let event = try running.gateway.event(
-                for: ServerRequest(
-                    method: "POST", uri: "/users", headers: [("content-type", "application/json")],
-                    body: Array(#"{"email":"e@example.com","name":"E"}"#.utf8)))
+            let request = ServerRequest(
+                method: "POST", uri: "/users", headers: [("content-type", "application/json")],
+                body: Array(#"{"email":"e@example.com","name":"E"}"#.utf8))
+            #expect(throws: LocalGateway.GatewayError.self, "a JWT route's event needs a token") {
+                try running.gateway.event(for: request)
+            }
+            var signed = request
+            signed.headers.append(("authorization", try Self.bearer("eve")))
+            let event = try running.gateway.event(for: signed)
             #expect(event["routeKey"] == "POST /users")
+            #expect(event["requestContext"]?["authorizer"]?["jwt"]?["claims"]?["sub"] == "eve")
             let answer = try JSONValue.parse(
                 try await running.gateway.invoke(service: "users", event: event.serialized()))
             #expect(answer["statusCode"] == 201)
