@@ -11,7 +11,8 @@ port=$(free_port)
 dynamodb_port=$(free_port)
 log=.build/fuzz-local-api.log
 local_api="$(swift build --show-bin-path)/local-api"
-token=$("$local_api" token fuzzer)
+# Every scope, so the fuzzer reaches the admin paths too (the 401/403 paths are in the contracts).
+token=$("$local_api" token fuzzer --scope users.read --scope users.write --scope users.admin --scope items.read --scope items.write --scope items.admin)
 "$local_api" --in-memory --port "$port" --dynamodb-port "$dynamodb_port" >"$log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT

@@ -55,9 +55,9 @@ resource "aws_kms_key" "this" {
 # never in Terraform's state, a plan, or the functions' environment.
 resource "aws_secretsmanager_secret" "cursor" {
   # checkov:skip=CKV2_AWS_57:Rotating the cursor secret only invalidates outstanding page cursors; rotate with `make rotate-secret ENV=...` rather than a rotation Lambda.
-  name                    = "${local.prefix}-cursor-secret"
-  description             = "${local.prefix}: signs pagination cursors (value set by ci/deploy.py, never by Terraform)"
-  kms_key_id              = aws_kms_key.this.arn
+  name        = "${local.prefix}-cursor-secret"
+  description = "${local.prefix}: signs pagination cursors (value set by ci/deploy.py, never by Terraform)"
+  kms_key_id  = aws_kms_key.this.arn
   # Deleted at once: the value only signs page cursors (a new one is generated on the next deploy),
   # and a recovery window would block re-creating the environment under the same name for weeks.
   recovery_window_in_days = 0

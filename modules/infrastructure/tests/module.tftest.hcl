@@ -124,12 +124,12 @@ run "routes_follow_the_declarations" {
     error_message = "items routes declare JWT and must use the authorizer."
   }
   assert {
-    condition     = module.service["items"].routes["POST /items"].authorization_scopes == toset(["items.write"]) && module.service["items"].routes["GET /items"].authorization_scopes == toset(["items.read"])
+    condition     = module.service["items"].routes["POST /items"].authorization_scopes == toset(["items.write"]) && module.service["items"].routes["GET /items"].authorization_scopes == toset(["items.read", "items.admin"])
     error_message = "Route scopes come from service.json."
   }
   assert {
-    condition     = alltrue([for key, route in module.service["users"].routes : route.authorization_type == "NONE"])
-    error_message = "users routes declare no authorizer."
+    condition     = alltrue([for key, route in module.service["users"].routes : route.authorization_type == "JWT" && route.authorizer_id != null]) && module.service["users"].routes["GET /users"].authorization_scopes == toset(["users.admin"])
+    error_message = "Every users route is behind the JWT authorizer; listing users takes users.admin."
   }
   assert {
     condition     = alltrue([for name in ["users", "items"] : alltrue([for i in values(module.service[name].integrations) : i.payload_format_version == "2.0" && i.timeout_milliseconds == 30000])])

@@ -70,6 +70,12 @@ public enum ETag {
 /// (5 times, then 409), or is a 412 when the client named the version it expects. With `If-Match`,
 /// a missing resource is a 412 too (RFC 9110 §13.1.1).
 public enum OptimisticWrite {
+    /// A path `id` that cannot name a resource is a 404 before any precondition is evaluated.
+    public static func requireID(_ request: HTTPRequest, _ noun: String, valid: (String) -> Bool) throws(HTTPProblem) {
+        let id = request.pathParameters["id"] ?? ""
+        guard valid(id) else { throw HTTPProblem.notFound("no \(noun) with id \(id)") }
+    }
+
     /// `attempt` writes conditionally on `version(current)` and returns nil when that condition failed.
     public static func run<Resource>(
         _ request: HTTPRequest, load: () async throws -> Resource, version: (Resource) -> Int,

@@ -139,6 +139,7 @@ public struct ItemsAPI: Sendable {
         if replace, input.status == nil {
             throw HTTPProblem.validation([.init(pointer: "/status", detail: "is required")])
         }
+        try OptimisticWrite.requireID(request, "item", valid: ResourceID.isValid)
         return try await OptimisticWrite.run(
             request, load: { try await load(request, caller: caller) }, version: \.version
         ) { current in
@@ -184,7 +185,8 @@ public struct ItemsAPI: Sendable {
     }
 
     func delete(_ request: HTTPRequest, caller: Caller) async throws -> HTTPResponse {
-        try await OptimisticWrite.run(
+        try OptimisticWrite.requireID(request, "item", valid: ResourceID.isValid)
+        return try await OptimisticWrite.run(
             request, load: { try await load(request, caller: caller) }, version: \.version
         ) { current in
             do {

@@ -212,9 +212,10 @@ let width = table.map(\.key.count).max() ?? 0
 for (key, service) in table { lines.append("  \(key.padding(width))  → \(service)") }
 lines += [
     "", "Try:",
-    "  curl -s -X POST http://127.0.0.1:\(running.gatewayPort)/users -H 'content-type: application/json' -d '{\"email\":\"ada@example.com\",\"name\":\"Ada\"}'",
-    "  curl -s http://127.0.0.1:\(running.gatewayPort)/users",
-    "  curl -s -X POST http://127.0.0.1:\(running.gatewayPort)/items -H \"authorization: Bearer $(make -s token SUB=ada)\" -H 'content-type: application/json' -d '{\"title\":\"Try the API\"}'",
+    "  token=$(make -s token SUB=ada)   # every route needs one (admin: SCOPE=\"users.admin items.admin\")",
+    "  curl -s -X POST http://127.0.0.1:\(running.gatewayPort)/users -H \"authorization: Bearer $token\" -H 'content-type: application/json' -d '{\"email\":\"ada@example.com\",\"name\":\"Ada\"}'",
+    "  curl -s http://127.0.0.1:\(running.gatewayPort)/users/ada -H \"authorization: Bearer $token\"",
+    "  curl -s -X POST http://127.0.0.1:\(running.gatewayPort)/items -H \"authorization: Bearer $token\" -H 'content-type: application/json' -d '{\"title\":\"Try the API\"}'",
     "", "Ctrl-C stops both.", "",
 ]
 if let record {

@@ -133,6 +133,7 @@ public struct UsersAPI: Sendable {
             patch = try request.decode(UserPatch.self)
         }
         try Self.validate(email: patch.email, name: patch.name)
+        try OptimisticWrite.requireID(request, "user", valid: Self.isUserID)
         return try await OptimisticWrite.run(
             request, load: { try await load(request, caller: caller) }, version: \.version
         ) { current in
@@ -170,7 +171,8 @@ public struct UsersAPI: Sendable {
     }
 
     func delete(_ request: HTTPRequest, caller: Caller) async throws -> HTTPResponse {
-        try await OptimisticWrite.run(
+        try OptimisticWrite.requireID(request, "user", valid: Self.isUserID)
+        return try await OptimisticWrite.run(
             request, load: { try await load(request, caller: caller) }, version: \.version
         ) { current in
             do {
