@@ -1,0 +1,79 @@
+import DynamoDBModel
+import JSONCoding
+import LambdaRuntime
+
+/// BatchWriteItem and BatchGetItem.
+extension Engine {
+    func batchWriteItem(_ request: JSONValue) throws -> JSONValue {
+        guard let requestItems = request["RequestItems"]?.objectValue, !requestItems.isEmpty else {
+            throw DynamoDBError.validation(
+                "1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null"
+            )
+        }
+        let total = requestItems.reduce(0) { $0 + ($1.value.arrayValue?.count ?? 0) }
+        guard total <= 25 else {
+            throw DynamoDBError.validation(
+                "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]"
+            )
+        }
+        var writes: [PlannedWrite] = []
+        var seen: Set<[UInt8]> = []
+        for (tableName, operations) in requestItems {
+            guard let table = tables[tableName] else { throw DynamoDBError.resourceNotFound() }
+            for operation in operations.arrayValue ?? [] {
+                let planned: PlannedWrite
+                if let put = operation["PutRequest"] {
+                    let item = try item(put["Item"], "Item")
+                    planned = PlannedWrite(
+                        table: table, key: try table.storageKey(item, requireExact: false), old: nil, new: item)
+                    for index in table.indexes { _ = try table.indexKey(index, item) }
+                    guard itemSize(item) <= TableSchema.maxItemBytes else {
+                        throw DynamoDBError.validation("Item size has exceeded the maximum allowed size")
+                    }
+                } else if let delete = operation["DeleteRequest"] {
+                    planned = PlannedWrite(
+                        table: table, key: try table.storageKey(try item(delete["Key"], "Key"), requireExact: true),
+                        old: nil, new: nil)
+                } else {
+                    throw DynamoDBError.validation(
+                        "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
+                    )
+                }
+                guard seen.insert(Array(tableName.utf8) + [0] + planned.key.pk + [0] + planned.key.sk).inserted else {
+                    throw DynamoDBError.validation("Provided list of item keys contains duplicates")
+                }
+                writes.append(planned)
+            }
+        }
+        try db.transaction { for write in writes { try commit(write) } }
+        return ["UnprocessedItems": [:]]
+    }
+
+    func batchGetItem(_ request: JSONValue) throws -> JSONValue {
+        guard let requestItems = request["RequestItems"]?.objectValue, !requestItems.isEmpty else {
+            throw DynamoDBError.validation(
+                "1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null"
+            )
+        }
+        let total = requestItems.reduce(0) { $0 + ($1.value["Keys"]?.arrayValue?.count ?? 0) }
+        guard total <= 100 else { throw DynamoDBError.validation("Too many items requested for the BatchGetItem call") }
+        var responses = JSONObject()
+        for (tableName, spec) in requestItems {
+            guard let table = tables[tableName] else { throw DynamoDBError.resourceNotFound() }
+            let subs = try substitutions(spec)
+            let paths = try projection(spec, subs)
+            try subs.checkAllUsed()
+            var seen: Set<[UInt8]> = []
+            var found: [JSONValue] = []
+            for keyValue in spec["Keys"]?.arrayValue ?? [] {
+                let key = try table.storageKey(try item(keyValue, "Keys"), requireExact: true)
+                guard seen.insert(key.pk + [0] + key.sk).inserted else {
+                    throw DynamoDBError.validation("Provided list of item keys contains duplicates")
+                }
+                if let item = try read(table, key) { found.append(AttributeValue.wire(project(item, paths))) }
+            }
+            responses[tableName] = .array(found)
+        }
+        return ["Responses": .object(responses), "UnprocessedKeys": [:]]
+    }
+}
