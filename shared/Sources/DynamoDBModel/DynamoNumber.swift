@@ -56,18 +56,20 @@ public struct DynamoNumber: Sendable, Hashable, Comparable, CustomStringConverti
             return
         }
         self.init(digits: mantissa, exponent: integerDigits + exponentPart, negative: negative)
-        guard digits.count <= 38 else {
-            throw Invalid(description: "Attempting to store more than 38 significant digits in a Number")
+        if let problem = storageProblem { throw Invalid(description: problem) }
+    }
+
+    /// Why DynamoDB would refuse to store this number (e.g. the result of arithmetic), or nil.
+    public var storageProblem: String? {
+        if digits.isEmpty { return nil }
+        if digits.count > 38 { return "Attempting to store more than 38 significant digits in a Number" }
+        if exponent - 1 > 125 {
+            return "Number overflow. Attempting to store a number with magnitude larger than supported range"
         }
-        guard exponent - 1 <= 125 else {
-            throw Invalid(
-                description: "Number overflow. Attempting to store a number with magnitude larger than supported range")
+        if exponent - 1 < -130 {
+            return "Number underflow. Attempting to store a number with magnitude smaller than supported range"
         }
-        guard exponent - 1 >= -130 else {
-            throw Invalid(
-                description:
-                    "Number underflow. Attempting to store a number with magnitude smaller than supported range")
-        }
+        return nil
     }
 
     init(digits: [UInt8], exponent: Int, negative: Bool) {

@@ -22,7 +22,13 @@ extension Engine {
             guard let table = tables[tableName] else { throw DynamoDBError.resourceNotFound() }
             for operation in operations.arrayValue ?? [] {
                 let planned: PlannedWrite
+                guard operation.objectValue?.count == 1 else {
+                    throw DynamoDBError.validation(
+                        "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
+                    )
+                }
                 if let put = operation["PutRequest"] {
+                    try Parameters.check(put, allowed: ["Item"], context: "BatchWriteItem PutRequest")
                     let item = try item(put["Item"], "Item")
                     planned = PlannedWrite(
                         table: table, key: try table.storageKey(item, requireExact: false), old: nil, new: item)
@@ -31,6 +37,7 @@ extension Engine {
                         throw DynamoDBError.validation("Item size has exceeded the maximum allowed size")
                     }
                 } else if let delete = operation["DeleteRequest"] {
+                    try Parameters.check(delete, allowed: ["Key"], context: "BatchWriteItem DeleteRequest")
                     planned = PlannedWrite(
                         table: table, key: try table.storageKey(try item(delete["Key"], "Key"), requireExact: true),
                         old: nil, new: nil)
@@ -46,7 +53,12 @@ extension Engine {
             }
         }
         try db.transaction { for write in writes { try commit(write) } }
-        return ["UnprocessedItems": [:]]
+        let usages = writes.map { write -> CapacityUsage in
+            var usage = CapacityUsage(table: write.table.name)
+            usage.write(write)
+            return usage
+        }
+        return try CapacityUsage.attach(usages, to: ["UnprocessedItems": [:]], request)
     }
 
     func batchGetItem(_ request: JSONValue) throws -> JSONValue {
@@ -58,8 +70,12 @@ extension Engine {
         let total = requestItems.reduce(0) { $0 + ($1.value["Keys"]?.arrayValue?.count ?? 0) }
         guard total <= 100 else { throw DynamoDBError.validation("Too many items requested for the BatchGetItem call") }
         var responses = JSONObject()
+        var usages: [CapacityUsage] = []
         for (tableName, spec) in requestItems {
             guard let table = tables[tableName] else { throw DynamoDBError.resourceNotFound() }
+            try Parameters.check(
+                spec, allowed: Parameters.batchGetTable.union(["ExpressionAttributeNames"]), context: "BatchGetItem")
+            try Parameters.checkStyle(spec)
             let subs = try substitutions(spec)
             let paths = try projection(spec, subs)
             try subs.checkAllUsed()
@@ -70,10 +86,14 @@ extension Engine {
                 guard seen.insert(key.pk + [0] + key.sk).inserted else {
                     throw DynamoDBError.validation("Provided list of item keys contains duplicates")
                 }
-                if let item = try read(table, key) { found.append(AttributeValue.wire(project(item, paths))) }
+                let item = try read(table, key)
+                var usage = CapacityUsage(table: tableName)
+                usage.read(bytes: item.map(itemSize) ?? 0, consistent: spec["ConsistentRead"]?.boolValue == true, index: nil)
+                usages.append(usage)
+                if let item { found.append(AttributeValue.wire(project(item, paths))) }
             }
             responses[tableName] = .array(found)
         }
-        return ["Responses": .object(responses), "UnprocessedKeys": [:]]
+        return try CapacityUsage.attach(usages, to: ["Responses": .object(responses), "UnprocessedKeys": [:]], request)
     }
 }

@@ -10,8 +10,11 @@ extension Engine {
         let subs = try substitutions(request)
         let paths = try projection(request, subs)
         try subs.checkAllUsed()
-        guard let item = try read(table, key) else { return [:] }
-        return ["Item": AttributeValue.wire(project(item, paths))]
+        let found = try read(table, key)
+        var consumed = CapacityUsage(table: table.name)
+        consumed.read(bytes: found.map(itemSize) ?? 0, consistent: request["ConsistentRead"]?.boolValue == true, index: nil)
+        let response: JSONValue = found.map { ["Item": AttributeValue.wire(project($0, paths))] } ?? [:]
+        return try consumed.attach(to: response, request)
     }
 
     // MARK: Query and Scan
@@ -21,13 +24,16 @@ extension Engine {
         var lower: (bytes: [UInt8], inclusive: Bool)?
         var upper: (bytes: [UInt8], inclusive: Bool)?
         var prefix: [UInt8]?
+        /// Checked on each candidate row (the range part of a multi-attribute sort key).
+        var residual: Condition?
     }
 
-    /// Turns a KeyConditionExpression into a partition value and a sort-key range.
+    /// Turns a key condition into a partition value and a sort-key range. Key conditions are
+    /// conjunctions: equality on every partition key attribute, then, on the sort key, one of
+    /// = < <= > >= BETWEEN begins_with (API Reference, Query: KeyConditionExpression); with a
+    /// multi-attribute sort key, equality on a leading run of its attributes and at most one
+    /// range condition on the next.
     func keyRange(_ condition: Condition, key: KeySchema) throws(DynamoDBError) -> KeyRange {
-        func invalid(_ detail: String) -> DynamoDBError {
-            .validation("Query condition missed key schema element\(detail)")
-        }
         var parts: [Condition] = []
         func flatten(_ c: Condition) throws(DynamoDBError) {
             switch c {
@@ -36,35 +42,80 @@ extension Engine {
                 try flatten(b)
             case .or: throw .validation("Invalid operator used in KeyConditionExpression: OR")
             case .not: throw .validation("Invalid operator used in KeyConditionExpression: NOT")
+            // `:v = sk` is as valid as `sk = :v`: put the key on the left, flipping the comparator.
+            case .compare(.value(let v), let op, .path(let p)):
+                let flipped: [Comparator: Comparator] = [.lt: .gt, .le: .ge, .gt: .lt, .ge: .le, .eq: .eq, .ne: .ne]
+                parts.append(.compare(.path(p), flipped[op]!, .value(v)))
             default: parts.append(c)
             }
         }
         try flatten(condition)
-        var range: KeyRange?
-        var sortPart: Condition?
+        var byAttribute: [String: Condition] = [:]
         for part in parts {
-            if case .compare(.path(let p), .eq, .value(let v)) = part, p.elements == [.key(key.partition)] {
-                guard range == nil else {
-                    throw .validation("KeyConditionExpressions must only contain one condition per key")
-                }
-                range = KeyRange(partition: try TableSchema.encode(v, name: key.partition))
-            } else {
-                guard sortPart == nil else {
-                    throw .validation("KeyConditionExpressions must only contain one condition per key")
-                }
-                sortPart = part
+            guard let name = Self.keyConditionAttribute(part) else {
+                throw .validation("Invalid KeyConditionExpression: unsupported condition on a key attribute")
+            }
+            guard key.names.contains(name) else {
+                throw .validation("Query condition missed key schema element: \(key.sort ?? key.partition)")
+            }
+            guard byAttribute.updateValue(part, forKey: name) == nil else {
+                throw .validation("KeyConditionExpressions must only contain one condition per key")
             }
         }
-        guard var range else { throw invalid(": \(key.partition)") }
-        guard let sortPart else { return range }
-        guard let sort = key.sort else { throw .validation("Query key condition not supported") }
-        func sortValue(_ p: DocumentPath, _ v: AttributeValue) throws(DynamoDBError) -> [UInt8] {
-            guard p.elements == [.key(sort)] else { throw invalid(": \(sort)") }
-            return try TableSchema.encode(v, name: sort)
+        var partitionParts: [[UInt8]] = []
+        for name in key.partitions {
+            guard case .compare(_, .eq, .value(let v))? = byAttribute[name] else {
+                throw .validation("Query condition missed key schema element: \(name)")
+            }
+            partitionParts.append(try TableSchema.encode(v, name: name))
         }
-        switch sortPart {
-        case .compare(.path(let p), let op, .value(let v)):
-            let bytes = try sortValue(p, v)
+        var range = KeyRange(partition: TableSchema.compose(partitionParts))
+        let sortConditions = key.sorts.map { byAttribute[$0] }
+        guard sortConditions.contains(where: { $0 != nil }) else { return range }
+        if key.sorts.count == 1 {
+            try applySortCondition(sortConditions[0]!, sort: key.sorts[0], to: &range)
+            return range
+        }
+        // Multi-attribute sort key: equalities on a leading run, then at most one more condition.
+        var prefix: [UInt8] = []
+        var ended = false
+        for (name, part) in zip(key.sorts, sortConditions) {
+            guard let part else {
+                ended = true
+                continue
+            }
+            guard !ended else {
+                throw .validation(
+                    "Query key condition not supported: conditions on a multi-attribute sort key must name its attributes from the first, without gaps"
+                )
+            }
+            if case .compare(_, .eq, .value(let v)) = part {
+                prefix += TableSchema.component(try TableSchema.encode(v, name: name))
+            } else {
+                range.residual = part
+                ended = true
+            }
+        }
+        if !prefix.isEmpty {
+            range.prefix = prefix
+            range.lower = (prefix, true)
+        }
+        return range
+    }
+
+    static func keyConditionAttribute(_ part: Condition) -> String? {
+        switch part {
+        case .compare(.path(let p), _, .value), .between(.path(let p), .value, .value),
+            .beginsWith(.path(let p), .value):
+            return p.elements.count == 1 ? p.topLevel : nil
+        default: return nil
+        }
+    }
+
+    func applySortCondition(_ part: Condition, sort: String, to range: inout KeyRange) throws(DynamoDBError) {
+        switch part {
+        case .compare(_, let op, .value(let v)):
+            let bytes = try TableSchema.encode(v, name: sort)
             switch op {
             case .eq:
                 range.lower = (bytes, true)
@@ -75,61 +126,73 @@ extension Engine {
             case .ge: range.lower = (bytes, true)
             case .ne: throw .validation("Unsupported operator on KeyConditionExpression: operator: <>")
             }
-        case .between(.path(let p), .value(let lo), .value(let hi)):
-            let low = try sortValue(p, lo)
-            let high = try sortValue(p, hi)
+        case .between(_, .value(let lo), .value(let hi)):
             if let order = compareScalars(lo, hi), order > 0 {
                 throw .validation(
                     "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {\(lo.typeName):\(lo)}, upper bound operand: AttributeValue: {\(hi.typeName):\(hi)}"
                 )
             }
-            range.lower = (low, true)
-            range.upper = (high, true)
-        case .beginsWith(.path(let p), .value(let v)):
-            guard case .s = v else {
+            range.lower = (try TableSchema.encode(lo, name: sort), true)
+            range.upper = (try TableSchema.encode(hi, name: sort), true)
+        case .beginsWith(_, .value(let v)):
+            // begins_with takes a string or binary sort key (API Reference, Query: KeyConditionExpression).
+            guard v.typeName == "S" || v.typeName == "B" else {
                 throw .validation(
                     "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: \(v.typeName)"
                 )
             }
-            let bytes = try sortValue(p, v)
+            let bytes = try TableSchema.encode(v, name: sort)
             range.lower = (bytes, true)
             range.prefix = bytes
         default:
             throw .validation("Invalid KeyConditionExpression: unsupported condition on the sort key")
         }
-        return range
     }
 
-    struct Row {
-        var item: Item
-        var size: Int
+    /// The index a Query or Scan names, readable now, with the consistency it allows.
+    func readableIndex(_ request: JSONValue, _ table: TableSchema) throws(DynamoDBError) -> IndexSchema? {
+        guard let indexName = request["IndexName"]?.stringValue else { return nil }
+        guard let index = table.indexes.first(where: { $0.name == indexName }) else {
+            throw .validation("The table does not have the specified index: \(indexName)")
+        }
+        if !index.local, request["ConsistentRead"]?.boolValue == true {
+            throw .validation("Consistent reads are not supported on global secondary indexes")
+        }
+        if indexStatus(table: table.name, index: indexName) == "CREATING" {
+            throw .validation("Cannot read from backfilling global secondary index: \(indexName)")
+        }
+        return index
     }
 
     /// Runs a Query or Scan: pages of at most `Limit` evaluated items and 1 MB, filter after.
     func read(_ request: JSONValue, query: Bool) throws -> JSONValue {
         let table = try table(request)
         let subs = try substitutions(request)
-        var index: IndexSchema?
-        if let indexName = request["IndexName"]?.stringValue {
-            guard let found = table.indexes.first(where: { $0.name == indexName }) else {
-                throw DynamoDBError.validation("The table does not have the specified index: \(indexName)")
-            }
-            index = found
-        }
+        let index = try readableIndex(request, table)
         let keySchema = index?.key ?? table.key
         var range: KeyRange?
         if query {
-            guard let text = request["KeyConditionExpression"]?.stringValue else {
+            var keyCondition = try Legacy.keyConditions(request)
+            if let text = request["KeyConditionExpression"]?.stringValue {
+                keyCondition = try ExpressionParser.parseCondition(text, kind: "KeyConditionExpression", subs)
+            }
+            guard let keyCondition else {
                 throw DynamoDBError.validation(
                     "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
             }
-            range = try keyRange(
-                try ExpressionParser.parseCondition(text, kind: "KeyConditionExpression", subs), key: keySchema)
+            range = try keyRange(keyCondition, key: keySchema)
         }
-        let filter = try condition(request, subs, field: "FilterExpression")
+        let filter = try filterCondition(request, subs, query: query)
+        // "A filter expression cannot contain partition key or sort key attributes" (Query).
+        if query, let filter, let keyName = keySchema.names.first(where: filter.topLevelNames.contains) {
+            throw DynamoDBError.validation(
+                request["QueryFilter"] != nil
+                    ? "QueryFilter can only contain non-primary key attributes: Primary key attribute: \(keyName)"
+                    : "Filter Expression can only contain non-primary key attributes: Primary key attribute: \(keyName)")
+        }
         let paths = try projection(request, subs)
         try subs.checkAllUsed()
-        let select = request["Select"]?.stringValue ?? (paths == nil ? "ALL_ATTRIBUTES" : "SPECIFIC_ATTRIBUTES")
+        let select = try self.select(request, index: index, projected: paths != nil)
         let limit = request["Limit"].flatMap { $0 == .null ? nil : Int($0.jsonString) }
         if let limit, limit < 1 {
             throw DynamoDBError.validation(
@@ -137,24 +200,129 @@ extension Engine {
             )
         }
         let forward = request["ScanIndexForward"]?.boolValue ?? true
-        let segment = request["Segment"].flatMap { Int($0.jsonString) }
-        let totalSegments = request["TotalSegments"].flatMap { Int($0.jsonString) }
+        let segments = try self.segments(request)
+        let start = try startKey(request, table: table, index: index)
+        let (sql, bindings) = Self.rowQuery(
+            table: table, index: index, range: range, start: start, query: query, forward: forward, now: nowSeconds)
 
-        // Where to resume: the start key's storage keys.
-        var start: [[UInt8]]?
-        if let startValue = request["ExclusiveStartKey"], startValue != .null {
-            let startItem = try item(startValue, "ExclusiveStartKey")
-            let tableKey = try table.storageKey(startItem, requireExact: false)
-            if let index {
-                guard let indexKey = try table.indexKey(index, startItem) else {
-                    throw DynamoDBError.validation("The provided starting key is invalid")
-                }
-                start = [indexKey.pk, indexKey.sk, tableKey.pk, tableKey.sk]
-            } else {
-                start = [tableKey.pk, tableKey.sk]
+        var items: [JSONValue] = []
+        var count = 0
+        var scanned = 0
+        var bytes = 0
+        var lastKey: Item?
+        var stoppedEarly = false
+        try db.query(sql, bindings) { row in
+            let storedPK = row.blob(4)
+            if let (segment, total) = segments {
+                var hash: UInt32 = 2_166_136_261
+                for b in storedPK { hash = (hash ^ UInt32(b)) &* 16_777_619 }
+                if Int(hash % UInt32(total)) != segment { return true }
             }
+            let sortBytes = row.blob(3)
+            if let prefix = range?.prefix, !sortBytes.starts(with: prefix) {
+                return !forward  // sorted: past the prefix going forward means done
+            }
+            let stored = Self.decodeItem(row.text(0) ?? "{}")
+            if let residual = range?.residual, try !residual.evaluate(stored) { return true }
+            // An LSI fetches what it does not project from the table; a GSI returns its projection.
+            let item = index.map { select == "ALL_ATTRIBUTES" && $0.local ? stored : table.projectForIndex($0, stored) } ?? stored
+            scanned += 1
+            bytes += Int(row.integer(1))
+            if try filter?.evaluate(item) ?? true {
+                count += 1
+                if select != "COUNT" { items.append(AttributeValue.wire(project(item, paths))) }
+            }
+            if scanned == limit || bytes >= Self.pageBytes {
+                var key: Item = [:]
+                for name in table.key.names + (index?.key.names ?? []) { key[name] = stored[name] }
+                lastKey = key
+                stoppedEarly = true
+                return false
+            }
+            return true
         }
+        var response: JSONObject = [:]
+        if select != "COUNT" { response["Items"] = .array(items) }
+        response["Count"] = .number(String(count))
+        response["ScannedCount"] = .number(String(scanned))
+        if stoppedEarly, let lastKey { response["LastEvaluatedKey"] = AttributeValue.wire(lastKey) }
+        var consumed = CapacityUsage(table: table.name)
+        consumed.read(bytes: bytes, consistent: request["ConsistentRead"]?.boolValue == true, index: index)
+        return try consumed.attach(to: .object(response), request)
+    }
 
+    /// Select: ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES (indexes), SPECIFIC_ATTRIBUTES (with a
+    /// projection), COUNT (without one).
+    func select(_ request: JSONValue, index: IndexSchema?, projected: Bool) throws(DynamoDBError) -> String {
+        let select =
+            request["Select"]?.stringValue
+            ?? (projected ? "SPECIFIC_ATTRIBUTES" : index == nil ? "ALL_ATTRIBUTES" : "ALL_PROJECTED_ATTRIBUTES")
+        switch select {
+        case "ALL_ATTRIBUTES":
+            if let index, !index.local, !index.projectsAll {
+                throw .validation(
+                    "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index \(index.name) because its projection type is not ALL"
+                )
+            }
+        case "ALL_PROJECTED_ATTRIBUTES":
+            guard index != nil else {
+                throw .validation(
+                    "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries or scans")
+            }
+        case "SPECIFIC_ATTRIBUTES", "COUNT": break
+        default:
+            throw .validation(
+                "1 validation error detected: Value '\(select)' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"
+            )
+        }
+        if projected, select != "SPECIFIC_ATTRIBUTES" {
+            throw .validation(
+                "One or more parameter values were invalid: Cannot specify the AttributesToGet or ProjectionExpression when choosing to get \(select == "COUNT" ? "only the Count" : select)"
+            )
+        }
+        return select
+    }
+
+    /// Parallel Scan's Segment and TotalSegments (1 to 1,000,000), both or neither.
+    func segments(_ request: JSONValue) throws(DynamoDBError) -> (Int, Int)? {
+        let segment = request["Segment"].flatMap { Int($0.jsonString) }
+        let total = request["TotalSegments"].flatMap { Int($0.jsonString) }
+        switch (segment, total) {
+        case (nil, nil): return nil
+        case (let segment?, let total?):
+            guard (1...1_000_000).contains(total) else {
+                throw .validation(
+                    "1 validation error detected: Value '\(total)' at 'totalSegments' failed to satisfy constraint: Member must have value \(total < 1 ? "greater than or equal to 1" : "less than or equal to 1000000")"
+                )
+            }
+            guard (0..<total).contains(segment) else {
+                throw .validation(
+                    "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: \(segment) is not less than TotalSegments: \(total)"
+                )
+            }
+            return (segment, total)
+        case (nil, _): throw .validation("The TotalSegments parameter is specified, but the Segment parameter is not provided")
+        case (_, nil): throw .validation("The Segment parameter is specified, but the TotalSegments parameter is not provided")
+        }
+    }
+
+    /// Where to resume: the start key's storage keys.
+    func startKey(_ request: JSONValue, table: TableSchema, index: IndexSchema?) throws -> [[UInt8]]? {
+        guard let startValue = request["ExclusiveStartKey"], startValue != .null else { return nil }
+        let startItem = try item(startValue, "ExclusiveStartKey")
+        let tableKey = try table.storageKey(startItem, requireExact: false)
+        guard let index else { return [tableKey.pk, tableKey.sk] }
+        guard let indexKey = try table.indexKey(index, startItem) else {
+            throw DynamoDBError.validation("The provided starting key is invalid")
+        }
+        return [indexKey.pk, indexKey.sk, tableKey.pk, tableKey.sk]
+    }
+
+    /// The SQL that yields a Query's or Scan's candidate rows in DynamoDB's order.
+    static func rowQuery(
+        table: TableSchema, index: IndexSchema?, range: KeyRange?, start: [[UInt8]]?, query: Bool, forward: Bool,
+        now: Int64
+    ) -> (String, [SQLiteDatabase.Value]) {
         var sql: String
         var bindings: [SQLiteDatabase.Value] = [.text(table.name)]
         let order = forward ? "ASC" : "DESC"
@@ -165,11 +333,10 @@ extension Engine {
         } else {
             sql = "SELECT item, size, pk, sk, pk, sk FROM ddb_items WHERE tbl = ?"
         }
-        let p = index == nil ? "" : "e."
         let (pkColumn, skColumn) = index == nil ? ("pk", "sk") : ("e.gpk", "e.gsk")
         let expiresColumn = index == nil ? "expires" : "i.expires"
         sql += " AND (\(expiresColumn) IS NULL OR \(expiresColumn) > ?)"
-        bindings.append(.integer(nowSeconds))
+        bindings.append(.integer(now))
         if let range {
             sql += " AND \(pkColumn) = ?"
             bindings.append(.blob(range.partition))
@@ -183,8 +350,6 @@ extension Engine {
             }
         }
         if let start {
-            let columns = index == nil ? "(\(p)pk, \(p)sk)" : "(e.gpk, e.gsk, e.pk, e.sk)"
-            let placeholders = start.map { _ in "?" }.joined(separator: ", ")
             if query {
                 // Within one partition only the remaining columns order the rows.
                 let tail = index == nil ? "(sk)" : "(e.gsk, e.pk, e.sk)"
@@ -192,7 +357,8 @@ extension Engine {
                 sql += " AND \(tail) \(forward ? ">" : "<") (\(tailValues.map { _ in "?" }.joined(separator: ", ")))"
                 bindings += tailValues.map { .blob($0) }
             } else {
-                sql += " AND \(columns) > (\(placeholders))"
+                let columns = index == nil ? "(pk, sk)" : "(e.gpk, e.gsk, e.pk, e.sk)"
+                sql += " AND \(columns) > (\(start.map { _ in "?" }.joined(separator: ", ")))"
                 bindings += start.map { .blob($0) }
             }
         }
@@ -200,46 +366,6 @@ extension Engine {
             index == nil
             ? " ORDER BY \(query ? "sk \(order)" : "pk, sk")"
             : " ORDER BY \(query ? "e.gsk \(order), e.pk \(order), e.sk \(order)" : "e.gpk, e.gsk, e.pk, e.sk")"
-
-        var items: [JSONValue] = []
-        var count = 0
-        var scanned = 0
-        var bytes = 0
-        var lastKey: Item?
-        var stoppedEarly = false
-        try db.query(sql, bindings) { row in
-            let storedPK = row.blob(4)
-            if let segment, let totalSegments, totalSegments > 0 {
-                var hash: UInt32 = 2_166_136_261
-                for b in storedPK { hash = (hash ^ UInt32(b)) &* 16_777_619 }
-                if Int(hash % UInt32(totalSegments)) != segment { return true }
-            }
-            let sortBytes = row.blob(3)
-            if let prefix = range?.prefix, !sortBytes.starts(with: prefix) {
-                return !forward  // sorted: past the prefix going forward means done
-            }
-            var item = Self.decodeItem(row.text(0) ?? "{}")
-            if let index { item = table.projectForIndex(index, item) }
-            scanned += 1
-            bytes += Int(row.integer(1))
-            if try filter?.evaluate(item) ?? true {
-                count += 1
-                if select != "COUNT" { items.append(AttributeValue.wire(project(item, paths))) }
-            }
-            if scanned == limit || bytes >= Self.pageBytes {
-                var key: Item = [:]
-                for name in table.key.names + (index?.key.names ?? []) { key[name] = item[name] }
-                lastKey = key
-                stoppedEarly = true
-                return false
-            }
-            return true
-        }
-        var response: JSONObject = [:]
-        if select != "COUNT" { response["Items"] = .array(items) }
-        response["Count"] = .number(String(count))
-        response["ScannedCount"] = .number(String(scanned))
-        if stoppedEarly, let lastKey { response["LastEvaluatedKey"] = AttributeValue.wire(lastKey) }
-        return .object(response)
+        return (sql, bindings)
     }
 }

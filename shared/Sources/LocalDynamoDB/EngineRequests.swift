@@ -16,6 +16,9 @@ extension Engine {
             throw .validation(
                 "ExpressionAttributeValues contains invalid value: \(error.description) for key \(values.count)")
         }
+        if values.values.contains(where: { Self.depth($0) > 32 }) {
+            throw .validation("Nesting Levels have exceeded supported limits")
+        }
         return Substitutions(names: names, values: values)
     }
 
@@ -25,9 +28,12 @@ extension Engine {
                 "1 validation error detected: Value null at '\(field.prefix(1).lowercased() + field.dropFirst())' failed to satisfy constraint: Member must not be null"
             )
         }
-        do { return try AttributeValue.item(wire: value) } catch {
+        let item: Item
+        do { item = try AttributeValue.item(wire: value) } catch {
             throw .validation("One or more parameter values were invalid: \(error.description)")
         }
+        try Self.checkShape(item)
+        return item
     }
 
     func condition(_ request: JSONValue, _ subs: Substitutions, field: String = "ConditionExpression")
@@ -37,8 +43,42 @@ extension Engine {
         return try ExpressionParser.parseCondition(text, kind: field, subs)
     }
 
+    /// The condition a write must meet: ConditionExpression, or the pre-expression Expected.
+    /// "Nested attributes: up to 32 levels"; attribute names 1 byte to 64 KB (Service quotas).
+    static func checkShape(_ item: Item) throws(DynamoDBError) {
+        for (name, value) in item {
+            guard !name.isEmpty else {
+                throw .validation("One or more parameter values were invalid: An AttributeValue may not contain an empty attribute name")
+            }
+            guard name.utf8.count <= 65_535 else {
+                throw .validation("One or more parameter values were invalid: Attribute name is too large, must be less than 65536 bytes")
+            }
+            if depth(value) > 32 { throw .validation("Nesting Levels have exceeded supported limits") }
+        }
+    }
+
+    static func depth(_ value: AttributeValue) -> Int {
+        switch value {
+        case .m(let map): 1 + (map.values.map(depth).max() ?? 0)
+        case .l(let list): 1 + (list.map(depth).max() ?? 0)
+        default: 0
+        }
+    }
+
+    func writeCondition(_ request: JSONValue, _ subs: Substitutions) throws(DynamoDBError) -> Condition? {
+        if let modern = try condition(request, subs) { return modern }
+        return try Legacy.expected(request)
+    }
+
+    /// A Query's or Scan's filter: FilterExpression, or QueryFilter/ScanFilter.
+    func filterCondition(_ request: JSONValue, _ subs: Substitutions, query: Bool) throws(DynamoDBError) -> Condition? {
+        if let modern = try condition(request, subs, field: "FilterExpression") { return modern }
+        return try Legacy.filter(request, field: query ? "QueryFilter" : "ScanFilter")
+    }
+
+    /// ProjectionExpression, or the pre-expression AttributesToGet.
     func projection(_ request: JSONValue, _ subs: Substitutions) throws(DynamoDBError) -> [DocumentPath]? {
-        guard let text = request["ProjectionExpression"]?.stringValue else { return nil }
+        guard let text = request["ProjectionExpression"]?.stringValue else { return try Legacy.attributesToGet(request) }
         return try ExpressionParser.parseProjection(text, subs)
     }
 

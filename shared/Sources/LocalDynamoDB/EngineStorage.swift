@@ -60,13 +60,29 @@ extension Engine {
     @discardableResult
     func sweepExpired() throws -> Int {
         try db.transaction {
+            // Tables with a stream get a REMOVE record per expired item, marked as the service's.
+            var expired: [(TableSchema, Item)] = []
+            for table in tables.values where try enabledStream(table.name) != nil {
+                try db.query(
+                    "SELECT item FROM ddb_items WHERE tbl = ? AND expires IS NOT NULL AND expires <= ?",
+                    [.text(table.name), .integer(nowSeconds)]
+                ) { row in
+                    expired.append((table, Self.decodeItem(row.text(0) ?? "{}")))
+                    return true
+                }
+            }
             try db.run(
                 """
                 DELETE FROM ddb_index_entries WHERE EXISTS (SELECT 1 FROM ddb_items i WHERE i.tbl = ddb_index_entries.tbl
                   AND i.pk = ddb_index_entries.pk AND i.sk = ddb_index_entries.sk AND i.expires IS NOT NULL AND i.expires <= ?)
                 """, [.integer(nowSeconds)])
-            return try db.run(
+            let removed = try db.run(
                 "DELETE FROM ddb_items WHERE expires IS NOT NULL AND expires <= ?", [.integer(nowSeconds)])
+            for (table, item) in expired {
+                let key = try table.storageKey(item, requireExact: false)
+                try recordChange(PlannedWrite(table: table, key: key, old: item, new: nil), byService: true)
+            }
+            return removed
         }
     }
 }

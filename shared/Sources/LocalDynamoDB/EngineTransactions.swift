@@ -22,6 +22,15 @@ extension Engine {
                 throw DynamoDBError.idempotentMismatch()
             }
         }
+        // "The aggregate size of the items in the transaction cannot exceed 4 MB" (Service quotas).
+        let size = actions.reduce(0) { total, action in
+            let body = action.objectValue?.members.first?.value
+            return total + ((try? AttributeValue.item(wire: body?["Item"] ?? body?["Key"])).map(itemSize) ?? 0)
+        }
+        guard size <= 4 * 1024 * 1024 else {
+            throw DynamoDBError.validation("Transaction request cannot be larger than 4 MB")
+        }
+        var usages: [CapacityUsage] = []
         try db.transaction {
             var writes: [PlannedWrite] = []
             var reasons: [JSONValue] = []
@@ -31,6 +40,14 @@ extension Engine {
                 guard let (kind, body) = action.objectValue?.members.first.map({ ($0.key, $0.value) }) else {
                     throw DynamoDBError.validation("TransactItems can only contain one of Check, Put, Update or Delete")
                 }
+                guard action.objectValue?.count == 1, let members = Parameters.transactionActions[kind], kind != "Get"
+                else {
+                    throw DynamoDBError.validation(
+                        "TransactItems can only contain one of ConditionCheck, Put, Update or Delete")
+                }
+                try Parameters.check(
+                    body, allowed: members.union(Parameters.expressions), context: "TransactWriteItems \(kind)")
+                try Parameters.checkStyle(body)
                 do {
                     let planned: PlannedWrite
                     switch kind {
@@ -74,11 +91,16 @@ extension Engine {
                 throw error
             }
             for write in writes { try commit(write) }
+            usages = writes.map { write in
+                var usage = CapacityUsage(table: write.table.name, transactional: true)
+                usage.write(write)
+                return usage
+            }
         }
         if let token = request["ClientRequestToken"]?.stringValue {
             transactionTokens[token] = (request["TransactItems"]!, now())
         }
-        return [:]
+        return try CapacityUsage.attach(usages, to: [:], request)
     }
 
     func transactGetItems(_ request: JSONValue) throws -> JSONValue {
@@ -86,11 +108,22 @@ extension Engine {
             throw DynamoDBError.validation("TransactItems must contain between 1 and 100 items")
         }
         var responses: [JSONValue] = []
+        var usages: [CapacityUsage] = []
         for action in actions {
-            guard let get = action["Get"] else { throw DynamoDBError.validation("TransactGetItems only supports Get") }
+            guard let get = action["Get"], action.objectValue?.count == 1 else {
+                throw DynamoDBError.validation("TransactGetItems only supports Get")
+            }
+            try Parameters.check(
+                get, allowed: Parameters.transactionActions["Get"]!.union(["ExpressionAttributeNames"]),
+                context: "TransactGetItems Get")
             let result = try getItem(get)
             responses.append(result["Item"].map { ["Item": $0] } ?? [:])
+            let table = try table(get)
+            var usage = CapacityUsage(table: table.name, transactional: true)
+            let found = try? AttributeValue.item(wire: result["Item"] ?? .object([:]))
+            usage.read(bytes: found.map(itemSize) ?? 0, consistent: true, index: nil)
+            usages.append(usage)
         }
-        return ["Responses": .array(responses)]
+        return try CapacityUsage.attach(usages, to: ["Responses": .array(responses)], request)
     }
 }

@@ -10,13 +10,15 @@ extension Engine {
         var key: (pk: [UInt8], sk: [UInt8])
         var old: Item?
         var new: Item?  // nil deletes
+        /// The document paths an update named (for ReturnValues UPDATED_*).
+        var updatedPaths: [DocumentPath] = []
     }
 
     func planPut(_ request: JSONValue) throws -> PlannedWrite {
         let table = try table(request)
         let item = try item(request["Item"], "Item")
         let subs = try substitutions(request)
-        let condition = try condition(request, subs)
+        let condition = try writeCondition(request, subs)
         try subs.checkAllUsed()
         let key = try table.storageKey(item, requireExact: false)
         for index in table.indexes { _ = try table.indexKey(index, item) }
@@ -32,7 +34,7 @@ extension Engine {
         let table = try table(request)
         let key = try table.storageKey(try item(request["Key"], "Key"), requireExact: true)
         let subs = try substitutions(request)
-        let condition = try condition(request, subs)
+        let condition = try writeCondition(request, subs)
         try subs.checkAllUsed()
         let old = try read(table, key)
         if let condition, try !condition.evaluate(old ?? [:]) { throw failedCondition(request, old: old) }
@@ -44,10 +46,9 @@ extension Engine {
         let keyItem = try item(request["Key"], "Key")
         let key = try table.storageKey(keyItem, requireExact: true)
         let subs = try substitutions(request)
-        let update = try request["UpdateExpression"]?.stringValue.map { (text) throws(DynamoDBError) in
-            try ExpressionParser.parseUpdate(text, subs)
-        }
-        let condition = try condition(request, subs)
+        var update = try Legacy.attributeUpdates(request)
+        if let text = request["UpdateExpression"]?.stringValue { update = try ExpressionParser.parseUpdate(text, subs) }
+        let condition = try writeCondition(request, subs)
         try subs.checkAllUsed()
         let old = try read(table, key)
         if let condition, try !condition.evaluate(old ?? [:]) { throw failedCondition(request, old: old) }
@@ -57,11 +58,12 @@ extension Engine {
         guard itemSize(new) <= TableSchema.maxItemBytes else {
             throw DynamoDBError.validation("Item size to update has exceeded the maximum allowed size")
         }
-        return PlannedWrite(table: table, key: key, old: old, new: new)
+        return PlannedWrite(table: table, key: key, old: old, new: new, updatedPaths: update?.allPaths ?? [])
     }
 
     func commit(_ write: PlannedWrite) throws {
         if let new = write.new { try self.write(write.table, new) } else { try remove(write.table, write.key) }
+        try recordChange(write)
     }
 
     func putItem(_ request: JSONValue) throws -> JSONValue {
@@ -71,7 +73,31 @@ extension Engine {
             try commit(planned)
             return planned
         }
-        return mode == "ALL_OLD" && planned.old != nil ? ["Attributes": AttributeValue.wire(planned.old!)] : [:]
+        return try finish(planned, request, mode == "ALL_OLD" ? planned.old : nil)
+    }
+
+    /// The write's answer: the attributes ReturnValues asked for, consumed capacity, and the item
+    /// collection's metrics (tables with local secondary indexes, ReturnItemCollectionMetrics=SIZE).
+    func finish(_ planned: PlannedWrite, _ request: JSONValue, _ attributes: Item?) throws -> JSONValue {
+        var response: JSONObject = [:]
+        if let attributes, !attributes.isEmpty { response["Attributes"] = AttributeValue.wire(attributes) }
+        switch request["ReturnItemCollectionMetrics"]?.stringValue ?? "NONE" {
+        case "NONE": break
+        case "SIZE":
+            if !planned.table.localIndexes.isEmpty, let item = planned.new ?? planned.old {
+                let partition = planned.table.key.partition
+                response["ItemCollectionMetrics"] = [
+                    "ItemCollectionKey": AttributeValue.wire([partition: item[partition]!]), "SizeEstimateRangeGB": [.number("0.0"), .number("1.0")],
+                ]
+            }
+        case let other:
+            throw DynamoDBError.validation(
+                "1 validation error detected: Value '\(other)' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]"
+            )
+        }
+        var consumed = CapacityUsage(table: planned.table.name)
+        consumed.write(planned)
+        return try consumed.attach(to: .object(response), request)
     }
 
     func deleteItem(_ request: JSONValue) throws -> JSONValue {
@@ -81,7 +107,7 @@ extension Engine {
             try commit(planned)
             return planned
         }
-        return mode == "ALL_OLD" && planned.old != nil ? ["Attributes": AttributeValue.wire(planned.old!)] : [:]
+        return try finish(planned, request, mode == "ALL_OLD" ? planned.old : nil)
     }
 
     func updateItem(_ request: JSONValue) throws -> JSONValue {
@@ -93,16 +119,16 @@ extension Engine {
         }
         let old = planned.old ?? [:]
         let new = planned.new ?? [:]
-        let changed = Set(old.keys).union(new.keys).filter { old[$0] != new[$0] }
+        // UPDATED_*: the paths the update named, nested as they are ("SET a.b" returns {a: {b}}).
+        let paths = planned.updatedPaths
         let attributes: Item? =
             switch mode {
             case "ALL_OLD": planned.old
             case "ALL_NEW": new
-            case "UPDATED_OLD": old.filter { changed.contains($0.key) }
-            case "UPDATED_NEW": new.filter { changed.contains($0.key) }
+            case "UPDATED_OLD": project(old, paths)
+            case "UPDATED_NEW": project(new, paths)
             default: nil
             }
-        guard let attributes, !(mode.hasPrefix("ALL_OLD") && planned.old == nil) else { return [:] }
-        return ["Attributes": AttributeValue.wire(attributes)]
+        return try finish(planned, request, attributes)
     }
 }

@@ -38,7 +38,30 @@ func lexicographic(_ a: [UInt8], _ b: [UInt8]) -> Int {
     return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
 }
 
+extension Operand {
+    var topLevelNames: Set<String> {
+        switch self {
+        case .path(let p), .size(let p): [p.topLevel]
+        case .value: []
+        }
+    }
+}
+
 extension Condition {
+    /// The top-level attributes a condition reads.
+    var topLevelNames: Set<String> {
+        switch self {
+        case .compare(let a, _, let b), .beginsWith(let a, let b), .contains(let a, let b):
+            a.topLevelNames.union(b.topLevelNames)
+        case .between(let a, let b, let c): a.topLevelNames.union(b.topLevelNames).union(c.topLevelNames)
+        case .inList(let a, let list): list.reduce(a.topLevelNames) { $0.union($1.topLevelNames) }
+        case .and(let a, let b), .or(let a, let b): a.topLevelNames.union(b.topLevelNames)
+        case .not(let a): a.topLevelNames
+        case .attributeExists(let p), .attributeNotExists(let p): [p.topLevel]
+        case .attributeType(let p, let t): t.topLevelNames.union([p.topLevel])
+        }
+    }
+
     func evaluate(_ item: Item) throws(DynamoDBError) -> Bool {
         switch self {
         case .and(let a, let b):
@@ -131,7 +154,7 @@ extension UpdateExpression {
             let result: AttributeValue
             switch (existing, value) {
             case (nil, .n), (nil, .ss), (nil, .ns), (nil, .bs): result = value
-            case (.n(let a)?, .n(let b)): result = .n(a + b)
+            case (.n(let a)?, .n(let b)): result = .n(try checked(a + b))
             case (.ss(let a)?, .ss(let b)): result = .ss(a + b.filter { !a.contains($0) })
             case (.ns(let a)?, .ns(let b)): result = .ns(a + b.filter { !a.contains($0) })
             case (.bs(let a)?, .bs(let b)): result = .bs(a + b.filter { !a.contains($0) })
@@ -158,7 +181,18 @@ extension UpdateExpression {
     }
 }
 
+/// Arithmetic results must be storable numbers (38 digits, magnitude 1E-130 to 1E+125).
+func checked(_ number: DynamoNumber) throws(DynamoDBError) -> DynamoNumber {
+    if let problem = number.storageProblem { throw .validation(problem) }
+    return number
+}
+
 extension UpdateValue {
+    var isPlus: Bool {
+        if case .plus = self { return true }
+        return false
+    }
+
     func evaluate(_ item: Item) throws(DynamoDBError) -> AttributeValue {
         switch self {
         case .value(let v): return v
@@ -181,8 +215,7 @@ extension UpdateValue {
             guard case .n(let x) = try a.evaluate(item), case .n(let y) = try b.evaluate(item) else {
                 throw .validation("An operand in the update expression has an incorrect data type")
             }
-            if case .plus = self { return .n(x + y) }
-            return .n(x - y)
+            return .n(try checked(self.isPlus ? x + y : x - y))
         }
     }
 }

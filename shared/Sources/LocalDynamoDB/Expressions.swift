@@ -111,7 +111,18 @@ struct ExpressionParser {
     let text: String
     var tokens: [Token] = []
     var position = 0
+    /// Open parentheses, NOTs and nested function calls: bounded, so no input can exhaust the stack.
+    var depth = 0
+    /// Actions, functions and arithmetic in an UpdateExpression (at most 300).
+    var operators = 0
     let substitutions: Substitutions
+
+    /// DynamoDB's limit on every expression string ("Service, account, and table quotas": 4 KB).
+    static let maxBytes = 4096
+    /// Deliberately below what 4 KB could nest: DynamoDB documents no limit, a stack has one.
+    static let maxDepth = 100
+    /// "The maximum depth for a document path is 32."
+    static let maxPathDepth = 32
 
     init(_ text: String, kind: String, substitutions: Substitutions) throws(DynamoDBError) {
         self.kind = kind
@@ -120,7 +131,33 @@ struct ExpressionParser {
         guard !text.allSatisfy({ $0 == " " }) else {
             throw .validation("Invalid \(kind): The expression can not be empty;")
         }
+        guard text.utf8.count <= Self.maxBytes else {
+            throw .validation(
+                "Invalid \(kind): Expression size has exceeded the maximum allowed size; expression size: \(text.utf8.count)")
+        }
         tokens = try tokenize(Array(text.unicodeScalars))
+    }
+
+    /// The index of the parenthesis closing the one at `open`, if any.
+    func closing(_ open: Int) -> Int? {
+        var depth = 0
+        for index in open..<tokens.count {
+            if tokens[index] == .symbol("(") { depth += 1 }
+            if tokens[index] == .symbol(")") {
+                depth -= 1
+                if depth == 0 { return index }
+            }
+        }
+        return nil
+    }
+
+    /// Enters one nesting level (parenthesis, NOT, function argument).
+    mutating func nest() throws(DynamoDBError) {
+        depth += 1
+        if depth > Self.maxDepth {
+            throw .validation(
+                "Invalid \(kind): The expression has too many nested levels; maximum: \(Self.maxDepth)")
+        }
     }
 
     func syntaxError(_ detail: String) -> DynamoDBError {
@@ -212,6 +249,10 @@ struct ExpressionParser {
     mutating func path() throws(DynamoDBError) -> DocumentPath {
         var elements: [DocumentPath.Element] = [.key(try pathName())]
         while true {
+            if elements.count > Self.maxPathDepth {
+                throw .validation(
+                    "Invalid \(kind): The document path has too many nesting levels; nesting levels: \(elements.count)")
+            }
             if current == .symbol(".") {
                 advance()
                 elements.append(.key(try pathName()))
@@ -267,6 +308,8 @@ struct ExpressionParser {
     mutating func negation() throws(DynamoDBError) -> Condition {
         if isKeyword("NOT") {
             advance()
+            try nest()
+            defer { depth -= 1 }
             return .not(try negation())
         }
         return try primary()
@@ -274,7 +317,13 @@ struct ExpressionParser {
 
     mutating func primary() throws(DynamoDBError) -> Condition {
         if current == .symbol("(") {
+            // "((a = :v))": DynamoDB refuses parentheses that only wrap other parentheses.
+            if tokens[position + 1] == .symbol("("), let inner = closing(position + 1), tokens[inner + 1] == .symbol(")") {
+                throw .validation("Invalid \(kind): The expression has redundant parentheses;")
+            }
             advance()
+            try nest()
+            defer { depth -= 1 }
             let inner = try condition()
             try expect(")")
             return inner
@@ -316,7 +365,14 @@ struct ExpressionParser {
             let low = try operand()
             guard isKeyword("AND") else { throw syntaxError("BETWEEN needs AND") }
             advance()
-            return .between(left, low, try operand())
+            let high = try operand()
+            // Bounds given as values are checked up front, whatever the item holds.
+            if case .value(let lo) = low, case .value(let hi) = high, let order = compareScalars(lo, hi), order > 0 {
+                throw .validation(
+                    "Invalid \(kind): The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {\(lo.typeName):\(lo)}, upper bound operand: AttributeValue: {\(hi.typeName):\(hi)}"
+                )
+            }
+            return .between(left, low, high)
         }
         if isKeyword("IN") {
             advance()
@@ -327,6 +383,11 @@ struct ExpressionParser {
                 options.append(try operand())
             }
             try expect(")")
+            // "The maximum number of operands for the IN comparator is 100."
+            guard options.count <= 100 else {
+                throw .validation(
+                    "Invalid \(kind): The IN operator is provided with too many operands; number of operands: \(options.count)")
+            }
             return .inList(left, options)
         }
         guard case .symbol(let s) = current, let comparator = Comparator(rawValue: s) else {
@@ -387,8 +448,14 @@ struct ExpressionParser {
                     if clause == "ADD" { result.adds.append((p, v)) } else { result.deletes.append((p, v)) }
                 default: break
                 }
+                operators += 1
                 if current == .symbol(",") { advance() } else { break }
             } while true
+        }
+        // "The maximum number of operators or functions allowed in an UpdateExpression is 300."
+        guard operators <= 300 else {
+            throw .validation(
+                "Invalid UpdateExpression: The expression contains too many operators; operator count: \(operators)")
         }
         let paths = result.allPaths
         for i in paths.indices {
@@ -403,6 +470,7 @@ struct ExpressionParser {
 
     mutating func setValue() throws(DynamoDBError) -> UpdateValue {
         let left = try setOperand()
+        if current == .symbol("+") || current == .symbol("-") { operators += 1 }
         if current == .symbol("+") {
             advance()
             return .plus(left, try setOperand())
@@ -416,6 +484,9 @@ struct ExpressionParser {
 
     mutating func setOperand() throws(DynamoDBError) -> UpdateValue {
         if case .identifier(let word) = current, tokens[position + 1] == .symbol("(") {
+            try nest()
+            defer { depth -= 1 }
+            operators += 1
             switch word.lowercased() {
             case "if_not_exists":
                 advance()

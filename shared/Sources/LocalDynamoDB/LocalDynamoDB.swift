@@ -48,6 +48,17 @@ public actor LocalDynamoDB {
         }
     }
 
+    /// Runs one DynamoDB Streams operation directly.
+    public func handle(streams operation: String, request: JSONValue) -> (status: Int, body: JSONValue) {
+        do {
+            return (200, try engine.handleStreams(operation: operation, request: request))
+        } catch let error as DynamoDBError {
+            return (error.status, error.body)
+        } catch {
+            return (500, DynamoDBError.internalFailure("\(error)").body)
+        }
+    }
+
     func serve(_ request: ServerRequest) -> ServerResponse {
         requestCounter += 1
         let requestID = "LOCAL\(String(requestCounter, radix: 36).uppercased())"
@@ -63,13 +74,21 @@ public actor LocalDynamoDB {
             return (400, DynamoDBError.serialization("DynamoDB only accepts POST /").body)
         }
         guard request.header("authorization") != nil else { return (400, DynamoDBError.missingAuthentication().body) }
-        guard let target = request.header("x-amz-target"), target.hasPrefix("DynamoDB_20120810.") else {
+        guard let target = request.header("x-amz-target"),
+            target.hasPrefix("DynamoDB_20120810.") || target.hasPrefix("DynamoDBStreams_20120810.")
+        else {
             return (400, DynamoDBError.unknownOperation().body)
         }
         let body: JSONValue
         do { body = try JSONValue.parse(request.body.isEmpty ? Array("{}".utf8) : request.body) } catch {
             return (400, DynamoDBError.serialization("Start of structure or map found where not expected").body)
         }
-        return handle(operation: String(target.dropFirst("DynamoDB_20120810.".count)), request: body)
+        let (service, operation) = target.split(separator: ".", maxSplits: 1).map(String.init).pair
+        return service == "DynamoDBStreams_20120810"
+            ? handle(streams: operation, request: body) : handle(operation: operation, request: body)
     }
+}
+
+extension Array where Element == String {
+    fileprivate var pair: (String, String) { (first ?? "", count > 1 ? self[1] : "") }
 }

@@ -1,11 +1,26 @@
 import DynamoDBModel
 import JSONCoding
 
-/// A table's keys and indexes, as CreateTable declared them.
+/// A key schema. Tables and local secondary indexes have one partition and at most one sort
+/// attribute; a global secondary index may have up to four of each ("multi-attribute keys":
+/// Developer Guide, "Global secondary indexes: multi-attribute keys").
 struct KeySchema {
-    var partition: String
-    var sort: String?
-    var names: [String] { [partition] + (sort.map { [$0] } ?? []) }
+    var partitions: [String]
+    var sorts: [String]
+    var partition: String { partitions[0] }
+    var sort: String? { sorts.first }
+    var names: [String] { partitions + sorts }
+    var isComposite: Bool { partitions.count > 1 || sorts.count > 1 }
+
+    init(partition: String, sort: String?) {
+        partitions = [partition]
+        sorts = sort.map { [$0] } ?? []
+    }
+
+    init(partitions: [String], sorts: [String]) {
+        self.partitions = partitions
+        self.sorts = sorts
+    }
 }
 
 struct IndexSchema {
@@ -17,6 +32,13 @@ struct IndexSchema {
     var name: String
     var key: KeySchema
     var projection: Projection
+    /// A local secondary index: the table's partition key, read with the table's consistency.
+    var local = false
+
+    var projectsAll: Bool {
+        if case .all = projection { return true }
+        return false
+    }
 }
 
 struct TableSchema {
@@ -29,6 +51,11 @@ struct TableSchema {
     var definition: JSONValue
 
     static let maxItemBytes = 409_600
+    static let maxGlobalIndexes = 20
+    static let maxLocalIndexes = 5
+
+    var localIndexes: [IndexSchema] { indexes.filter(\.local) }
+    var globalIndexes: [IndexSchema] { indexes.filter { !$0.local } }
 
     init(definition: JSONValue, created: Int64, ttlAttribute: String?) throws(DynamoDBError) {
         guard let name = definition["TableName"]?.stringValue else {
@@ -36,52 +63,91 @@ struct TableSchema {
                 "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null"
             )
         }
-        guard name.count >= 3, name.count <= 255 else {
-            throw .validation(
-                "1 validation error detected: Value '\(name)' at 'tableName' failed to satisfy constraint: Member must have length \(name.count < 3 ? "greater than or equal to 3" : "less than or equal to 255")"
-            )
-        }
-        guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
-            throw .validation(
-                "1 validation error detected: Value '\(name)' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
-            )
-        }
+        try Self.checkName(name, field: "tableName")
         self.name = name
         self.created = created
         self.ttlAttribute = ttlAttribute
         self.definition = definition
         var types: [String: String] = [:]
-        for attribute in definition["AttributeDefinitions"]?.arrayValue ?? [] {
+        guard let definitions = definition["AttributeDefinitions"]?.arrayValue else {
+            throw .validation(
+                "1 validation error detected: Value null at 'attributeDefinitions' failed to satisfy constraint: Member must not be null"
+            )
+        }
+        for attribute in definitions {
             guard let n = attribute["AttributeName"]?.stringValue, let t = attribute["AttributeType"]?.stringValue,
                 ["S", "N", "B"].contains(t)
             else {
-                throw .validation("One or more parameter values were invalid: invalid AttributeDefinitions")
+                throw .validation(
+                    "1 validation error detected: Value at 'attributeDefinitions.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]"
+                )
+            }
+            // "Key attribute names: 1 to 255 bytes" (Service quotas: attributes).
+            guard (1...255).contains(n.utf8.count) else {
+                throw .validation(
+                    "One or more parameter values were invalid: Key attribute names must be 1 to 255 bytes long: \(n)")
+            }
+            guard types[n] == nil else {
+                throw .validation("Cannot have two attributes with the same name. Attribute name: \(n)")
             }
             types[n] = t
         }
         attributeTypes = types
-        key = try Self.keySchema(definition["KeySchema"], types: types, context: "table")
+        key = try Self.keySchema(definition["KeySchema"], types: types, maxPerRole: 1)
         var indexes: [IndexSchema] = []
-        for index in definition["GlobalSecondaryIndexes"]?.arrayValue ?? [] {
-            guard let indexName = index["IndexName"]?.stringValue else { throw .validation("IndexName is required") }
-            let projection: IndexSchema.Projection
-            switch index["Projection"]?["ProjectionType"]?.stringValue ?? "ALL" {
-            case "ALL": projection = .all
-            case "KEYS_ONLY": projection = .keysOnly
-            case "INCLUDE":
-                projection = .include(
-                    index["Projection"]?["NonKeyAttributes"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-            default: throw .validation("Unknown ProjectionType")
+        var names: Set<String> = []
+        if let locals = definition["LocalSecondaryIndexes"]?.arrayValue {
+            guard !locals.isEmpty else {
+                throw .validation("One or more parameter values were invalid: List of LocalSecondaryIndexes is empty")
             }
-            indexes.append(
-                IndexSchema(
-                    name: indexName,
-                    key: try Self.keySchema(index["KeySchema"], types: types, context: "index \(indexName)"),
-                    projection: projection))
+            guard key.sort != nil else {
+                throw .validation(
+                    "One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex"
+                )
+            }
+            for spec in locals {
+                var index = try Self.index(spec, types: types, maxPerRole: 1)
+                index.local = true
+                guard index.key.sort != nil else {
+                    throw .validation(
+                        "One or more parameter values were invalid: Index KeySchema does not have a range key for index: \(index.name)"
+                    )
+                }
+                guard index.key.partition == key.partition else {
+                    throw .validation(
+                        "One or more parameter values were invalid: Index KeySchema does not have the same leading hash key as table KeySchema for index: \(index.name). index hash key: \(index.key.partition), table hash key: \(key.partition)"
+                    )
+                }
+                guard names.insert(index.name).inserted else {
+                    throw .validation("One or more parameter values were invalid: Duplicate index name: \(index.name)")
+                }
+                indexes.append(index)
+            }
+            guard locals.count <= Self.maxLocalIndexes else {
+                throw .validation(
+                    "One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds per-table limit of 5")
+            }
         }
-        if definition["LocalSecondaryIndexes"]?.arrayValue?.isEmpty == false {
-            throw .validation(
-                "LocalSecondaryIndexes are not supported by the local DynamoDB; use a GlobalSecondaryIndex")
+        if let globals = definition["GlobalSecondaryIndexes"]?.arrayValue {
+            guard !globals.isEmpty else {
+                throw .validation("One or more parameter values were invalid: List of GlobalSecondaryIndexes is empty")
+            }
+            for spec in globals {
+                let index = try Self.index(spec, types: types, maxPerRole: 4)
+                if definition["BillingMode"]?.stringValue == "PAY_PER_REQUEST", spec["ProvisionedThroughput"] != nil {
+                    throw .validation(
+                        "One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: \(index.name) when BillingMode is PAY_PER_REQUEST"
+                    )
+                }
+                guard names.insert(index.name).inserted else {
+                    throw .validation("One or more parameter values were invalid: Duplicate index name: \(index.name)")
+                }
+                indexes.append(index)
+            }
+            guard globals.count <= Self.maxGlobalIndexes else {
+                throw .validation(
+                    "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of 20")
+            }
         }
         self.indexes = indexes
         let used = Set(key.names + indexes.flatMap(\.key.names))
@@ -90,29 +156,134 @@ struct TableSchema {
                 "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"
             )
         }
+        try Self.checkBilling(definition)
     }
 
-    static func keySchema(_ value: JSONValue?, types: [String: String], context: String) throws(DynamoDBError)
-        -> KeySchema
-    {
-        var partition: String?
-        var sort: String?
-        for element in value?.arrayValue ?? [] {
-            guard let n = element["AttributeName"]?.stringValue, types[n] != nil else {
+    /// Table and index names: 3 to 255 of `[a-zA-Z0-9_.-]`.
+    static func checkName(_ name: String, field: String) throws(DynamoDBError) {
+        guard name.count >= 3, name.count <= 255 else {
+            throw .validation(
+                "1 validation error detected: Value '\(name)' at '\(field)' failed to satisfy constraint: Member must have length \(name.count < 3 ? "greater than or equal to 3" : "less than or equal to 255")"
+            )
+        }
+        guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
+            throw .validation(
+                "1 validation error detected: Value '\(name)' at '\(field)' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+            )
+        }
+    }
+
+    static func checkBilling(_ definition: JSONValue) throws(DynamoDBError) {
+        let throughput = definition["ProvisionedThroughput"]
+        switch definition["BillingMode"]?.stringValue ?? "PROVISIONED" {
+        case "PAY_PER_REQUEST":
+            if throughput != nil {
                 throw .validation(
-                    "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions"
+                    "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
                 )
             }
+        case "PROVISIONED":
+            guard let read = throughput?["ReadCapacityUnits"].flatMap({ Int($0.jsonString) }),
+                let write = throughput?["WriteCapacityUnits"].flatMap({ Int($0.jsonString) })
+            else {
+                throw .validation(
+                    "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"
+                )
+            }
+            guard read >= 1, write >= 1 else {
+                throw .validation(
+                    "1 validation error detected: Value '\(min(read, write))' at 'provisionedThroughput' failed to satisfy constraint: Member must have value greater than or equal to 1"
+                )
+            }
+        case let mode:
+            throw .validation(
+                "1 validation error detected: Value '\(mode)' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
+            )
+        }
+    }
+
+    static func index(_ spec: JSONValue, types: [String: String], maxPerRole: Int) throws(DynamoDBError) -> IndexSchema {
+        guard let indexName = spec["IndexName"]?.stringValue else {
+            throw .validation(
+                "1 validation error detected: Value null at 'indexName' failed to satisfy constraint: Member must not be null")
+        }
+        try checkName(indexName, field: "indexName")
+        guard let projectionSpec = spec["Projection"] else {
+            throw .validation(
+                "1 validation error detected: Value null at 'projection' failed to satisfy constraint: Member must not be null")
+        }
+        let nonKey = projectionSpec["NonKeyAttributes"]?.arrayValue?.compactMap(\.stringValue)
+        let projection: IndexSchema.Projection
+        let type = projectionSpec["ProjectionType"]?.stringValue
+        if let nonKey, type != "INCLUDE" {
+            _ = nonKey
+            throw .validation(
+                "One or more parameter values were invalid: ProjectionType is \(type ?? "null"), but NonKeyAttributes is specified")
+        }
+        switch type {
+        case "ALL": projection = .all
+        case "KEYS_ONLY": projection = .keysOnly
+        case "INCLUDE":
+            guard let nonKey, !nonKey.isEmpty else {
+                throw .validation(
+                    "One or more parameter values were invalid: NonKeyAttributes must be specified when ProjectionType is INCLUDE")
+            }
+            projection = .include(nonKey)
+        case nil: throw .validation("One or more parameter values were invalid: Unknown ProjectionType: null")
+        case let other?: throw .validation("One or more parameter values were invalid: Unknown ProjectionType: \(other)")
+        }
+        return IndexSchema(
+            name: indexName, key: try keySchema(spec["KeySchema"], types: types, maxPerRole: maxPerRole),
+            projection: projection)
+    }
+
+    /// A KeySchema: HASH elements first, then RANGE elements, each defined in AttributeDefinitions.
+    static func keySchema(_ value: JSONValue?, types: [String: String], maxPerRole: Int) throws(DynamoDBError)
+        -> KeySchema
+    {
+        guard let elements = value?.arrayValue, !elements.isEmpty else {
+            throw .validation(
+                "1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
+        }
+        var partitions: [String] = []
+        var sorts: [String] = []
+        for element in elements {
+            guard let n = element["AttributeName"]?.stringValue, types[n] != nil else {
+                throw .validation(
+                    "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [\(elements.compactMap { $0["AttributeName"]?.stringValue }.joined(separator: ", "))], AttributeDefinitions: [\(types.keys.sorted().joined(separator: ", "))]"
+                )
+            }
+            guard !(partitions + sorts).contains(n) else {
+                throw .validation("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+            }
             switch element["KeyType"]?.stringValue {
-            case "HASH": partition = n
-            case "RANGE": sort = n
-            default: throw .validation("Invalid KeyType in KeySchema of \(context)")
+            case "HASH":
+                guard sorts.isEmpty else {
+                    throw .validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+                }
+                partitions.append(n)
+            case "RANGE":
+                guard !partitions.isEmpty else {
+                    throw .validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+                }
+                sorts.append(n)
+            default:
+                throw .validation(
+                    "1 validation error detected: Value at 'keySchema.member.keyType' failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]"
+                )
             }
         }
-        guard let partition else {
+        guard !partitions.isEmpty else {
             throw .validation("No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key")
         }
-        return KeySchema(partition: partition, sort: sort)
+        guard partitions.count <= maxPerRole, sorts.count <= maxPerRole else {
+            throw .validation(
+                maxPerRole == 1
+                    ? "Too many hash keys specified.  All Dynamo DB tables must have exactly one hash key"
+                    : "One or more parameter values were invalid: A global secondary index key schema may have at most 4 HASH and 4 RANGE attributes"
+            )
+        }
+        return KeySchema(partitions: partitions, sorts: sorts)
     }
 
     var keyAttributes: Set<String> { Set(key.names) }
@@ -124,7 +295,30 @@ struct TableSchema {
         }
         let pk = try keyBytes(item, key.partition, role: "key")
         let sk = try key.sort.map { (name) throws(DynamoDBError) in try keyBytes(item, name, role: "key") } ?? []
+        try Self.checkKeySizes(partition: item[key.partition], sort: key.sort.flatMap { item[$0] })
         return (pk, sk)
+    }
+
+    /// "Partition key: 1 to 2048 bytes; sort key: 1 to 1024 bytes" (Service quotas: attributes),
+    /// for the table's key and every index key alike. Messages as DynamoDB writes them.
+    static func checkKeySizes(partition: AttributeValue?, sort: AttributeValue?) throws(DynamoDBError) {
+        if let partition, keySize(partition) > 2048 {
+            throw .validation(
+                "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes")
+        }
+        if let sort, keySize(sort) > 1024 {
+            throw .validation(
+                "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
+            )
+        }
+    }
+
+    static func keySize(_ value: AttributeValue) -> Int {
+        switch value {
+        case .s(let s): s.utf8.count
+        case .b(let b): b.count
+        default: 0  // a number key is at most 38 digits: about 21 bytes
+        }
     }
 
     func keyBytes(_ item: Item, _ name: String, role: String) throws(DynamoDBError) -> [UInt8] {
@@ -189,13 +383,29 @@ struct TableSchema {
                 )
             }
         }
-        guard let p = item[index.key.partition] else { return nil }
-        let s = index.key.sort.flatMap { item[$0] }
-        if index.key.sort != nil, s == nil { return nil }
+        guard index.key.names.allSatisfy({ item[$0] != nil }) else { return nil }
+        let partitions = index.key.partitions.map { item[$0]! }
+        let sorts = index.key.sorts.map { item[$0]! }
+        for value in partitions { try Self.checkKeySizes(partition: value, sort: nil) }
+        for value in sorts { try Self.checkKeySizes(partition: nil, sort: value) }
         return (
-            try Self.encode(p, name: index.key.partition),
-            try s.map { (v) throws(DynamoDBError) in try Self.encode(v, name: index.key.sort!) } ?? []
+            try Self.compose(zip(index.key.partitions, partitions).map { (n, v) throws(DynamoDBError) in try Self.encode(v, name: n) }),
+            try Self.compose(zip(index.key.sorts, sorts).map { (n, v) throws(DynamoDBError) in try Self.encode(v, name: n) })
         )
+    }
+
+    /// One storage key from several attributes' encodings, ordered component by component: each
+    /// part is escaped (0x00 → 0x00 0xFF) and terminated (0x00 0x00). A single part stays as is.
+    static func compose(_ parts: [[UInt8]]) -> [UInt8] {
+        if parts.count <= 1 { return parts.first ?? [] }
+        return parts.flatMap(component)
+    }
+
+    /// One escaped, terminated part of a composed key.
+    static func component(_ part: [UInt8]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for byte in part { bytes += byte == 0 ? [0, 0xFF] : [byte] }
+        return bytes + [0, 0]
     }
 
     /// What an index returns of an item.
@@ -217,6 +427,8 @@ struct TableSchema {
 
     func description(itemCount: Int, sizeBytes: Int) -> JSONValue {
         let arn = "arn:aws:dynamodb:local:000000000000:table/\(name)"
+        let mode = definition["BillingMode"]?.stringValue ?? "PROVISIONED"
+        let throughput = definition["ProvisionedThroughput"]
         var table: JSONObject = [
             "TableName": .string(name), "TableArn": .string(arn), "TableId": .string("local-\(name)"),
             "TableStatus": "ACTIVE",
@@ -224,17 +436,40 @@ struct TableSchema {
             "AttributeDefinitions": definition["AttributeDefinitions"] ?? [],
             "CreationDateTime": .number(String(created)), "ItemCount": .number(String(itemCount)),
             "TableSizeBytes": .number(String(sizeBytes)),
-            "BillingModeSummary": ["BillingMode": .string(definition["BillingMode"]?.stringValue ?? "PROVISIONED")],
-            "ProvisionedThroughput": ["ReadCapacityUnits": 0, "WriteCapacityUnits": 0, "NumberOfDecreasesToday": 0],
+            "BillingModeSummary": ["BillingMode": .string(mode)],
+            "ProvisionedThroughput": [
+                "ReadCapacityUnits": throughput?["ReadCapacityUnits"] ?? 0,
+                "WriteCapacityUnits": throughput?["WriteCapacityUnits"] ?? 0, "NumberOfDecreasesToday": 0,
+            ],
             "DeletionProtectionEnabled": .bool(definition["DeletionProtectionEnabled"]?.boolValue ?? false),
         ]
-        if let gsis = definition["GlobalSecondaryIndexes"]?.arrayValue, !gsis.isEmpty {
-            table["GlobalSecondaryIndexes"] = .array(
-                gsis.map { gsi in
-                    var object = gsi.objectValue ?? [:]
-                    object["IndexStatus"] = "ACTIVE"
-                    object["IndexArn"] = .string("\(arn)/index/\(gsi["IndexName"]?.stringValue ?? "")")
-                    object["ProvisionedThroughput"] = ["ReadCapacityUnits": 0, "WriteCapacityUnits": 0]
+        if let tableClass = definition["TableClass"] { table["TableClassSummary"] = ["TableClass": tableClass] }
+        if definition["SSESpecification"]?["Enabled"]?.boolValue == true {
+            table["SSEDescription"] = [
+                "Status": "ENABLED", "SSEType": definition["SSESpecification"]?["SSEType"] ?? "KMS",
+                "KMSMasterKeyArn": definition["SSESpecification"]?["KMSMasterKeyId"] ?? "arn:aws:kms:local:000000000000:key/local",
+            ]
+        }
+        if let stream = definition["StreamSpecification"], stream["StreamEnabled"]?.boolValue == true,
+            let label = definition["LatestStreamLabel"]?.stringValue
+        {
+            table["StreamSpecification"] = stream
+            table["LatestStreamLabel"] = .string(label)
+            table["LatestStreamArn"] = .string("\(arn)/stream/\(label)")
+        }
+        for (field, list) in [("GlobalSecondaryIndexes", definition["GlobalSecondaryIndexes"]), ("LocalSecondaryIndexes", definition["LocalSecondaryIndexes"])] {
+            guard let indexes = list?.arrayValue, !indexes.isEmpty else { continue }
+            table[field] = .array(
+                indexes.map { index in
+                    var object = index.objectValue ?? [:]
+                    if field == "GlobalSecondaryIndexes" {
+                        object["IndexStatus"] = "ACTIVE"
+                        object["ProvisionedThroughput"] = [
+                            "ReadCapacityUnits": index["ProvisionedThroughput"]?["ReadCapacityUnits"] ?? 0,
+                            "WriteCapacityUnits": index["ProvisionedThroughput"]?["WriteCapacityUnits"] ?? 0,
+                        ]
+                    }
+                    object["IndexArn"] = .string("\(arn)/index/\(index["IndexName"]?.stringValue ?? "")")
                     object["ItemCount"] = 0
                     object["IndexSizeBytes"] = 0
                     return .object(object)
