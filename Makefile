@@ -12,7 +12,7 @@ SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.j
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: help tools run invoke event build test fuzz test-ci-scripts capacity check-minimal-package dynamodb bench package format \
+.PHONY: help tools run invoke event build test fuzz test-ci-scripts capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
 	test-terraform contract token plan apply deploy rollback rotate-secret destroy
 
 help: ## List the targets
@@ -52,7 +52,7 @@ event: tools ## Print the API Gateway event for a request: make event REQUEST="G
 build: tools ## Build every package and its tests (debug)
 	$(SWIFT) build --build-tests
 
-test: tools test-ci-scripts capacity check-minimal-package contract test-terraform fuzz ## Run every test: ci scripts, packaging, Terraform, fuzzing, all Swift packages
+test: tools test-ci-scripts capacity dynamodb-conformance check-minimal-package contract test-terraform fuzz ## Run every test: ci scripts, packaging, Terraform, fuzzing, all Swift packages
 	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
 	$(SWIFT) test --no-parallel
 
@@ -60,6 +60,16 @@ test-ci-scripts: tools ## CI scripts: unit tests, shellcheck, .gitlab-ci.yml aga
 	python3 -m unittest discover -s ci/tests
 	shellcheck ci/*.sh
 	.venv/bin/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
+
+LOCAL_DYNAMODB = "$$($(SWIFT) build --show-bin-path)/local-dynamodb"
+dynamodb-conformance: tools ## The local DynamoDB against DynamoDB's documented behaviour (moto reported), then a bounded fuzz run
+	$(SWIFT) build --product local-dynamodb
+	$(PYTHON) ci/conformance/run.py --local-dynamodb $(LOCAL_DYNAMODB) --moto --report .build/conformance/report.json
+	$(PYTHON) ci/conformance/fuzz.py --local-dynamodb $(LOCAL_DYNAMODB) --seconds $(or $(FUZZ_SECONDS),20)
+
+parity: tools ## Print the README's parity table (local DynamoDB and moto against the documentation)
+	@$(SWIFT) build --product local-dynamodb >&2
+	@$(PYTHON) ci/conformance/run.py --local-dynamodb $(LOCAL_DYNAMODB) --moto --markdown | grep '^|'
 
 capacity: ## Throughput ceiling of every access pattern from service.json and DynamoDB's partition limits
 	python3 ci/capacity.py

@@ -48,10 +48,25 @@ variable "services" {
         projection       = string
         nonKeyAttributes = optional(list(string))
       })), [])
+      localSecondaryIndexes = optional(list(object({
+        name             = string
+        sortKey          = object({ name = string, type = string })
+        projection       = string
+        nonKeyAttributes = optional(list(string))
+      })), [])
+      stream       = optional(string)
       ttlAttribute = optional(string)
     })), {})
   }))
 
+  validation {
+    condition     = alltrue(flatten([for _, s in var.services : [for _, t in s.tables : contains(["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"], coalesce(t.stream, "KEYS_ONLY"))]]))
+    error_message = "A table's stream is one of KEYS_ONLY, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES."
+  }
+  validation {
+    condition     = alltrue(flatten([for _, s in var.services : [for _, t in s.tables : length(t.localSecondaryIndexes) == 0 ? true : (t.sortKey != null ? length(t.localSecondaryIndexes) <= 5 : false)]]))
+    error_message = "Local secondary indexes need a table with a sort key, and at most 5 of them."
+  }
   validation {
     condition     = alltrue([for name, _ in var.services : can(regex("^[a-z][a-z0-9-]{1,20}$", name))])
     error_message = "Service names must be 2-21 characters of lower-case letters, digits and dashes."

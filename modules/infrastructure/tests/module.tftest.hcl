@@ -299,3 +299,59 @@ run "rejects_credentials_with_any_origin" {
   }
   expect_failures = [var.cors]
 }
+
+run "tables_declare_local_indexes_and_streams" {
+  command = apply
+  variables {
+    services = {
+      users = jsondecode(file("../../services/users/service.json"))
+      events = {
+        function = { memory = 256, timeout = 10, architecture = "x86_64", environment = {} }
+        routes   = { "GET /events" = { authorization = "JWT", scopes = ["events.read"] } }
+        tables = {
+          events = {
+            partitionKey          = { name = "pk", type = "S" }
+            sortKey               = { name = "sk", type = "S" }
+            localSecondaryIndexes = [{ name = "byTime", sortKey = { name = "at", type = "N" }, projection = "KEYS_ONLY" }]
+            stream                = "NEW_IMAGE"
+          }
+        }
+      }
+    }
+    releases = {
+      users  = { s3_bucket = "artifacts", s3_key = "users/aa.zip", code_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+      events = { s3_bucket = "artifacts", s3_key = "events/cc.zip", code_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+    }
+  }
+  assert {
+    condition     = [for index in module.service["events"].tables["events"].local_secondary_index : index.range_key] == ["at"]
+    error_message = "A declared local secondary index becomes the table's, with its sort key."
+  }
+  assert {
+    condition     = contains([for a in module.service["events"].tables["events"].attribute : "${a.name}:${a.type}"], "at:N")
+    error_message = "The local index's sort key is an attribute definition."
+  }
+  assert {
+    condition     = module.service["events"].tables["events"].stream_enabled && module.service["events"].tables["events"].stream_view_type == "NEW_IMAGE"
+    error_message = "A declared stream is enabled with its view type."
+  }
+  assert {
+    condition     = !module.service["users"].tables["users"].stream_enabled
+    error_message = "Tables without a declared stream have none."
+  }
+}
+
+run "rejects_an_unknown_stream_view" {
+  command = plan
+  variables {
+    services = {
+      events = {
+        function = { memory = 256, timeout = 10, architecture = "x86_64", environment = {} }
+        routes   = { "GET /events" = {} }
+        tables   = { events = { partitionKey = { name = "pk", type = "S" }, stream = "EVERYTHING" } }
+      }
+    }
+    releases = { events = { s3_bucket = "artifacts", s3_key = "events/cc.zip", code_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" } }
+  }
+  expect_failures = [var.services]
+}

@@ -45,10 +45,22 @@ public struct ServiceDeclaration: Codable, Sendable, Equatable {
         public var nonKeyAttributes: [String]?
     }
 
+    /// A local secondary index: the table's partition key, another sort key.
+    public struct LocalIndex: Codable, Sendable, Equatable {
+        public var name: String
+        public var sortKey: KeyAttribute
+        /// ALL, KEYS_ONLY or INCLUDE.
+        public var projection: String
+        public var nonKeyAttributes: [String]?
+    }
+
     public struct Table: Codable, Sendable, Equatable {
         public var partitionKey: KeyAttribute
         public var sortKey: KeyAttribute?
         public var globalSecondaryIndexes: [Index]?
+        public var localSecondaryIndexes: [LocalIndex]?
+        /// A DynamoDB stream's view type: KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES.
+        public var stream: String?
         public var ttlAttribute: String?
     }
 

@@ -53,7 +53,7 @@ extension Engine {
             }
         }
         try db.transaction { for write in writes { try commit(write) } }
-        let usages = writes.map { write -> CapacityUsage in
+        let usages = try CapacityUsage.mode(request) == nil ? [] : writes.map { write -> CapacityUsage in
             var usage = CapacityUsage(table: write.table.name)
             usage.write(write)
             return usage

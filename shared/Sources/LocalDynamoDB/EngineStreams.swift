@@ -63,7 +63,10 @@ extension Engine {
 
     /// Appends the stream record of one committed write, if the table has a stream.
     func recordChange(_ write: PlannedWrite, byService: Bool = false) throws {
-        guard write.old != write.new, let (arn, view) = try enabledStream(write.table.name) else { return }
+        // The table's definition says whether it streams: no query on the write path otherwise.
+        guard write.old != write.new, write.table.definition["StreamSpecification"]?["StreamEnabled"]?.boolValue == true,
+            let (arn, view) = try enabledStream(write.table.name)
+        else { return }
         streamSequence += 1
         let eventName = write.old == nil ? "INSERT" : write.new == nil ? "REMOVE" : "MODIFY"
         let source = write.new ?? write.old ?? [:]

@@ -91,7 +91,7 @@ extension Engine {
                 throw error
             }
             for write in writes { try commit(write) }
-            usages = writes.map { write in
+            usages = try CapacityUsage.mode(request) == nil ? [] : writes.map { write in
                 var usage = CapacityUsage(table: write.table.name, transactional: true)
                 usage.write(write)
                 return usage

@@ -95,6 +95,7 @@ extension Engine {
                 "1 validation error detected: Value '\(other)' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]"
             )
         }
+        guard try CapacityUsage.mode(request) != nil else { return .object(response) }
         var consumed = CapacityUsage(table: planned.table.name)
         consumed.write(planned)
         return try consumed.attach(to: .object(response), request)

@@ -29,6 +29,24 @@ extension ServiceDeclaration.Table {
                     ]
                 })
         }
+        if let locals = localSecondaryIndexes, !locals.isEmpty {
+            request["LocalSecondaryIndexes"] = .array(
+                locals.map { index in
+                    attributes[index.sortKey.name] = index.sortKey.type
+                    var projection: JSONObject = ["ProjectionType": .string(index.projection)]
+                    if let extra = index.nonKeyAttributes {
+                        projection["NonKeyAttributes"] = .array(extra.map(JSONValue.string))
+                    }
+                    return [
+                        "IndexName": .string(index.name),
+                        "KeySchema": .array(Self.keySchema(partitionKey, index.sortKey)),
+                        "Projection": .object(projection),
+                    ]
+                })
+        }
+        if let stream {
+            request["StreamSpecification"] = ["StreamEnabled": true, "StreamViewType": .string(stream)]
+        }
         request["AttributeDefinitions"] = .array(
             attributes.sorted { $0.key < $1.key }.map {
                 ["AttributeName": .string($0.key), "AttributeType": .string($0.value)]

@@ -2,7 +2,9 @@ import DynamoDB
 import DynamoDBModel
 import Foundation
 import JSONCoding
+import HTTPAPI
 import LocalDynamoDB
+import ServiceKit
 import Testing
 
 /// The local DynamoDB's expression language, limits and error contract, called directly.
@@ -396,5 +398,165 @@ import Testing
         #expect(await put(["pk": ["S": "a"], "status": ["S": "open"], "id": ["S": "1"]]).0 == 200)
         #expect(await put(["pk": ["S": "b"], "status": ["S": "open"]]).0 == 200)
         #expect(await put(["pk": ["S": "c"], "other": ["N": "1"]]).0 == 200)
+    }
+}
+
+/// Inputs that once crashed or were ignored. Sources: DynamoDB Developer Guide, "Legacy conditional
+/// parameters" (Expected, AttributeUpdates) and "Service, account, and table quotas" (4 KB
+/// expressions).
+@Suite struct LocalEngineRegressionTests {
+    let db: LocalDynamoDB
+
+    init() async throws {
+        db = try LocalDynamoDB(path: ":memory:")
+        #expect(await db.handle(operation: "CreateTable", request: tableDefinition("items")).status == 200)
+    }
+
+    func put(_ condition: String) async -> (Int, JSONValue) {
+        await db.handle(
+            operation: "PutItem",
+            request: [
+                "TableName": "items", "Item": ["pk": ["S": "a"], "sk": ["N": "1"]],
+                "ConditionExpression": .string(condition), "ExpressionAttributeValues": [":v": ["N": "1"]],
+            ])
+    }
+
+    /// Every one of these stayed under 4 KB and used to recurse without bound.
+    @Test(arguments: [
+        String(repeating: "(n = :v AND ", count: 300) + "n = :v" + String(repeating: ")", count: 300),
+        String(repeating: "NOT ", count: 1_000) + "n = :v",
+        String(repeating: "(", count: 2_000) + "n = :v" + String(repeating: ")", count: 2_000),
+    ])
+    func deeplyNestedConditionsAreRefusedNotFatal(condition: String) async {
+        #expect(condition.utf8.count <= 4096 || condition.hasPrefix("(("))
+        let (status, body) = await put(condition)
+        #expect(status == 400)
+        #expect(body["__type"]?.stringValue?.hasSuffix("#ValidationException") == true, "\(body.jsonString)")
+    }
+
+    @Test func deeplyNestedUpdateFunctionsAreRefused() async {
+        let update = "SET n = " + String(repeating: "if_not_exists(n, ", count: 500) + ":v" + String(repeating: ")", count: 500)
+        let (status, _) = await db.handle(
+            operation: "UpdateItem",
+            request: [
+                "TableName": "items", "Key": ["pk": ["S": "a"], "sk": ["N": "1"]], "UpdateExpression": .string(update),
+                "ExpressionAttributeValues": [":v": ["N": "1"]],
+            ])
+        #expect(status == 400)
+    }
+
+    @Test func aConditionalWriteWithExpectedThatFailsWritesNothing() async {
+        let key: JSONValue = ["pk": ["S": "e"], "sk": ["N": "1"]]
+        #expect(
+            await db.handle(operation: "PutItem", request: ["TableName": "items", "Item": ["pk": ["S": "e"], "sk": ["N": "1"], "v": ["N": "1"]]])
+                .status == 200)
+        let (status, body) = await db.handle(
+            operation: "PutItem",
+            request: [
+                "TableName": "items", "Item": ["pk": ["S": "e"], "sk": ["N": "1"], "v": ["N": "2"]],
+                "Expected": ["v": ["Value": ["N": "9"]]],
+            ])
+        #expect(status == 400 && body["__type"]?.stringValue?.hasSuffix("#ConditionalCheckFailedException") == true)
+        let read = await db.handle(operation: "GetItem", request: ["TableName": "items", "Key": key, "ConsistentRead": true])
+        #expect(read.body["Item"]?["v"] == ["N": "1"], "the failed write changed nothing")
+    }
+
+    @Test func attributeUpdatesWrite() async {
+        let key: JSONValue = ["pk": ["S": "u"], "sk": ["N": "1"]]
+        let (status, body) = await db.handle(
+            operation: "UpdateItem",
+            request: [
+                "TableName": "items", "Key": key, "ReturnValues": "ALL_NEW",
+                "AttributeUpdates": [
+                    "count": ["Action": "ADD", "Value": ["N": "2"]], "name": ["Value": ["S": "Ada"]],
+                    "tags": ["Action": "ADD", "Value": ["SS": ["x"]]],
+                ],
+            ])
+        #expect(status == 200, "\(body.jsonString)")
+        let read = await db.handle(operation: "GetItem", request: ["TableName": "items", "Key": key, "ConsistentRead": true])
+        #expect(read.body["Item"]?["count"] == ["N": "2"] && read.body["Item"]?["name"] == ["S": "Ada"])
+        #expect(read.body["Item"]?["tags"] == ["SS": ["x"]])
+    }
+
+    @Test func parametersTheEngineDoesNotKnowAreRefusedByName() async {
+        let (status, body) = await db.handle(
+            operation: "PutItem", request: ["TableName": "items", "Item": ["pk": ["S": "a"], "sk": ["N": "1"]], "Expectd": [:]])
+        #expect(status == 400 && body["message"]?.stringValue?.contains("'Expectd'") == true)
+    }
+}
+
+/// service.json tables with local secondary indexes, a stream and a multi-attribute global index
+/// key, created as `make run` and the tests create them.
+@Suite struct DeclaredTableFeaturesTests {
+    @Test func localIndexesStreamsAndMultiAttributeKeys() async throws {
+        let declaration = try JSON.decodeStrict(
+            ServiceDeclaration.Table.self,
+            from: try JSONValue.parse(
+                #"{"partitionKey":{"name":"pk","type":"S"},"sortKey":{"name":"sk","type":"S"},"stream":"NEW_IMAGE","localSecondaryIndexes":[{"name":"byTime","sortKey":{"name":"at","type":"N"},"projection":"KEYS_ONLY"}]}"#
+            ))
+        let db = try LocalDynamoDB(path: ":memory:")
+        #expect(await db.handle(operation: "CreateTable", request: declaration.createTableRequest(name: "events")).status == 200)
+        let described = await db.handle(operation: "DescribeTable", request: ["TableName": "events"]).body["Table"]
+        #expect(described?["LocalSecondaryIndexes"]?.arrayValue?.first?["IndexName"] == "byTime")
+        #expect(described?["StreamSpecification"]?["StreamViewType"] == "NEW_IMAGE")
+
+        // A global index keyed on two partition and two sort attributes (DynamoDB's multi-attribute keys).
+        let table: JSONValue = [
+            "TableName": "orders", "BillingMode": "PAY_PER_REQUEST", "KeySchema": [["AttributeName": "id", "KeyType": "HASH"]],
+            "AttributeDefinitions": [
+                ["AttributeName": "id", "AttributeType": "S"], ["AttributeName": "tenant", "AttributeType": "S"],
+                ["AttributeName": "region", "AttributeType": "S"], ["AttributeName": "day", "AttributeType": "S"],
+                ["AttributeName": "n", "AttributeType": "N"],
+            ],
+            "GlobalSecondaryIndexes": [
+                [
+                    "IndexName": "byTenantRegion",
+                    "KeySchema": [
+                        ["AttributeName": "tenant", "KeyType": "HASH"], ["AttributeName": "region", "KeyType": "HASH"],
+                        ["AttributeName": "day", "KeyType": "RANGE"], ["AttributeName": "n", "KeyType": "RANGE"],
+                    ],
+                    "Projection": ["ProjectionType": "ALL"],
+                ]
+            ],
+        ]
+        #expect(await db.handle(operation: "CreateTable", request: table).status == 200)
+        for (id, tenant, region, day, n) in [
+            ("1", "t1", "eu", "2026-12-01", "1"), ("2", "t1", "eu", "2026-12-01", "2"), ("3", "t1", "eu", "2026-12-02", "1"),
+            ("4", "t1", "us", "2026-12-01", "1"), ("5", "t2", "eu", "2026-12-01", "1"),
+        ] {
+            let item: JSONValue = [
+                "id": .object(["S": .string(id)]), "tenant": .object(["S": .string(tenant)]),
+                "region": .object(["S": .string(region)]), "day": .object(["S": .string(day)]), "n": .object(["N": .string(n)]),
+            ]
+            #expect(await db.handle(operation: "PutItem", request: ["TableName": "orders", "Item": item]).status == 200)
+        }
+        func ids(_ condition: String, _ values: JSONValue) async -> [String] {
+            // region and day are reserved words: placeholders stand for them.
+            var names = JSONObject()
+            if condition.contains("#r") { names["#r"] = "region" }
+            if condition.contains("#d") { names["#d"] = "day" }
+            let result = await db.handle(
+                operation: "Query",
+                request: [
+                    "TableName": "orders", "IndexName": "byTenantRegion", "KeyConditionExpression": .string(condition),
+                    "ExpressionAttributeValues": values, "ExpressionAttributeNames": .object(names),
+                ])
+            return result.body["Items"]?.arrayValue?.compactMap { $0["id"]?["S"]?.stringValue } ?? ["\(result.body.jsonString)"]
+        }
+        #expect(await ids("tenant = :t AND #r = :r", [":t": ["S": "t1"], ":r": ["S": "eu"]]) == ["1", "2", "3"])
+        #expect(
+            await ids("tenant = :t AND #r = :r AND #d = :d", [":t": ["S": "t1"], ":r": ["S": "eu"], ":d": ["S": "2026-12-01"]])
+                == ["1", "2"])
+        #expect(
+            await ids(
+                "tenant = :t AND #r = :r AND #d = :d AND n > :n",
+                [":t": ["S": "t1"], ":r": ["S": "eu"], ":d": ["S": "2026-12-01"], ":n": ["N": "1"]]) == ["2"])
+        let missingPartition = await db.handle(
+            operation: "Query",
+            request: [
+                "TableName": "orders", "IndexName": "byTenantRegion", "KeyConditionExpression": "tenant = :t",
+                "ExpressionAttributeValues": [":t": ["S": "t1"]],
+            ])
+        #expect(missingPartition.status == 400, "every partition attribute needs an equality")
     }
 }

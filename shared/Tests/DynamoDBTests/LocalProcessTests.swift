@@ -42,12 +42,95 @@ import Testing
         "AWS_PAGER": "",
     ]
 
-    func aws(_ endpoint: String, _ arguments: [String]) async throws -> JSONValue {
+    func aws(_ endpoint: String, _ arguments: [String], service: String = "dynamodb") async throws -> JSONValue {
         let result = try await TestSupport.run(
-            [TestSupport.tool("aws"), "dynamodb"] + arguments + ["--endpoint-url", endpoint, "--output", "json"],
+            [TestSupport.tool("aws"), service] + arguments + ["--endpoint-url", endpoint, "--output", "json"],
             environment: Self.awsEnvironment)
-        try #require(result.status == 0, "aws dynamodb \(arguments.first ?? ""): \(result.error)")
+        try #require(result.status == 0, "aws \(service) \(arguments.first ?? ""): \(result.error)")
         return result.output.isEmpty ? .null : try JSONValue.parse(result.output)
+    }
+
+    /// Local secondary indexes, UpdateTable, streams, tags and consumed capacity, as a developer
+    /// uses them from AWS's CLI.
+    @Test func localIndexesUpdateTableStreamsTagsAndCapacityFromTheAWSCLI() async throws {
+        let server = try await Server.start()
+        let e = server.endpoint
+        do {
+            let created = try await aws(
+                e,
+                [
+                    "create-table", "--table-name", "cli-features", "--billing-mode", "PAY_PER_REQUEST",
+                    "--attribute-definitions", "AttributeName=pk,AttributeType=S", "AttributeName=sk,AttributeType=S",
+                    "AttributeName=at,AttributeType=S",
+                    "--key-schema", "AttributeName=pk,KeyType=HASH", "AttributeName=sk,KeyType=RANGE",
+                    "--local-secondary-indexes",
+                    #"[{"IndexName":"byAt","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"at","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}}]"#,
+                    "--stream-specification", "StreamEnabled=true,StreamViewType=NEW_IMAGE", "--tags", "Key=team,Value=api",
+                ])
+            let arn = try #require(created["TableDescription"]?["TableArn"]?.stringValue)
+            #expect(created["TableDescription"]?["LocalSecondaryIndexes"]?.arrayValue?.count == 1)
+            let put = try await aws(
+                e,
+                [
+                    "put-item", "--table-name", "cli-features", "--return-consumed-capacity", "INDEXES", "--item",
+                    #"{"pk":{"S":"u1"},"sk":{"S":"a"},"at":{"S":"2026-12-01"},"g":{"S":"blue"}}"#,
+                ])
+            #expect(put["ConsumedCapacity"]?["CapacityUnits"] == .number("2.0"), "the table and its local index")
+            #expect(put["ConsumedCapacity"]?["LocalSecondaryIndexes"]?["byAt"]?["CapacityUnits"] == .number("1.0"))
+            let byDate = try await aws(
+                e,
+                [
+                    "query", "--table-name", "cli-features", "--index-name", "byAt", "--consistent-read",
+                    "--key-condition-expression", "pk = :p AND #at > :d", "--expression-attribute-names", ##"{"#at":"at"}"##,
+                    "--expression-attribute-values", #"{":p":{"S":"u1"},":d":{"S":"2026"}}"#,
+                ])
+            #expect(byDate["Count"] == 1)
+            let updating = try await aws(
+                e,
+                [
+                    "update-table", "--table-name", "cli-features", "--attribute-definitions", "AttributeName=g,AttributeType=S",
+                    "--global-secondary-index-updates",
+                    #"[{"Create":{"IndexName":"byG","KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}}]"#,
+                ])
+            #expect(updating["TableDescription"]?["TableStatus"] == "UPDATING")
+            #expect(updating["TableDescription"]?["GlobalSecondaryIndexes"]?.arrayValue?.first?["IndexStatus"] == "CREATING")
+            _ = try await aws(e, ["wait", "table-exists", "--table-name", "cli-features"])
+            var active = false
+            for _ in 0..<50 where !active {
+                let described = try await aws(e, ["describe-table", "--table-name", "cli-features"])
+                active = described["Table"]?["GlobalSecondaryIndexes"]?.arrayValue?.first?["IndexStatus"] == "ACTIVE"
+                if !active { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(active, "the new index becomes ACTIVE")
+            let backfilled = try await aws(
+                e,
+                [
+                    "query", "--table-name", "cli-features", "--index-name", "byG", "--key-condition-expression", "g = :g",
+                    "--expression-attribute-values", #"{":g":{"S":"blue"}}"#,
+                ])
+            #expect(backfilled["Items"] == [["pk": ["S": "u1"], "sk": ["S": "a"], "g": ["S": "blue"]]], "backfilled, keys only")
+            _ = try await aws(e, ["tag-resource", "--resource-arn", arn, "--tags", "Key=env,Value=test"])
+            _ = try await aws(e, ["untag-resource", "--resource-arn", arn, "--tag-keys", "team"])
+            let tags = try await aws(e, ["list-tags-of-resource", "--resource-arn", arn])
+            #expect(tags["Tags"] == [["Key": "env", "Value": "test"]])
+            let streams = try await aws(e, ["list-streams", "--table-name", "cli-features"], service: "dynamodbstreams")
+            let stream = try #require(streams["Streams"]?.arrayValue?.first?["StreamArn"]?.stringValue)
+            let shard = try #require(
+                try await aws(e, ["describe-stream", "--stream-arn", stream], service: "dynamodbstreams")[
+                    "StreamDescription"]?["Shards"]?.arrayValue?.first?["ShardId"]?.stringValue)
+            let iterator = try #require(
+                try await aws(
+                    e, ["get-shard-iterator", "--stream-arn", stream, "--shard-id", shard, "--shard-iterator-type", "TRIM_HORIZON"],
+                    service: "dynamodbstreams")["ShardIterator"]?.stringValue)
+            let records = try await aws(e, ["get-records", "--shard-iterator", iterator], service: "dynamodbstreams")
+            #expect(records["Records"]?.arrayValue?.first?["eventName"] == "INSERT")
+            #expect(records["Records"]?.arrayValue?.first?["dynamodb"]?["NewImage"]?["g"] == ["S": "blue"])
+            #expect(records["Records"]?.arrayValue?.first?["dynamodb"]?["OldImage"] == nil, "NEW_IMAGE has no old image")
+        } catch {
+            await server.kill9()
+            throw error
+        }
+        await server.kill9()
     }
 
     @Test func awsCLIWorksAgainstIt() async throws {

@@ -36,6 +36,7 @@ resource "aws_dynamodb_table" "this" {
       [each.value.partitionKey],
       each.value.sortKey == null ? [] : [each.value.sortKey],
       flatten([for index in each.value.globalSecondaryIndexes : concat([index.partitionKey], index.sortKey == null ? [] : [index.sortKey])]),
+      [for index in each.value.localSecondaryIndexes : index.sortKey],
     ) : key.name => key.type... }
     content {
       name = attribute.key
@@ -53,6 +54,19 @@ resource "aws_dynamodb_table" "this" {
       non_key_attributes = global_secondary_index.value.projection == "INCLUDE" ? global_secondary_index.value.nonKeyAttributes : null
     }
   }
+
+  dynamic "local_secondary_index" {
+    for_each = each.value.localSecondaryIndexes
+    content {
+      name               = local_secondary_index.value.name
+      range_key          = local_secondary_index.value.sortKey.name
+      projection_type    = local_secondary_index.value.projection
+      non_key_attributes = local_secondary_index.value.projection == "INCLUDE" ? local_secondary_index.value.nonKeyAttributes : null
+    }
+  }
+
+  stream_enabled   = each.value.stream != null
+  stream_view_type = each.value.stream
 
   dynamic "ttl" {
     for_each = each.value.ttlAttribute == null ? [] : [each.value.ttlAttribute]

@@ -32,6 +32,13 @@ variable "declaration" {
         projection       = string
         nonKeyAttributes = optional(list(string))
       }))
+      localSecondaryIndexes = list(object({
+        name             = string
+        sortKey          = object({ name = string, type = string })
+        projection       = string
+        nonKeyAttributes = optional(list(string))
+      }))
+      stream       = optional(string)
       ttlAttribute = optional(string)
     }))
   })
