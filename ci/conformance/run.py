@@ -80,7 +80,8 @@ class Target:
         except urllib.error.HTTPError as error:
             document = json.loads(error.read() or b"{}")
             code = (document.get("__type") or document.get("code") or "").split("#")[-1]
-            raise ClientError({"Error": {"Code": code, "Message": document.get("message", "")}}, target)
+            raise ClientError({"Error": {"Code": code, "Message": document.get("message", "")},
+                               "ResponseMetadata": {"HTTPStatusCode": error.code}}, target)
 
     def wait_index_active(self, table, index):
         deadline = time.monotonic() + 15
@@ -115,9 +116,13 @@ class Target:
         except ClientError as error:
             code = error.response["Error"]["Code"]
             message = error.response["Error"].get("Message", "")
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
             if isinstance(case.expect, suite.Err):
                 if code != case.expect.code:
                     return False, f"expected {case.expect.code}, got {code}: {message}"
+                # Every client error DynamoDB documents is an HTTP 400 (Programming.Errors).
+                if status != case.expect.status:
+                    return False, f"expected HTTP {case.expect.status}, got {status}"
                 if case.expect.contains and case.expect.contains.lower() not in message.lower():
                     return False, f"expected a message containing {case.expect.contains!r}, got {message!r}"
                 return True, ""

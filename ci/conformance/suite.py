@@ -29,8 +29,8 @@ class Ok:
 
 
 class Err:
-    def __init__(self, code, contains=None):
-        self.code, self.contains = code, contains
+    def __init__(self, code, contains=None, status=400):
+        self.code, self.contains, self.status = code, contains, status
 
 
 def ok(check=None, why=""):
