@@ -75,6 +75,7 @@ module "infrastructure" {
   deletion_protection  = var.deletion_protection
   reserved_concurrency = var.reserved_concurrency
   domain               = var.domain
+  network              = var.network
 }
 
 variable "name" {
@@ -137,6 +138,12 @@ variable "deletion_protection" {
 variable "reserved_concurrency" {
   type    = number
   default = null
+}
+
+variable "network" {
+  description = "none (default), existing or create: see modules/infrastructure (network)."
+  type        = any
+  default     = null
 }
 
 variable "domain" {

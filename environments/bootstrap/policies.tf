@@ -9,7 +9,7 @@ locals {
       prefix     = "${var.name}-${env}"
       functions  = "arn:${local.partition}:lambda:${var.region}:${local.account}:function:${var.name}-${env}-*"
       tables     = ["arn:${local.partition}:dynamodb:${var.region}:${local.account}:table/${var.name}-${env}-*"]
-      log_groups = ["arn:${local.partition}:logs:${var.region}:${local.account}:log-group:/aws/lambda/${var.name}-${env}-*", "arn:${local.partition}:logs:${var.region}:${local.account}:log-group:/aws/apigateway/${var.name}-${env}-*"]
+      log_groups = [for kind in ["lambda", "apigateway", "vpc"] : "arn:${local.partition}:logs:${var.region}:${local.account}:log-group:/aws/${kind}/${var.name}-${env}-*"]
       roles      = "arn:${local.partition}:iam::${local.account}:role/${var.name}-${env}-*"
       secrets    = "arn:${local.partition}:secretsmanager:${var.region}:${local.account}:secret:${var.name}-${env}-*"
       aliases    = ["arn:${local.partition}:kms:${var.region}:${local.account}:alias/${var.name}-${env}", "arn:${local.partition}:kms:${var.region}:${local.account}:alias/${var.name}-${env}-*"]
@@ -74,6 +74,26 @@ resource "aws_iam_policy" "function_boundary" {
         Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
         Resource = "*"
       },
+      {
+        # Functions in a VPC: Lambda attaches their interfaces to this environment's subnets.
+        Sid       = "NetworkInterfacesInThisEnvironmentsSubnets"
+        Effect    = "Allow"
+        Action    = ["ec2:CreateNetworkInterface"]
+        Resource  = ["arn:${local.partition}:ec2:${var.region}:${local.account}:subnet/*", "arn:${local.partition}:ec2:${var.region}:${local.account}:security-group/*"]
+        Condition = { StringEquals = { "aws:ResourceTag/environment" = each.key } }
+      },
+      {
+        Sid      = "NetworkInterfaces"
+        Effect   = "Allow"
+        Action   = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+        Resource = "arn:${local.partition}:ec2:${var.region}:${local.account}:network-interface/*"
+      },
+      {
+        Sid      = "DescribeNetwork"
+        Effect   = "Allow"
+        Action   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
+        Resource = "*"
+      },
     ]
   })
   tags = { environment = each.key }
@@ -118,7 +138,7 @@ locals {
     {
       Sid       = "NeverRemoveTheEnvironmentTag"
       Effect    = "Deny"
-      Action    = ["apigateway:DELETE", "kms:UntagResource", "acm:RemoveTagsFromCertificate", "secretsmanager:UntagResource", "dynamodb:UntagResource", "lambda:UntagResource", "logs:UntagResource", "logs:UntagLogGroup", "iam:UntagRole"]
+      Action    = ["apigateway:DELETE", "kms:UntagResource", "acm:RemoveTagsFromCertificate", "secretsmanager:UntagResource", "dynamodb:UntagResource", "lambda:UntagResource", "logs:UntagResource", "logs:UntagLogGroup", "iam:UntagRole", "ec2:DeleteTags"]
       Resource  = "*"
       Condition = { "ForAnyValue:StringEquals" = { "aws:TagKeys" = ["environment"] } }
     },
@@ -258,7 +278,7 @@ locals {
     {
       Sid      = "UnscopedReads"
       Effect   = "Allow"
-      Action   = ["logs:DescribeLogGroups", "kms:ListAliases", "acm:ListCertificates", "route53:GetChange", "sts:GetCallerIdentity"]
+      Action   = ["logs:DescribeLogGroups", "kms:ListAliases", "acm:ListCertificates", "route53:GetChange", "sts:GetCallerIdentity", "ec2:Describe*"]
       Resource = "*"
     },
     ], settings.hosted_zone_id == null ? [] : [{
@@ -303,11 +323,11 @@ locals {
       Resource = local.arn[env].roles
     },
     {
-      Sid       = "PassRolesOfThisEnvironmentToLambda"
+      Sid       = "PassRolesOfThisEnvironmentToLambdaAndFlowLogs"
       Effect    = "Allow"
       Action    = ["iam:PassRole"]
       Resource  = local.arn[env].roles
-      Condition = { StringEquals = { "iam:PassedToService" = "lambda.amazonaws.com" } }
+      Condition = { StringEquals = { "iam:PassedToService" = ["lambda.amazonaws.com", "vpc-flow-logs.amazonaws.com"] } }
     },
     {
       Sid      = "PublishPackagesAndPointers"
@@ -335,11 +355,33 @@ locals {
       Resource = local.arn[env].secrets
     },
     {
-      Sid       = "CreateApisKeysAndCertificatesTaggedWithThisEnvironment"
-      Effect    = "Allow"
-      Action    = ["apigateway:POST", "kms:CreateKey", "acm:RequestCertificate"]
+      Sid    = "CreateResourcesTaggedWithThisEnvironment"
+      Effect = "Allow"
+      Action = ["apigateway:POST", "kms:CreateKey", "acm:RequestCertificate", "ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable",
+        "ec2:CreateSecurityGroup", "ec2:CreateVpcEndpoint", "ec2:CreateInternetGateway", "ec2:CreateNatGateway", "ec2:AllocateAddress",
+      "ec2:CreateFlowLogs"]
       Resource  = "*"
       Condition = { StringEquals = { "aws:RequestTag/environment" = env } }
+    },
+    {
+      Sid       = "TagNetworkResourcesAsTheyAreCreated"
+      Effect    = "Allow"
+      Action    = ["ec2:CreateTags"]
+      Resource  = "*"
+      Condition = { StringEquals = { "ec2:CreateAction" = ["CreateVpc", "CreateSubnet", "CreateRouteTable", "CreateSecurityGroup", "CreateVpcEndpoint", "CreateInternetGateway", "CreateNatGateway", "AllocateAddress", "CreateFlowLogs"] } }
+    },
+    {
+      # The network of this environment (network.mode = "create"): every change on resources tagged with it.
+      Sid    = "ManageTheNetworkOfThisEnvironment"
+      Effect = "Allow"
+      Action = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:ModifyVpcAttribute", "ec2:DeleteVpc", "ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
+        "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:DeleteRouteTable",
+        "ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
+        "ec2:DeleteSecurityGroup", "ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
+        "ec2:DeleteInternetGateway", "ec2:DeleteNatGateway", "ec2:ReleaseAddress", "ec2:AssociateAddress", "ec2:DisassociateAddress", "ec2:DeleteFlowLogs",
+      "ec2:CreateVpcEndpoint", "ec2:CreateNatGateway", "ec2:CreateFlowLogs"]
+      Resource  = "*"
+      Condition = { StringEquals = { "aws:ResourceTag/environment" = env } }
     },
     {
       Sid       = "ManageApisOfThisEnvironment"

@@ -170,6 +170,7 @@ module "service" {
   reserved_concurrency = coalesce(each.value.function.reservedConcurrency, var.reserved_concurrency)
   permissions_boundary = var.permissions_boundary
   secret_arns          = [aws_secretsmanager_secret.cursor.arn]
+  network              = local.function_network
   environment = merge(each.value.function.environment, {
     CURSOR_SECRET_ARN      = aws_secretsmanager_secret.cursor.arn
     DEPLOYMENT_ENVIRONMENT = var.environment

@@ -40,3 +40,13 @@ output "secret_arns" {
   description = "Secrets Manager secrets the functions read at init (values set by ci/deploy.py), by name."
   value       = { cursor = aws_secretsmanager_secret.cursor.arn }
 }
+
+output "network" {
+  description = "The VPC, its private subnets and endpoints (network.mode = \"create\"), or null."
+  value = local.create_network ? {
+    vpc_id             = aws_vpc.this[0].id
+    private_subnet_ids = aws_subnet.private[*].id
+    dynamodb_endpoint  = aws_vpc_endpoint.dynamodb[0].id
+    nat_gateways       = length(aws_nat_gateway.this)
+  } : null
+}

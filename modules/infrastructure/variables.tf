@@ -243,3 +243,41 @@ variable "tags" {
   default     = {}
   nullable    = false
 }
+
+variable "network" {
+  description = <<-EOT
+    Where the functions run. mode "none": Lambda's own network (no VPC). "existing": in the given
+    subnet_ids with the given security_group_ids. "create": a VPC over availability_zones (2-3)
+    private subnets, a DynamoDB gateway endpoint limited to this environment's tables, interface
+    endpoints for interface_endpoints (Secrets Manager by default), a security group per service
+    whose egress reaches only those, flow logs to an encrypted log group, and NAT gateways only when
+    nat = true (one per AZ in production, one shared elsewhere).
+  EOT
+  type = object({
+    mode                = string
+    subnet_ids          = optional(list(string), [])
+    security_group_ids  = optional(list(string), [])
+    cidr                = optional(string, "10.40.0.0/16")
+    availability_zones  = optional(number, 2)
+    nat                 = optional(bool, false)
+    interface_endpoints = optional(list(string), ["secretsmanager"])
+  })
+  default  = { mode = "none" }
+  nullable = false
+  validation {
+    condition     = contains(["none", "existing", "create"], var.network.mode)
+    error_message = "network.mode is none, existing or create."
+  }
+  validation {
+    condition     = var.network.mode != "existing" || (length(var.network.subnet_ids) > 0 && length(var.network.security_group_ids) > 0)
+    error_message = "network.mode = \"existing\" needs subnet_ids and security_group_ids."
+  }
+  validation {
+    condition     = var.network.availability_zones >= 2 && var.network.availability_zones <= 3
+    error_message = "network.availability_zones is 2 or 3."
+  }
+  validation {
+    condition     = can(cidrnetmask(var.network.cidr)) && tonumber(split("/", var.network.cidr)[1]) <= 20
+    error_message = "network.cidr must be an IPv4 CIDR block of /20 or larger, e.g. 10.40.0.0/16."
+  }
+}

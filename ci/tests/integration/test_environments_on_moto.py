@@ -34,7 +34,7 @@ class EnvironmentsOnMoto(unittest.TestCase):
         cls.env = dict(os.environ, AWS_ENDPOINT_URL=cls.stack.endpoint, AWS_ACCESS_KEY_ID="testing",
                        AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1",
                        ENVIRONMENTS_DIR=os.path.join(cls.tree, "environments"))
-        cls.aws = {name: cls.stack.client(name) for name in ("s3", "lambda", "dynamodb", "iam", "secretsmanager")}
+        cls.aws = {name: cls.stack.client(name) for name in ("s3", "lambda", "dynamodb", "iam", "secretsmanager", "ec2")}
         for environment in ("staging", "production"):
             cls.aws["s3"].create_bucket(Bucket=tfvars(environment)["artifacts_bucket"],
                                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
@@ -97,6 +97,7 @@ class EnvironmentsOnMoto(unittest.TestCase):
                              "arn:aws:iam::123456789012:policy/swiftapi-staging-function-boundary")
         self.assertIn("0 change(s)", self.plan_changes("staging"))
         self.assert_secret_stays_out_of_terraform("staging")
+        self.assert_functions_run_in_the_private_network("staging")
         items_before = self.function("staging", "items")
 
         rebuilt = self.rebuilt_package("users")
@@ -118,6 +119,30 @@ class EnvironmentsOnMoto(unittest.TestCase):
         self.run_make("staging", "destroy", "CONFIRM=staging")
         names = self.aws["lambda"].list_functions()["Functions"]
         self.assertFalse([f for f in names if f["FunctionName"].startswith("swiftapi-staging-")])
+        self.assertEqual(self.staging_vpcs(), [], "the destroy removed the network too, with no manual step")
+
+    def staging_vpcs(self):
+        return self.aws["ec2"].describe_vpcs(Filters=[{"Name": "tag:environment", "Values": ["staging"]}])["Vpcs"]
+
+    def assert_functions_run_in_the_private_network(self, environment):
+        """network.mode = create (staging's tfvars): each function in the two private subnets with
+        its own group, DynamoDB through a gateway endpoint, no NAT gateway."""
+        vpcs = self.staging_vpcs()
+        self.assertEqual(len(vpcs), 1)
+        vpc = vpcs[0]["VpcId"]
+        subnets = self.aws["ec2"].describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+        self.assertEqual(len({s["AvailabilityZone"] for s in subnets}), 2, "private subnets in two zones")
+        for service in SERVICES:
+            config = self.function(environment, service)["VpcConfig"]
+            self.assertEqual(sorted(config["SubnetIds"]), sorted(s["SubnetId"] for s in subnets))
+            group = self.aws["ec2"].describe_security_groups(GroupIds=config["SecurityGroupIds"])["SecurityGroups"][0]
+            self.assertEqual(group["GroupName"], f"swiftapi-{environment}-{service}-function")
+            self.assertEqual(group["IpPermissions"], [], "no ingress")
+            self.assertTrue(all(rule["FromPort"] == 443 and not rule.get("IpRanges") for rule in group["IpPermissionsEgress"]), group)
+        endpoints = self.aws["ec2"].describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+        self.assertEqual(sorted((e["ServiceName"].rsplit(".", 1)[1], e["VpcEndpointType"]) for e in endpoints),
+                         [("dynamodb", "Gateway"), ("secretsmanager", "Interface")])
+        self.assertEqual(self.aws["ec2"].describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NatGateways"], [])
 
     def assert_secret_stays_out_of_terraform(self, environment):
         """The cursor secret has a value in Secrets Manager, the functions get its ARN, and the value

@@ -31,6 +31,18 @@ mock_provider "aws" {
   mock_resource "aws_kms_key" {
     defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/k1" }
   }
+  mock_data "aws_availability_zones" {
+    defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }
+  }
+  mock_data "aws_prefix_list" {
+    defaults = { id = "pl-dynamodb" }
+  }
+  mock_resource "aws_vpc" {
+    defaults = { id = "vpc-1", arn = "arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-1" }
+  }
+  mock_resource "aws_security_group" {
+    defaults = { id = "sg-1", arn = "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-1" }
+  }
   mock_resource "aws_secretsmanager_secret" {
     defaults = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:swiftapi-staging-cursor-secret-AbCdEf" }
   }
@@ -354,4 +366,97 @@ run "rejects_an_unknown_stream_view" {
     releases = { events = { s3_bucket = "artifacts", s3_key = "events/cc.zip", code_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" } }
   }
   expect_failures = [var.services]
+}
+
+run "no_network_by_default" {
+  command = apply
+  assert {
+    condition     = length(aws_vpc.this) == 0 && alltrue([for name in ["users", "items"] : length(module.service[name].vpc_config) == 0])
+    error_message = "network.mode = none: no VPC, functions on Lambda's own network."
+  }
+}
+
+run "an_existing_network_is_used_as_given" {
+  command = apply
+  variables {
+    network = { mode = "existing", subnet_ids = ["subnet-a", "subnet-b"], security_group_ids = ["sg-given"] }
+  }
+  assert {
+    condition     = length(aws_vpc.this) == 0 && alltrue([for name in ["users", "items"] : toset(module.service[name].vpc_config[0].subnet_ids) == toset(["subnet-a", "subnet-b"]) && toset(module.service[name].vpc_config[0].security_group_ids) == toset(["sg-given"])])
+    error_message = "Existing mode puts every function in the given subnets with the given groups, and creates no network."
+  }
+
+  assert {
+    condition     = [for s in jsondecode(module.service["users"].role_policy).Statement : s.Resource if s.Sid == "NetworkInterfacesInItsSubnets"][0] == ["arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-a", "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-b", "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-given", "arn:aws:ec2:eu-west-1:123456789012:network-interface/*"]
+    error_message = "The role creates network interfaces only in its subnets, with its groups."
+  }
+}
+
+run "a_created_network_spreads_over_zones_and_reaches_only_dynamodb_and_the_endpoints" {
+  command = apply
+  variables {
+    network = { mode = "create", availability_zones = 3 }
+  }
+  assert {
+    condition     = length(aws_subnet.private) == 3 && length(distinct(aws_subnet.private[*].availability_zone)) == 3 && alltrue([for s in aws_subnet.private : !s.map_public_ip_on_launch])
+    error_message = "One private subnet per availability zone, none with public addresses."
+  }
+  assert {
+    condition     = length(aws_nat_gateway.this) == 0 && length(aws_internet_gateway.this) == 0 && length(aws_subnet.public) == 0
+    error_message = "No NAT gateway, internet gateway or public subnet unless nat = true."
+  }
+  assert {
+    condition     = jsondecode(aws_vpc_endpoint.dynamodb[0].policy).Statement[0].Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-users", "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-users/index/*", "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-items", "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-items/index/*"] || jsondecode(aws_vpc_endpoint.dynamodb[0].policy).Statement[0].Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-items", "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-items/index/*", "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-users", "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-users/index/*"]
+    error_message = "The DynamoDB endpoint admits this environment's tables and indexes only."
+  }
+  assert {
+    condition     = aws_vpc_endpoint.dynamodb[0].vpc_endpoint_type == "Gateway" && keys(aws_vpc_endpoint.interface) == ["secretsmanager"]
+    error_message = "DynamoDB through a gateway endpoint, Secrets Manager through an interface endpoint, nothing else."
+  }
+  assert {
+    condition = alltrue([for name in ["users", "items"] : length(module.service[name].security_group.egress) == 2 && alltrue([for rule in module.service[name].security_group.egress :
+      rule.from_port == 443 && rule.to_port == 443 && rule.protocol == "tcp" && try(length(rule.cidr_blocks), 0) == 0 && (try(toset(rule.prefix_list_ids), toset([])) == toset(["pl-dynamodb"]) || try(toset(rule.security_groups), toset([])) == toset(["sg-1"]))
+    ]) && length(module.service[name].security_group.ingress) == 0])
+    error_message = "Each service's group: egress 443 to DynamoDB's prefix list and to the endpoints' group, nothing else, no ingress."
+  }
+  assert {
+    condition     = length(aws_default_security_group.this[0].ingress) == 0 && length(aws_default_security_group.this[0].egress) == 0
+    error_message = "The VPC's default security group allows nothing."
+  }
+  assert {
+    condition     = aws_flow_log.this[0].traffic_type == "ALL" && aws_cloudwatch_log_group.flow[0].kms_key_id == aws_kms_key.this.arn && aws_iam_role.flow_logs[0].permissions_boundary != null
+    error_message = "Flow logs of all traffic to a log group encrypted with the environment's key, written by a bounded role."
+  }
+}
+
+run "nat_only_when_asked_one_shared_outside_production" {
+  command = apply
+  variables {
+    network = { mode = "create", nat = true }
+  }
+  assert {
+    condition     = length(aws_nat_gateway.this) == 1 && length(aws_route.private_to_nat) == 2 && length(aws_subnet.public) == 2
+    error_message = "Staging with nat = true: one NAT gateway shared by both private subnets."
+  }
+}
+
+run "nat_per_zone_in_production" {
+  command = apply
+  variables {
+    environment         = "production"
+    deletion_protection = true
+    network             = { mode = "create", nat = true, availability_zones = 3 }
+  }
+  assert {
+    condition     = length(aws_nat_gateway.this) == 3
+    error_message = "Production with nat = true: one NAT gateway per availability zone."
+  }
+}
+
+run "rejects_an_existing_network_without_subnets" {
+  command = plan
+  variables {
+    network = { mode = "existing" }
+  }
+  expect_failures = [var.network]
 }

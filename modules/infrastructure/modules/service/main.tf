@@ -21,6 +21,48 @@ locals {
   }
 }
 
+locals {
+  in_vpc      = var.network != null
+  created_vpc = local.in_vpc ? var.network.created : false
+  subnet_arns = local.in_vpc ? [for id in var.network.subnet_ids : "arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:subnet/${id}"] : []
+  # The function's own group in a created VPC; the given groups in an existing one.
+  security_group_ids = local.in_vpc ? concat(var.network.security_group_ids, aws_security_group.function[*].id) : []
+  security_group_arns = [for id in local.security_group_ids :
+  "arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:security-group/${id}"]
+}
+
+# In a created VPC: egress to DynamoDB's prefix list and to the interface endpoints on 443, nothing
+# else; no ingress (Lambda's ENIs take no inbound connections).
+resource "aws_security_group" "function" {
+  count                  = local.created_vpc ? 1 : 0
+  name                   = "${local.function_name}-function"
+  description            = "${local.function_name}: DynamoDB and the VPC endpoints over HTTPS only"
+  vpc_id                 = var.network.vpc_id
+  revoke_rules_on_delete = true
+  egress {
+    description     = "DynamoDB through its gateway endpoint"
+    from_port       = 443
+    to_port         = 443
+    protocol        = "tcp"
+    prefix_list_ids = [var.network.dynamodb_prefix_list_id]
+  }
+  dynamic "egress" {
+    for_each = var.network.endpoints_security_group_id == null ? [] : [var.network.endpoints_security_group_id]
+    content {
+      description     = "The interface endpoints (Secrets Manager)"
+      from_port       = 443
+      to_port         = 443
+      protocol        = "tcp"
+      security_groups = [egress.value]
+    }
+  }
+  # Lambda releases a deleted function's network interfaces minutes later; the group waits.
+  timeouts {
+    delete = "40m"
+  }
+  tags = var.tags
+}
+
 resource "aws_dynamodb_table" "this" {
   for_each = var.declaration.tables
 
@@ -134,6 +176,28 @@ resource "aws_iam_role_policy" "function" {
         Action   = ["secretsmanager:GetSecretValue"]
         Resource = var.secret_arns
       }],
+      # What Lambda needs to attach the function to its subnets (Lambda developer guide, "Giving
+      # Lambda functions access to resources in an Amazon VPC"): interfaces only in its subnets,
+      # with its groups; describing them cannot be scoped.
+      !local.in_vpc ? [] : [{
+        Sid      = "NetworkInterfacesInItsSubnets"
+        Effect   = "Allow"
+        Action   = ["ec2:CreateNetworkInterface"]
+        Resource = concat(local.subnet_arns, local.security_group_arns, ["arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:network-interface/*"])
+      }],
+      !local.in_vpc ? [] : [{
+        Sid       = "ItsNetworkInterfacesOnly"
+        Effect    = "Allow"
+        Action    = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+        Resource  = "arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:network-interface/*"
+        Condition = { ArnLike = { "ec2:Subnet" = local.subnet_arns } }
+      }],
+      !local.in_vpc ? [] : [{
+        Sid      = "DescribeNetworkInterfaces"
+        Effect   = "Allow"
+        Action   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
+        Resource = "*"
+      }],
       [
         {
           Sid      = "OwnLogGroupOnly"
@@ -169,7 +233,7 @@ resource "aws_iam_role_policy" "function" {
 
 resource "aws_lambda_function" "this" {
   # checkov:skip=CKV_AWS_116:API Gateway invokes the function synchronously; a dead-letter queue only receives failed asynchronous invocations.
-  # checkov:skip=CKV_AWS_117:The function reaches only DynamoDB and X-Ray through IAM-authenticated AWS endpoints; a VPC would add ENI cold starts and NAT cost without reducing exposure.
+  # checkov:skip=CKV_AWS_117:A VPC is the environment's choice (network.mode); without one the function reaches only DynamoDB, Secrets Manager and X-Ray through IAM-authenticated AWS endpoints.
   # checkov:skip=CKV_AWS_272:Packages are content-addressed by their sha256, which Terraform pins as source_code_hash; add an AWS Signer code_signing_config where the organisation runs Signer.
   function_name    = local.function_name
   description      = "${var.name} service"
@@ -185,6 +249,17 @@ resource "aws_lambda_function" "this" {
   kms_key_arn      = var.kms_key_arn
 
   reserved_concurrent_executions = var.reserved_concurrency
+
+  dynamic "vpc_config" {
+    for_each = local.in_vpc ? [1] : []
+    content {
+      subnet_ids         = var.network.subnet_ids
+      security_group_ids = local.security_group_ids
+    }
+  }
+  # On destroy, detach the function's ENIs from its group first, so the group and the subnets can go.
+  replace_security_groups_on_destroy = local.created_vpc ? true : null
+  replacement_security_group_ids     = local.created_vpc ? [var.network.default_security_group_id] : null
 
   environment {
     variables = merge(var.environment, local.table_environment)

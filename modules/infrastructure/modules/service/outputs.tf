@@ -63,3 +63,21 @@ output "environment" {
   description = "The function's environment variables (names and non-secret values only)."
   value       = aws_lambda_function.this.environment[0].variables
 }
+
+output "table_arns" {
+  value = [for table in aws_dynamodb_table.this : table.arn]
+}
+
+output "security_group_ids" {
+  description = "The security groups the function's network interfaces use (none outside a VPC)."
+  value       = local.security_group_ids
+}
+
+output "vpc_config" {
+  value = aws_lambda_function.this.vpc_config
+}
+
+output "security_group" {
+  description = "The function's own security group in a created VPC (for the module's tests)."
+  value       = one(aws_security_group.function[*])
+}

@@ -107,3 +107,19 @@ variable "secret_arns" {
   type        = list(string)
   default     = []
 }
+
+variable "network" {
+  description = "The VPC the function runs in (null: Lambda's own network): subnets, extra security groups, and in a created VPC the DynamoDB prefix list, the endpoints' and the default security group."
+  type = object({
+    created                     = bool
+    vpc_id                      = string
+    vpc_arn                     = string
+    subnet_ids                  = list(string)
+    subnet_arns                 = list(string)
+    security_group_ids          = list(string)
+    dynamodb_prefix_list_id     = string
+    endpoints_security_group_id = string
+    default_security_group_id   = string
+  })
+  default = null
+}
