@@ -53,7 +53,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
@@ -75,12 +74,11 @@ let package = Package(
             dependencies: [
                 "AWSCore", "HTTPAPI", "JSONCoding", "LambdaRuntime", "LambdaTesting",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         // Contract corpora: scenario files, matchers, replay and recording (the runner is local-api).
         .target(
             name: "ContractTesting",
-            dependencies: ["HTTPAPI", "JSONCoding", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
+            dependencies: ["HTTPAPI", "JSONCoding"]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "LocalDynamoDB", dependencies: ["DynamoDBModel", "CSQLite", "LambdaRuntime", "LambdaTesting"]),
         .executableTarget(name: "local-dynamodb", dependencies: ["LocalDynamoDB", "LambdaRuntime"]),

@@ -1,5 +1,5 @@
 import LambdaRuntime
-import NIOConcurrencyHelpers
+import Synchronization
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -107,15 +107,14 @@ final class Connection: Sendable {
     }
 
     private let jobs: AsyncStream<Job>.Continuation
-    private let state = NIOLockedValueBox((alive: true, uses: 0))
+    private let state = Mutex((alive: true, uses: 0))
     private let channel: any Channel
 
     init(_ asyncChannel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>) {
         let (stream, continuation) = AsyncStream<Job>.makeStream()
         jobs = continuation
         channel = asyncChannel.channel
-        let state = self.state
-        Task {
+        Task { [self] in
             try? await asyncChannel.executeThenClose { inbound, outbound in
                 var responses = inbound.makeAsyncIterator()
                 for await job in stream {
@@ -155,7 +154,7 @@ final class Connection: Sendable {
                     }
                 }
             }
-            state.withLockedValue { $0.alive = false }
+            self.state.withLock { $0.alive = false }
             continuation.finish()
             // Anything queued after the channel died fails instead of hanging.
             for await job in stream {
@@ -164,14 +163,14 @@ final class Connection: Sendable {
         }
     }
 
-    var alive: Bool { state.withLockedValue { $0.alive } }
-    var reused: Bool { state.withLockedValue { $0.uses > 1 } }
+    var alive: Bool { state.withLock { $0.alive } }
+    var reused: Bool { state.withLock { $0.uses > 1 } }
 
     func send(
         method: String, path: String, host: String, headers: [(name: String, value: String)], body: [UInt8],
         timeout: Duration
     ) async throws -> TransportResponse {
-        state.withLockedValue { $0.uses += 1 }
+        state.withLock { $0.uses += 1 }
         var requestHeaders = HTTPHeaders(headers.map { ($0.name, $0.value) })
         if !requestHeaders.contains(name: "host") { requestHeaders.add(name: "host", value: host) }
         requestHeaders.replaceOrAdd(name: "content-length", value: String(body.count))

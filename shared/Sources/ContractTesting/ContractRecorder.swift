@@ -1,5 +1,5 @@
 import JSONCoding
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// Builds a scenario from exchanges served by the local gateway (`make run RECORD=1`): each event
 /// and answer becomes a case, and what the service generated becomes a matcher. ULIDs are
@@ -13,18 +13,18 @@ public final class ContractRecorder: Sendable {
         var counters: [String: Int] = [:]
     }
 
-    private let state: NIOLockedValueBox<State>
+    private let state: Mutex<State>
 
     public init(file: String, name: String) {
-        state = NIOLockedValueBox(State(scenario: ContractScenario(file: file, name: name)))
+        state = Mutex(State(scenario: ContractScenario(file: file, name: name)))
     }
 
-    public var scenario: ContractScenario { state.withLockedValue { $0.scenario } }
+    public var scenario: ContractScenario { state.withLock { $0.scenario } }
 
     /// Adds the exchange as a case; returns the scenario as it now stands.
     @discardableResult
     public func record(event: JSONValue, answer: [UInt8]) -> ContractScenario {
-        state.withLockedValue { state in
+        state.withLock { state in
             let event = Self.templated(Self.redacted(event), with: state.captured)
             var expect = ContractResponse.normalize(answer)
             if case .object(var response) = expect {

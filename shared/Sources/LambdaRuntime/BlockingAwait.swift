@@ -1,10 +1,5 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Dispatch
+import Synchronization
 
 enum AwaitOutcome<T: Sendable>: Sendable {
     case success(T)
@@ -31,40 +26,24 @@ func blockingAwait<T: Sendable>(
     return .timedOut(DeadlineExceeded())
 }
 
-final class ResultSlot<T: Sendable>: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
-    private var value: AwaitOutcome<T>?
-
-    init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(&condition)
-        pthread_mutex_destroy(&mutex)
-    }
+/// One outcome, handed from the task to the waiting thread.
+final class ResultSlot<T: Sendable>: Sendable {
+    private let value = Mutex<AwaitOutcome<T>?>(nil)
+    private let filled = DispatchSemaphore(value: 0)
 
     func fill(_ outcome: AwaitOutcome<T>) {
-        pthread_mutex_lock(&mutex)
-        value = outcome
-        pthread_cond_signal(&condition)
-        pthread_mutex_unlock(&mutex)
+        value.withLock { $0 = outcome }
+        filled.signal()
     }
 
-    /// The outcome, or nil when the deadline passed first.
+    /// The outcome, or nil when the deadline (Unix epoch milliseconds) passed first.
     func wait(until deadline: Int64?) -> AwaitOutcome<T>? {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while value == nil {
-            if let deadline {
-                var ts = timespec(tv_sec: time_t(deadline / 1000), tv_nsec: Int((deadline % 1000) * 1_000_000))
-                if pthread_cond_timedwait(&condition, &mutex, &ts) == ETIMEDOUT && value == nil { return nil }
-            } else {
-                pthread_cond_wait(&condition, &mutex)
-            }
+        if let deadline {
+            let remaining = max(0, deadline - WallClock.nowMilliseconds())
+            if filled.wait(timeout: .now() + .milliseconds(Int(remaining))) == .timedOut { return nil }
+        } else {
+            filled.wait()
         }
-        return value
+        return value.withLock { $0 }
     }
 }

@@ -1,5 +1,6 @@
 import JSONCoding
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -11,13 +12,16 @@ import Logging
 
 /// Where log lines go: a buffered writer flushed after every invocation and on shutdown, so a
 /// frozen or terminated sandbox never loses the lines of the invocation it served.
-public final class LogOutput: @unchecked Sendable {
+public final class LogOutput: Sendable {
     public static let standardOutput = LogOutput(fd: 1)
 
+    private struct Buffer {
+        var pending: [UInt8] = []
+        var captured: [String] = []
+    }
+
     private let fd: Int32
-    private var pending: [UInt8] = []
-    private var captured: [String] = []
-    private let lock = Mutex()
+    private let buffer = Mutex(Buffer())
 
     public init(fd: Int32) { self.fd = fd }
 
@@ -25,23 +29,23 @@ public final class LogOutput: @unchecked Sendable {
     public static func capturing() -> LogOutput { LogOutput(fd: -1) }
 
     /// The lines written so far to a capturing output.
-    public var lines: [String] { lock.withLock { captured } }
+    public var lines: [String] { buffer.withLock { $0.captured } }
 
     public func write(line: [UInt8]) {
-        lock.withLock {
+        buffer.withLock { buffer in
             if fd < 0 {
-                captured.append(String(decoding: line, as: UTF8.self))
+                buffer.captured.append(String(decoding: line, as: UTF8.self))
                 return
             }
-            pending.append(contentsOf: line)
-            pending.append(UInt8(ascii: "\n"))
-            if pending.count > 64 * 1024 { drain() }
+            buffer.pending.append(contentsOf: line)
+            buffer.pending.append(UInt8(ascii: "\n"))
+            if buffer.pending.count > 64 * 1024 { Self.drain(&buffer.pending, to: fd) }
         }
     }
 
-    public func flush() { lock.withLock { drain() } }
+    public func flush() { buffer.withLock { Self.drain(&$0.pending, to: fd) } }
 
-    private func drain() {
+    private static func drain(_ pending: inout [UInt8], to fd: Int32) {
         guard fd >= 0 else { return }
         var offset = 0
         while offset < pending.count {
@@ -159,14 +163,3 @@ public struct LambdaLogHandler: LogHandler {
     }
 }
 
-/// A pthread mutex; `Synchronization.Mutex` needs a newer deployment target on Darwin.
-final class Mutex: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
-}

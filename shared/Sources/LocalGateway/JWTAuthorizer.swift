@@ -1,7 +1,7 @@
 import AWSCore
 import HTTPAPI
 import JSONCoding
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// API Gateway's JWT authorizer, locally: the bearer token's signature checked against the keys
 /// of a JWKS (RS256 keys as identity providers publish them, or the HS256 development key
@@ -31,7 +31,7 @@ public struct JWTAuthorizer: Sendable {
     public var keys: [Key]
     /// Tokens whose signature verified: clients resend the same token, and RS256 costs
     /// milliseconds. Claims (exp, nbf, scopes) are still checked on every request.
-    private let verifiedSignatures = NIOLockedValueBox<Set<String>>([])
+    private let verifiedSignatures = SignatureCache()
 
     public init(issuer: String, audiences: [String], keys: [Key]) {
         self.issuer = issuer
@@ -80,7 +80,7 @@ public struct JWTAuthorizer: Sendable {
         let signed = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
         let kid = header["kid"]?.stringValue
         let candidates = keys.filter { kid == nil || $0.kid == nil || $0.kid == kid }
-        let cached = verifiedSignatures.withLockedValue { $0.contains(String(token)) }
+        let cached = verifiedSignatures.contains(String(token))
         let verified =
             cached
             || candidates.contains { key in
@@ -94,10 +94,7 @@ public struct JWTAuthorizer: Sendable {
             }
         guard verified else { return .unauthorized(reason: "signature does not verify with the configured keys") }
         if !cached {
-            verifiedSignatures.withLockedValue { seen in
-                if seen.count >= 1024 { seen.removeAll() }
-                seen.insert(String(token))
-            }
+            verifiedSignatures.insert(String(token))
         }
         guard claims["iss"]?.stringValue == issuer else { return .unauthorized(reason: "iss is not \(issuer)") }
         let audience =
@@ -288,5 +285,19 @@ extension JWTAuthorizer {
         close(fd)
         guard written == bytes.count else { throw KeyError(description: "cannot write the development key to \(path)") }
         return secret
+    }
+}
+
+/// Tokens whose signature verified (at most 1,024, then forgotten together).
+final class SignatureCache: Sendable {
+    private let seen = Mutex<Set<String>>([])
+
+    func contains(_ token: String) -> Bool { seen.withLock { $0.contains(token) } }
+
+    func insert(_ token: String) {
+        seen.withLock { seen in
+            if seen.count >= 1024 { seen.removeAll() }
+            seen.insert(token)
+        }
     }
 }

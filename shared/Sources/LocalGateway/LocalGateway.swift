@@ -3,7 +3,7 @@ import JSONCoding
 import LambdaRuntime
 import LambdaTesting
 import Logging
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// A local API Gateway HTTP API: every declared route of every service, matched with API
 /// Gateway's rules, each request turned into a payload 2.0 event for the service's handler
@@ -292,9 +292,9 @@ enum ResourceRequestID {
 }
 
 final class Counter: Sendable {
-    private let value = NIOLockedValueBox(0)
+    private let value = Mutex(0)
     func increment() -> Int {
-        value.withLockedValue {
+        value.withLock {
             $0 += 1
             return $0
         }
@@ -302,7 +302,7 @@ final class Counter: Sendable {
 }
 
 final class LockedServer: Sendable {
-    private let server = NIOLockedValueBox<LoopbackHTTPServer?>(nil)
-    func set(_ s: LoopbackHTTPServer) { server.withLockedValue { $0 = s } }
-    func get() -> LoopbackHTTPServer? { server.withLockedValue { $0 } }
+    private let server = Mutex<LoopbackHTTPServer?>(nil)
+    func set(_ s: LoopbackHTTPServer) { server.withLock { $0 = s } }
+    func get() -> LoopbackHTTPServer? { server.withLock { $0 } }
 }
