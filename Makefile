@@ -12,7 +12,7 @@ SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.j
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: help tools run invoke event build test fuzz test-ci-scripts capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
+.PHONY: help tools run invoke event build new test fuzz test-ci-scripts capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
 	test-terraform contract token plan apply deploy rollback rotate-secret destroy
 
 help: ## List the targets
@@ -70,6 +70,12 @@ dynamodb-conformance: tools ## The local DynamoDB against DynamoDB's documented 
 parity: tools ## Print the README's parity table (local DynamoDB and moto against the documentation)
 	@$(SWIFT) build --product local-dynamodb >&2
 	@$(PYTHON) ci/conformance/run.py --local-dynamodb $(LOCAL_DYNAMODB) --moto --markdown | grep '^|'
+
+new: tools ## Scaffold and register a service: make new SERVICE=orders (then edit its service.json and handler)
+	@test -n "$(SERVICE)" || { echo "make new: name the service, e.g. make new SERVICE=orders" >&2; exit 2; }
+	python3 ci/new_service.py $(SERVICE)
+	ci/record-contracts.sh $(SERVICE)
+	@echo "new: services/$(SERVICE) is ready: make run serves it, make test tests it, make deploy SERVICE=$(SERVICE) ENV=staging deploys it"
 
 capacity: ## Throughput ceiling of every access pattern from service.json and DynamoDB's partition limits
 	python3 ci/capacity.py

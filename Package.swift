@@ -1,8 +1,33 @@
 // swift-tools-version:6.0
 // The monorepo's aggregate: one build graph for `make test` and `make run`. Each package under
 // shared/ and services/ also builds and tests on its own; here their test directories are
-// compiled against the same dependency graph so everything is built once.
+// compiled against the same dependency graph so everything is built once. Services are found as
+// services/<name>/service.json (module <Name>, bootstrap <name>-bootstrap, tests <Name>Tests),
+// so adding one (`make new`) needs no edit here.
+import Foundation
 import PackageDescription
+
+let serviceNames = ((try? FileManager.default.contentsOfDirectory(atPath: "\(Context.packageDirectory)/services")) ?? [])
+    .filter { FileManager.default.fileExists(atPath: "\(Context.packageDirectory)/services/\($0)/service.json") }.sorted()
+
+/// users → Users, order-lines → OrderLines.
+func moduleName(_ service: String) -> String {
+    service.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+}
+
+let serviceTests: [Target] = serviceNames.map { service in
+    .testTarget(
+        name: "\(moduleName(service))Tests",
+        dependencies: [
+            .product(name: moduleName(service), package: service),
+            .product(name: "\(service)-bootstrap", package: service),
+            .product(name: "ServiceTesting", package: "shared"), .product(name: "ServiceKit", package: "shared"),
+            .product(name: "DynamoDB", package: "shared"), .product(name: "AWSCore", package: "shared"),
+            .product(name: "LambdaTesting", package: "shared"), .product(name: "HTTPAPI", package: "shared"),
+            .product(name: "JSONCoding", package: "shared"), .product(name: "LambdaRuntime", package: "shared"),
+        ],
+        path: "services/\(service)/Tests/\(moduleName(service))Tests")
+}
 
 let package = Package(
     name: "swift-lambda-monorepo",
@@ -10,22 +35,19 @@ let package = Package(
     dependencies: [
         .package(path: "shared"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
-        .package(path: "services/users"),
-        .package(path: "services/items"),
-    ],
+    ] + serviceNames.map { .package(path: "services/\($0)") },
     targets: [
         // `make run`: every service behind the local API Gateway (services/local-api registers them).
         .target(
             name: "LocalAPI",
             dependencies: [
-                .product(name: "Users", package: "users"), .product(name: "Items", package: "items"),
                 .product(name: "LocalGateway", package: "shared"), .product(name: "LocalDynamoDB", package: "shared"),
                 .product(name: "DynamoDB", package: "shared"), .product(name: "ServiceKit", package: "shared"),
                 .product(name: "HTTPAPI", package: "shared"), .product(name: "AWSCore", package: "shared"),
                 .product(name: "LambdaRuntime", package: "shared"),
                 .product(name: "ContractTesting", package: "shared"), .product(name: "LambdaTesting", package: "shared"),
                 .product(name: "DynamoDBModel", package: "shared"), .product(name: "JSONCoding", package: "shared"),
-            ],
+            ] + serviceNames.map { .product(name: moduleName($0), package: $0) },
             path: "services/local-api/Sources/LocalAPI"),
         .executableTarget(
             name: "local-api",
@@ -45,23 +67,6 @@ let package = Package(
                 .product(name: "JSONCoding", package: "shared"), .product(name: "LambdaTesting", package: "shared"),
             ],
             path: "services/local-api/Tests/LocalAPITests", exclude: ["Fixtures"]),
-        .testTarget(
-            name: "ItemsTests",
-            dependencies: [
-                .product(name: "Items", package: "items"), .product(name: "items-bootstrap", package: "items"),
-                .product(name: "ServiceTesting", package: "shared"), .product(name: "ServiceKit", package: "shared"),
-                .product(name: "DynamoDB", package: "shared"), .product(name: "AWSCore", package: "shared"),
-            ],
-            path: "services/items/Tests/ItemsTests"),
-        .testTarget(
-            name: "UsersTests",
-            dependencies: [
-                .product(name: "Users", package: "users"), .product(name: "users-bootstrap", package: "users"),
-                .product(name: "ServiceTesting", package: "shared"), .product(name: "ServiceKit", package: "shared"),
-                .product(name: "DynamoDB", package: "shared"), .product(name: "AWSCore", package: "shared"),
-                .product(name: "LambdaTesting", package: "shared"),
-            ],
-            path: "services/users/Tests/UsersTests"),
         .testTarget(
             name: "JSONCodingTests", dependencies: [.product(name: "JSONCoding", package: "shared")],
             path: "shared/Tests/JSONCodingTests"),
@@ -91,6 +96,6 @@ let package = Package(
                 .product(name: "minimal-bootstrap", package: "shared"),
             ],
             path: "shared/Tests/LambdaRuntimeTests"),
-    ],
+    ] + serviceTests,
     swiftLanguageModes: [.v6]
 )

@@ -3,11 +3,13 @@
 # mode (local-api --record): one scenario per block below, each against an empty database. A
 # developer records their own the same way: `make run RECORD=my-scenario`, then curl or a browser.
 # Review the diff before committing: what changed in a recorded answer is a change of contract.
+#   ci/record-contracts.sh            users' and items' scenarios
+#   ci/record-contracts.sh SERVICE    the first scenario of a service `make new` scaffolded
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product local-api >&2
 local_api="$(swift build --show-bin-path)/local-api"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(python3 ci/servers.py port)
 base=http://127.0.0.1:$port
 
 record() { # record SCENARIO [local-api options]: a recording gateway on an empty database; `stop` ends it
@@ -22,7 +24,19 @@ call() { curl -s -o /dev/null "$@"; }
 json() { curl -s "$@"; }
 field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
-rm -f services/*/contracts/*.json
+if [ $# -eq 1 ]; then
+  # A scaffolded service's first scenario: what its one route answers a stranger, a reader and nonsense.
+  service=$1
+  token="authorization: Bearer $("$local_api" token reader --scope "$service.read")"
+  record basics
+  call "$base/$service/01ARZ3NDEKTSV4RRFFQ69G5FAV"
+  call "$base/$service/01ARZ3NDEKTSV4RRFFQ69G5FAV" -H "$token"
+  call "$base/$service/not-an-id" -H "$token"
+  stop
+  exit 0
+fi
+
+rm -f services/users/contracts/*.json services/items/contracts/*.json
 # Tokens of the development key, for the identities the scenarios use (the recorder redacts them;
 # the verified claims stay in the events).
 bearer() { echo "authorization: Bearer $("$local_api" token "$@")"; }

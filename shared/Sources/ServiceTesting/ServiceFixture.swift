@@ -118,6 +118,16 @@ public final class ServiceFixture: Sendable {
             body: response.body)
     }
 
+    /// Runs `body` with a fixture of `service`, built as the bootstrap builds it (a test cursor secret).
+    public static func with<Service: HTTPService>(
+        _ service: Service.Type, declarationPath: String, backend: Backend = .local,
+        _ body: (ServiceFixture) async throws -> Void
+    ) async throws {
+        try await with(
+            declarationPath: declarationPath, backend: backend,
+            makeRouter: { Service(context: ServiceContext(db: $0, cursorSecret: "test-cursor-secret")).router }, body)
+    }
+
     /// Runs `body` with a fixture, stopping it whatever happens.
     public static func with(
         declarationPath: String, backend: Backend = .local, makeRouter: (DynamoDBClient) -> Router,

@@ -10,15 +10,14 @@ import ServiceKit
 /// their owner: another owner's item answers 404 as a missing one does (its existence is not
 /// revealed) unless the caller has `items.admin`, which is also what listing another owner's items
 /// takes. Items never reads the users table: a valid token is the proof that the user exists.
-public struct ItemsAPI: Sendable {
+public struct ItemsAPI: HTTPService {
+    public static let name = "items"
     static let adminScope = "items.admin"
     let store: ServiceStore
     var db: DynamoDBClient { store.db }
     var table: String { store.table }
 
-    public init(db: DynamoDBClient, table: String, cursorSecret: String) {
-        store = ServiceStore(db: db, table: table, cursorSecret: cursorSecret)
-    }
+    public init(context: ServiceContext) { store = context.store("items") }
 
     public var router: Router {
         var router = Router()

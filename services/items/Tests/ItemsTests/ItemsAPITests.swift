@@ -13,9 +13,7 @@ let declarationPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
 
 func withItems(on backend: ServiceFixture.Backend = .local, _ body: (ServiceFixture) async throws -> Void) async throws
 {
-    try await ServiceFixture.with(
-        declarationPath: declarationPath, backend: backend,
-        makeRouter: { ItemsAPI(db: $0, table: "items", cursorSecret: "test-secret").router }, body)
+    try await ServiceFixture.with(ItemsAPI.self, declarationPath: declarationPath, backend: backend, body)
 }
 
 /// A caller as API Gateway's JWT authorizer presents it; the fixture enforces the routes' scopes.

@@ -10,9 +10,13 @@ import LocalGateway
 import ServiceKit
 import Users
 
-/// Every service of the repository, wired for a local run. Adding a service means adding it here.
+public struct RegistrationError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Every service of the repository (Registry.swift), wired for a local run.
 public enum LocalAPI {
-    public static let serviceNames = ["users", "items"]
+    public static var serviceNames: [String] { registered.map { $0.name } }
 
     public struct Running: Sendable {
         public let gateway: LocalGateway
@@ -42,6 +46,7 @@ public enum LocalAPI {
             environment: AWSEnvironment(
                 credentials: AWSCredentials(accessKeyID: "local", secretAccessKey: "local"), region: "local"),
             endpoint: "http://127.0.0.1:\(boundDynamoDB)")
+        if let problem = registrationProblem(root: root) { throw RegistrationError(description: problem) }
         var services: [LocalGateway.Service] = []
         var pools: [ArtifactPool] = []
         for name in serviceNames {
@@ -88,11 +93,9 @@ public enum LocalAPI {
     }()
 
     static func router(_ name: String, db: DynamoDBClient) -> Router {
-        let secret = cursorSecret
-        switch name {
-        case "users": return UsersAPI(db: db, table: "users", cursorSecret: secret).router
-        case "items": return ItemsAPI(db: db, table: "items", cursorSecret: secret).router
-        default: preconditionFailure("no router registered for \(name)")
+        guard let service = registered.first(where: { $0.name == name }) else {
+            preconditionFailure("no service named \(name) is registered (services/local-api/Sources/LocalAPI/Registry.swift)")
         }
+        return service.init(context: ServiceContext(db: db, cursorSecret: cursorSecret)).router
     }
 }

@@ -13,15 +13,14 @@ import ServiceKit
 /// `users.admin` scope acts on any user and is the only way to list them (the route's scopes,
 /// enforced by API Gateway's authorizer, in service.json). Another user's id answers 404: whether
 /// a user exists is not revealed.
-public struct UsersAPI: Sendable {
+public struct UsersAPI: HTTPService {
+    public static let name = "users"
     static let adminScope = "users.admin"
     let store: ServiceStore
     var db: DynamoDBClient { store.db }
     var table: String { store.table }
 
-    public init(db: DynamoDBClient, table: String, cursorSecret: String) {
-        store = ServiceStore(db: db, table: table, cursorSecret: cursorSecret)
-    }
+    public init(context: ServiceContext) { store = context.store("users") }
 
     public var router: Router {
         var router = Router()

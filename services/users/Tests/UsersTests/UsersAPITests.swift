@@ -23,9 +23,7 @@ let admin = Identity("ops", scopes: ["users.admin"])
 /// The users API on a fresh in-memory local DynamoDB with its declared tables.
 func withUsers(on backend: ServiceFixture.Backend = .local, _ body: (ServiceFixture) async throws -> Void) async throws
 {
-    try await ServiceFixture.with(
-        declarationPath: declarationPath, backend: backend,
-        makeRouter: { UsersAPI(db: $0, table: "users", cursorSecret: "test-secret").router }, body)
+    try await ServiceFixture.with(UsersAPI.self, declarationPath: declarationPath, backend: backend, body)
 }
 
 extension ServiceFixture {

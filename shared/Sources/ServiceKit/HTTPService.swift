@@ -1,0 +1,55 @@
+import DynamoDB
+import HTTPAPI
+import LambdaRuntime
+
+/// A service: its name (its directory under services/ and its service.json), how it is built over
+/// its store, and its router. The deployed bootstrap, the local gateway, contract replay and the
+/// tests all construct it the same way.
+public protocol HTTPService: Sendable {
+    static var name: String { get }
+    init(context: ServiceContext)
+    var router: Router { get }
+}
+
+/// What a service is built from: its DynamoDB client, its deployed table names and its secrets.
+public struct ServiceContext: Sendable {
+    public let db: DynamoDBClient
+    /// Declared table name → deployed table name (`TABLE_<NAME>`, which Terraform sets).
+    public let tables: [String: String]
+    public let cursorSecret: String
+
+    public init(db: DynamoDBClient, tables: [String: String] = [:], cursorSecret: String) {
+        self.db = db
+        self.tables = tables
+        self.cursorSecret = cursorSecret
+    }
+
+    /// The deployed name of a declared table (the declared name itself locally).
+    public func table(_ declared: String) -> String { tables[declared] ?? declared }
+
+    /// The store of a service with one table.
+    public func store(_ declared: String) -> ServiceStore {
+        ServiceStore(db: db, table: table(declared), cursorSecret: cursorSecret)
+    }
+}
+
+/// A deployed function's whole `main.swift`: `ServiceBootstrap.run(UsersAPI.self)`.
+public enum ServiceBootstrap {
+    /// Reads the tables and the cursor secret from the environment, failing closed (a missing
+    /// secret under Lambda is an /init/error), builds the service once, and serves invocations.
+    public static func run<Service: HTTPService>(_ service: Service.Type) -> Never {
+        LambdaRuntime.run { _ in
+            let environment = ProcessEnvironment.current()
+            // Created once per process: its connections are reused by every invocation.
+            let db = try DynamoDBClient()
+            var tables: [String: String] = [:]
+            for (name, value) in environment where name.hasPrefix("TABLE_") {
+                tables[String(name.dropFirst(6).lowercased().map { $0 == "_" ? "-" : $0 })] = value
+            }
+            let context = ServiceContext(
+                db: db, tables: tables,
+                cursorSecret: try await ServiceSecrets.value(of: "CURSOR_SECRET", environment: environment))
+            return HTTPLambdaHandler(router: Service(context: context).router)
+        }
+    }
+}
