@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product local-dynamodb --package-path shared >&2
-local_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+local_port=$(python3 ci/servers.py port)
+moto_port=$(python3 ci/servers.py port)
 "$(swift build -c release --package-path shared --show-bin-path)/local-dynamodb" --in-memory --port "$local_port" >/dev/null &
 local_pid=$!
 .venv/bin/moto_server -H 127.0.0.1 -p "$moto_port" >/dev/null 2>&1 &

@@ -16,7 +16,7 @@ PACKAGES=.build/dist ci/build.sh >&2
 bench() { # bench LABEL [local-api options]
   local label=$1 port
   shift
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(python3 ci/servers.py port)
   "$local_api" --port "$port" --dynamodb-port 0 --in-memory "$@" >/dev/null &
   local gateway=$!
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/ready" && break; sleep 0.1; done

@@ -13,7 +13,8 @@ How a service's package reaches its function: `make package` writes a reproducib
 sha256; deploy uploads it to the environment's artifacts bucket under a content-addressed key
 (packages/<service>/<sha256>.zip, never overwritten) and plans the environment with that key for
 that service. Every other service keeps the package its release pointer names
-(releases/<env>/<service>.json in the same bucket, read by Terraform), so the plan may change only
+(releases/<env>/<service>.json in the same bucket, read by Terraform; one that never ran in the
+environment is deployed with its current package too), so the plan may change only
 the deployed service's resources: deploy checks this before applying and refuses otherwise. After a
 successful apply the pointer moves to the new package and keeps the earlier ones, which is what
 rollback returns to. A full `plan` right after shows no changes.
@@ -242,6 +243,7 @@ def deploy(environment, services, packages, saved_plan=None):
     if unknown:
         raise DeployError(f"no service {', '.join(unknown)}: services are {', '.join(every)}")
     services = services or every
+    services = services + first_deploys(environment, services, every, packages)
     releases = {s: environment.publish(s, packages) for s in services}
     environment.init()
     with tempfile.TemporaryDirectory() as work:
@@ -262,6 +264,20 @@ def deploy(environment, services, packages, saved_plan=None):
         history = ([{k: current[k] for k in ("s3_key", "code_sha256", "sha256")}] + current["history"]) if current else []
         environment.record(service, release, history)
         print(f"deploy {environment.name}: {service} now runs {short(release)} (was {short(current)})", file=sys.stderr)
+
+
+def first_deploys(environment, services, every, packages):
+    """The other services that have never run in this environment: every function needs a package,
+    so a one-service deploy to a new environment deploys them too (none has a running version to
+    keep). Their packages must be in the packages directory."""
+    never = [s for s in every if s not in services and environment.pointer(s) is None]
+    missing = [s for s in never if not os.path.isfile(os.path.join(packages, s, "package.json"))]
+    if missing:
+        raise DeployError(f"{', '.join(missing)} never ran in {environment.name} and has no package in {packages}: "
+                          f"deploy every service once with `make deploy ENV={environment.name}`")
+    for service in never:
+        print(f"deploy {environment.name}: {service} never ran here; deploying its current package too", file=sys.stderr)
+    return never
 
 
 def rollback(environment, service):

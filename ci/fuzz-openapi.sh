@@ -6,13 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 examples=${FUZZ_EXAMPLES:-25}
 swift build --product local-api >&2
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port=$(free_port)
-dynamodb_port=$(free_port)
+port=$(python3 ci/servers.py port)
+dynamodb_port=$(python3 ci/servers.py port)
 log=.build/fuzz-local-api.log
 local_api="$(swift build --show-bin-path)/local-api"
-# Every scope, so the fuzzer reaches the admin paths too (the 401/403 paths are in the contracts).
-token=$("$local_api" token fuzzer --scope users.read --scope users.write --scope users.admin --scope items.read --scope items.write --scope items.admin)
+# Every scope any route declares, so the fuzzer reaches the admin paths too (the 401/403 paths are
+# in the contracts).
+mapfile -t scope_args < <(python3 -c 'import glob, json
+scopes = {s for d in glob.glob("services/*/service.json") for r in json.load(open(d))["routes"].values() for s in r.get("scopes", [])}
+for s in sorted(scopes): print("--scope"); print(s)')
+token=$("$local_api" token fuzzer "${scope_args[@]}")
 "$local_api" --in-memory --port "$port" --dynamodb-port "$dynamodb_port" >"$log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT

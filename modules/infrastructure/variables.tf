@@ -110,7 +110,7 @@ variable "services" {
 variable "releases" {
   description = <<-EOT
     The package each service runs: its content-addressed zip in the artifacts bucket and the zip's
-    SHA-256 in base64, as recorded by `make deploy` (ci/release.py).
+    SHA-256 in base64, as recorded by `make deploy` (ci/deploy.py).
   EOT
   type = map(object({
     s3_bucket   = string

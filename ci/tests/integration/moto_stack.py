@@ -4,21 +4,15 @@ test-only is committed into the environments."""
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
+import sys
 import tempfile
-import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.join(ROOT, "ci"))
+import servers  # noqa: E402
+from servers import free_port  # noqa: E402,F401  (the integration tests' one port helper)
 ENDPOINT_SERVICES = ["acm", "apigatewayv2", "dynamodb", "iam", "kms", "lambda", "logs", "route53", "s3", "secretsmanager", "sts"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tfvars(environment):
@@ -29,27 +23,17 @@ def tfvars(environment):
 class MotoStack:
     def __init__(self):
         self.work = tempfile.mkdtemp(prefix="moto-stack-")
-        self.endpoint = f"http://127.0.0.1:{free_port()}"
-        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_ACM_VALIDATION_WAIT="0")
-        moto = shutil.which("moto_server", path=os.path.join(ROOT, ".venv", "bin")) or "moto_server"
-        self.moto = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", self.endpoint.rsplit(":", 1)[1]], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise
-                time.sleep(0.2)
+        try:
+            self.server = servers.moto()
+        except BaseException:
+            shutil.rmtree(self.work, ignore_errors=True)
+            raise
+        self.endpoint = self.server.endpoint
         self.tree = os.path.join(self.work, "tree")
         self.copy_tree()
 
     def stop(self):
-        os.killpg(self.moto.pid, signal.SIGKILL)  # moto_server ignores SIGTERM
-        self.moto.wait()
+        self.server.stop()
         shutil.rmtree(self.work, ignore_errors=True)
 
     def client(self, name):

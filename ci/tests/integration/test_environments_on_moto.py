@@ -85,7 +85,10 @@ class EnvironmentsOnMoto(unittest.TestCase):
         return packages
 
     def test_staging_deploys_one_service_rolls_back_and_destroys(self):
-        self.run_make("staging", "deploy", f"PACKAGES={PACKAGES}")
+        # The first deploy of one service to an empty environment: the others never ran, so they
+        # go out with their current packages (every function needs one).
+        output = self.run_make("staging", "deploy", "SERVICE=users", f"PACKAGES={PACKAGES}")
+        self.assertIn("deploy staging: items never ran here; deploying its current package too", output)
         for service in SERVICES:
             function = self.function("staging", service)
             self.assertEqual(function["CodeSha256"], self.code_sha256(PACKAGES, service))
@@ -172,6 +175,9 @@ class EnvironmentsOnMoto(unittest.TestCase):
         self.assertNotIn(rotated, output)
 
     def test_production_tables_are_protected(self):
+        output = self.run_make("production", "deploy", "SERVICE=items", f"PACKAGES={os.path.join(self.work, 'empty')}", expect=2)
+        self.assertRegex(output, r"(?m)^deploy: users never ran in production and has no package in .*empty: "
+                                 r"deploy every service once with `make deploy ENV=production`$")
         self.run_make("production", "deploy", f"PACKAGES={PACKAGES}")
         for service in SERVICES:
             table = self.aws["dynamodb"].describe_table(TableName=f"swiftapi-production-{service}")["Table"]
