@@ -1,5 +1,6 @@
 """The Amazon Linux 2023 checks of ci/package.py, on small binaries made to break each rule."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,52 @@ class CheckBinaryTests(unittest.TestCase):
         other = "arm64" if self.arch == "x86_64" else "x86_64"
         with self.assertRaisesRegex(package.PackageError, f"declares {other}"):
             package.check_binary(binary, other)
+
+
+class GlibcShimTests(unittest.TestCase):
+    """shared/Sources/CGlibcCompat binds hypot to each architecture's glibc baseline: the version
+    every glibc has (AL2023's 2.34 included), never Debian's 2.35 or the other architecture's."""
+
+    SHIM = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "Sources", "CGlibcCompat", "glibc_compat.c")
+    BASELINES = {"x86_64": "GLIBC_2.2.5", "aarch64": "GLIBC_2.17"}
+
+    def compile_for(self, target):
+        clang = shutil.which("clang")
+        if not clang:
+            self.skipTest("no clang to cross-compile the shim")
+        with tempfile.TemporaryDirectory() as work:
+            obj = os.path.join(work, "shim.o")
+            subprocess.run([clang, f"--target={target}-linux-gnu", "-c", self.SHIM, "-o", obj], check=True)
+            header = subprocess.run(["readelf", "-h", obj], capture_output=True, text=True, check=True).stdout
+            symbols = subprocess.run(["objdump", "-t", obj], capture_output=True, text=True, check=True).stdout
+        return header, symbols
+
+    def test_each_architecture_binds_hypot_to_its_own_baseline(self):
+        for target, baseline in self.BASELINES.items():
+            with self.subTest(target=target):
+                header, symbols = self.compile_for(target)
+                self.assertIn("AArch64" if target == "aarch64" else "X86-64", header)
+                undefined = [line.split()[-1] for line in symbols.splitlines() if "*UND*" in line]
+                self.assertEqual(undefined, [f"hypot@{baseline}"])
+                self.assertRegex(symbols, r"(?m)\bF \.text\s+\S+\s+hypotf$", "hypotf is defined, not imported")
+
+    def test_packaging_for_another_architecture_is_refused_in_one_line(self):
+        other = "arm64" if package.host_architecture() == "x86_64" else "x86_64"
+        result = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "..", "package.py"),
+                                 "--product", "users-bootstrap", "--name", "users", "--architecture", other,
+                                 "--out", tempfile.gettempdir()], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr.count("\n"), 1, result.stderr)
+        self.assertIn(f"users declares {other} but this machine builds {package.host_architecture()}", result.stderr)
+
+    def test_an_architecture_without_a_baseline_does_not_compile(self):
+        clang = shutil.which("clang")
+        if not clang:
+            self.skipTest("no clang to cross-compile the shim")
+        result = subprocess.run([clang, "--target=riscv64-linux-gnu", "-fsyntax-only", self.SHIM],
+                                capture_output=True, text=True)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("no glibc baseline known", result.stderr)
 
 
 class ReproducibleZipTests(unittest.TestCase):
