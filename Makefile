@@ -12,7 +12,7 @@ SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.j
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: help tools run invoke event build new test fuzz test-ci-scripts capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
+.PHONY: help tools serve-tools run invoke event build new test fuzz test-ci-scripts capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
 	test-terraform contract token plan apply deploy rollback rotate-secret destroy
 
 help: ## List the targets
@@ -21,12 +21,15 @@ help: ## List the targets
 tools:
 	@ci/ensure-tools.sh
 
+serve-tools:
+	@ci/ensure-tools.sh serve
+
 # local-api's options from make's variables (see `local-api --help`).
 RUN_ARGS = --port $(or $(PORT),3000) --dynamodb-port $(or $(DYNAMODB_PORT),8000) --environment $(or $(ENV),staging) \
 	$(if $(RECORD),--record $(RECORD)) $(if $(PAYLOAD),--payload $(PAYLOAD)) $(if $(JWKS),--jwks $(JWKS)) \
 	$(if $(ARTIFACT),--artifact $(DIST)) $(if $(DEFAULT_ROUTE),--default-route $(DEFAULT_ROUTE))
 
-run: tools ## Local API Gateway on 127.0.0.1:3000 (PORT, ENV=staging, RECORD=name, ARTIFACT=1, WATCH=1, JWKS=file)
+run: $(if $(ARTIFACT),tools,serve-tools) ## Local API Gateway on 127.0.0.1:3000 (PORT, ENV=staging, RECORD=name, ARTIFACT=1, WATCH=1, JWKS=file)
 ifdef WATCH
 	ci/watch.sh $(RUN_ARGS)
 else
@@ -52,17 +55,24 @@ event: tools ## Print the API Gateway event for a request: make event REQUEST="G
 build: tools ## Build every package and its tests (debug)
 	$(SWIFT) build --build-tests
 
+# Each phase starts with a banner (ci/phase.sh); `make test` records them in this run's file.
+phase = @ci/phase.sh $@
+test: export MAKE_TEST_PHASES := $(CURDIR)/.build/phases/$(shell date +%s%N).log
 test: tools test-ci-scripts capacity dynamodb-conformance check-minimal-package contract test-terraform fuzz ## Run every test: ci scripts, packaging, Terraform, fuzzing, all Swift packages
+	@ci/phase.sh swift-test
 	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
 	$(SWIFT) test --no-parallel
+	@ci/phase.sh --summary
 
 test-ci-scripts: tools ## CI scripts: unit tests, shellcheck, .gitlab-ci.yml against GitLab's schema
+	$(phase)
 	python3 -m unittest discover -s ci/tests
 	shellcheck ci/*.sh
 	.venv/bin/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
 
 LOCAL_DYNAMODB = "$$($(SWIFT) build --show-bin-path)/local-dynamodb"
 dynamodb-conformance: tools ## The local DynamoDB against DynamoDB's documented behaviour (moto reported), then a bounded fuzz run
+	$(phase)
 	$(SWIFT) build --product local-dynamodb
 	$(PYTHON) ci/conformance/run.py --local-dynamodb $(LOCAL_DYNAMODB) --moto --report .build/conformance/report.json
 	$(PYTHON) ci/conformance/fuzz.py --local-dynamodb $(LOCAL_DYNAMODB) --seconds $(or $(FUZZ_SECONDS),20)
@@ -78,9 +88,11 @@ new: tools ## Scaffold and register a service: make new SERVICE=orders (then edi
 	@echo "new: services/$(SERVICE) is ready: make run serves it, make test tests it, make deploy SERVICE=$(SERVICE) ENV=staging deploys it"
 
 capacity: ## Throughput ceiling of every access pattern from service.json and DynamoDB's partition limits
+	$(phase)
 	python3 ci/capacity.py
 
 contract: tools ## Replay every service's contract corpus in-process, then against its packaged bootstrap
+	$(phase)
 	$(SWIFT) build --product local-api
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract
 	PACKAGES=$(DIST) ci/build.sh
@@ -88,12 +100,15 @@ contract: tools ## Replay every service's contract corpus in-process, then again
 	ci/contract-mutation.sh
 
 test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments applied against moto
+	$(phase)
 	ci/test-terraform.sh
 
 fuzz: tools ## schemathesis against every service's OpenAPI document through the local gateway (FUZZ_EXAMPLES=25)
+	$(phase)
 	ci/fuzz-openapi.sh
 
 check-minimal-package: tools ## Release-build the minimal service: AL2023-loadable, no ICU, zip under budget
+	$(phase)
 	python3 ci/package.py --product minimal-bootstrap --name minimal \
 		--out $(DIST) --max-zip-bytes $(MINIMAL_ZIP_BUDGET) --forbid-regex
 
@@ -108,8 +123,7 @@ bench: tools check-minimal-package ## Benchmarks: bootstrap size, local DynamoDB
 package: tools ## Package one service for Lambda: make package SERVICE=users
 	@test -n "$(SERVICE)" || { echo "make package: name the service, e.g. make package SERVICE=users" >&2; exit 2; }
 	@test -f services/$(SERVICE)/service.json || { echo "make package: no services/$(SERVICE)/service.json; services: $$(ls services)" >&2; exit 2; }
-	python3 ci/package.py --product $(SERVICE)-bootstrap --name $(SERVICE) --out $(DIST) \
-		--architecture $$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["function"]["architecture"])' services/$(SERVICE)/service.json)
+	python3 ci/package.py --product $(SERVICE)-bootstrap --name $(SERVICE) --out $(DIST)
 
 # Deploying (ci/deploy.py; the pipeline runs the same). ENV is an environments/<ENV> directory.
 need-env = @test -n "$(ENV)" || { echo "make $@: name the environment, e.g. make $@ ENV=staging" >&2; exit 2; }

@@ -11,6 +11,6 @@ if ! command -v python3 >/dev/null || ! command -v readelf >/dev/null; then
 fi
 for declaration in services/*/service.json; do
   service=$(basename "$(dirname "$declaration")")
-  architecture=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["function"]["architecture"])' "$declaration")
-  python3 ci/package.py --product "$service-bootstrap" --name "$service" --architecture "$architecture" --out "$packages"
+  # The architecture is the declaration's (ci/package.py reads it).
+  python3 ci/package.py --product "$service-bootstrap" --name "$service" --out "$packages"
 done

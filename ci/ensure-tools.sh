@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
-# Installs what `make test` and `make run` need beyond the Swift toolchain, when it is missing:
-# Debian packages through apt, Python tools into the git-ignored .venv from ci/requirements.txt.
+# Installs what the Makefile's targets need beyond the Swift toolchain, when it is missing, and
+# says what it installs: Debian packages through apt, Python tools into git-ignored venvs.
+#   ci/ensure-tools.sh         everything `make test` needs
+#   ci/ensure-tools.sh serve   only what `make run` needs (the SQLite headers and python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+profile=${1:-all}
 
 need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3)
-python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
-command -v readelf >/dev/null || need_apt+=(binutils)
-command -v gcc >/dev/null || need_apt+=(gcc)
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
-command -v shellcheck >/dev/null || need_apt+=(shellcheck)
-command -v curl >/dev/null || need_apt+=(curl)
-command -v wrk >/dev/null || need_apt+=(wrk)
+if [ "$profile" != serve ]; then
+  python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+  command -v readelf >/dev/null || need_apt+=(binutils)
+  command -v gcc >/dev/null || need_apt+=(gcc)
+  command -v shellcheck >/dev/null || need_apt+=(shellcheck)
+  command -v curl >/dev/null || need_apt+=(curl)
+  command -v wrk >/dev/null || need_apt+=(wrk)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "ensure-tools: installing ${need_apt[*]} with apt-get" >&2
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+[ "$profile" = serve ] && exit 0
 
 # One venv per requirements file (ci/requirements.txt → .venv, ci/requirements-<tool>.txt →
 # .venv-<tool>, for tools whose pins clash), rebuilt when its pinned requirements change.
@@ -28,7 +34,7 @@ for requirements in ci/requirements*.txt; do
   stamp=$venv/.requirements.sha256
   want=$(sha256sum "$requirements" | cut -d' ' -f1)
   if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "ensure-tools: installing Python tools into $venv ($requirements)" >&2
+    echo "ensure-tools: installing $(grep -cvE '^\s*(#|$)' "$requirements") pinned Python tools into $venv ($requirements; once)" >&2
     rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"

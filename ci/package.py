@@ -49,6 +49,15 @@ def host_architecture():
     return {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
 
 
+def declared_architecture(service):
+    """function.architecture from services/<service>/service.json, the one place it is declared."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "services", service, "service.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)["function"]["architecture"]
+
+
 def elf_architecture(binary):
     header = run("readelf", "-h", binary)
     match = re.search(r"Machine:\s+(.+)", header)
@@ -130,7 +139,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--product", required=True, help="the SwiftPM executable product to package")
     parser.add_argument("--name", required=True, help="package name (the service)")
-    parser.add_argument("--architecture", default=None, help="x86_64 or arm64 (default: service.json or host)")
+    parser.add_argument("--architecture", default=None, help="x86_64 or arm64 (default: function.architecture in services/NAME/service.json, else the host)")
     parser.add_argument("--package-path", default=".", help="SwiftPM package that builds the product")
     parser.add_argument("--out", default="dist")
     parser.add_argument("--max-zip-bytes", type=int, default=SERVICE_ZIP_BUDGET)
@@ -144,7 +153,7 @@ def main():
     if args.print_build_flags:
         print(" ".join(release_flags(args.package_path)))
         return
-    architecture = args.architecture or host_architecture()
+    architecture = args.architecture or declared_architecture(args.name) or host_architecture()
     if architecture != host_architecture():
         raise PackageError(f"{args.name} declares {architecture} but this machine builds {host_architecture()}; "
                            f"use a {architecture} runner (CI variable LAMBDA_ARCHITECTURE) or change service.json")

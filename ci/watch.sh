@@ -16,8 +16,7 @@ fingerprint() { # fingerprint DIR...: changes when a source file under them chan
 }
 package() { # package SERVICE: a failed build keeps the previous bootstrap
   echo "watch: packaging $1" >&2
-  python3 ci/package.py --product "$1-bootstrap" --name "$1" --out "$artifact" \
-    --architecture "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["function"]["architecture"])' "services/$1/service.json")" >&2 \
+  python3 ci/package.py --product "$1-bootstrap" --name "$1" --out "$artifact" >&2 \
     && echo "watch: $1 repackaged; its next request starts the new bootstrap" >&2 \
     || echo "watch: $1 did not build; still serving the previous package" >&2
 }
