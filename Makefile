@@ -97,7 +97,7 @@ contract: tools ## Replay every service's contract corpus in-process, then again
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract
 	PACKAGES=$(DIST) ci/build.sh
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract --artifact $(DIST)
-	ci/contract-mutation.sh
+	PACKAGES=$(DIST) ci/contract-mutation.sh
 
 test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments applied against moto
 	$(phase)

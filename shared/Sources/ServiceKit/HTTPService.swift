@@ -49,7 +49,21 @@ public enum ServiceBootstrap {
             let context = ServiceContext(
                 db: db, tables: tables,
                 cursorSecret: try await ServiceSecrets.value(of: "CURSOR_SECRET", environment: environment))
-            return HTTPLambdaHandler(router: Service(context: context).router)
+            var handler = HTTPLambdaHandler(router: Service(context: context).router)
+            #if DEBUG
+                handler.statusMutation = statusMutation(environment["CONTRACT_MUTATION"])
+            #endif
+            return handler
         }
     }
+
+    #if DEBUG
+        /// "POST /users=200" → (route "POST /users", status 200); see HTTPLambdaHandler.statusMutation.
+        static func statusMutation(_ setting: String?) -> (route: String, status: Int)? {
+            guard let setting, let equals = setting.lastIndex(of: "="),
+                let status = Int(setting[setting.index(after: equals)...])
+            else { return nil }
+            return (String(setting[..<equals]), status)
+        }
+    #endif
 }

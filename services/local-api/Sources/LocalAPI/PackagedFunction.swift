@@ -24,12 +24,17 @@ final class PackagedFunction: Sendable {
         process.executableURL = URL(fileURLWithPath: bootstrap)
         // Not AWS_LAMBDA_FUNCTION_NAME: that says "deployed", where the bootstrap reads its secrets
         // from Secrets Manager only (ServiceSecrets); here they come from the environment.
-        process.environment = [
+        var environment = [
             "AWS_LAMBDA_RUNTIME_API": emulator.endpoint.replacingOccurrences(of: "http://", with: ""),
             "AWS_REGION": "local", "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:\(dynamodbPort)",
             "CURSOR_SECRET": LocalAPI.cursorSecret, "LOG_LEVEL": "ERROR",
         ]
+        // ci/contract-mutation.sh's hook, honoured by debug bootstraps only (HTTPLambdaHandler).
+        if let mutation = ProcessInfo.processInfo.environment["CONTRACT_MUTATION"] {
+            environment["CONTRACT_MUTATION"] = mutation
+        }
+        process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         return PackagedFunction(emulator: emulator, pid: process.processIdentifier)
