@@ -85,12 +85,12 @@ while let argument = arguments.popFirst() {
                              [--environment staging] CORS, JWT issuer/audience, access log format from environments/<name>
                              [--jwks FILE]         also accept tokens signed by these keys (RS256/HS256 JWKS)
                              [--default-route SERVICE]  a $default route: unmatched requests go to SERVICE
+                             [--artifact DIR]      run each service's packaged bootstrap from DIR (make package)
+                                                   instead of its handler in-process
                    local-api token SUBJECT [--scope S]... [--ttl 3600]  a token signed with the development key
                    local-api invoke SERVICE EVENT_FILE [--db ...]   run one event through a service, print its answer
                    local-api event METHOD PATH [BODY] [--sub S [--scope S]...]  print the API Gateway event for
                                                    a request (JWT routes: signed in as S, claims as the authorizer passes them)
-                             [--artifact DIR]      run each service's packaged bootstrap from DIR (make package)
-                                                   instead of its handler in-process
                    local-api contract [SERVICE ...] [--artifact DIR] replay the contract corpora (in-process, or
                                                                      the packaged bootstraps in DIR)
             """)
