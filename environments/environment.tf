@@ -99,7 +99,7 @@ variable "artifacts_bucket" {
 }
 
 variable "releases" {
-  description = "Packages to run instead of the deployed ones, by service: { s3_key, code_sha256 } (written by ci/release.py)."
+  description = "Packages to run instead of the deployed ones, by service: { s3_key, code_sha256 } (written by ci/deploy.py)."
   type        = map(object({ s3_key = string, code_sha256 = string }))
   default     = {}
 }
