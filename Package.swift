@@ -38,6 +38,8 @@ let package = Package(
     dependencies: [
         .package(path: "shared"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        // local-api only (a tool, never in a Lambda package).
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
     ] + serviceNames.map { .package(path: "services/\($0)") },
     targets: [
         // `make run`: every service behind the local API Gateway (services/local-api registers them).
@@ -59,6 +61,7 @@ let package = Package(
                 .product(name: "JSONCoding", package: "shared"),
                 .product(name: "LambdaTesting", package: "shared"), .product(name: "LambdaRuntime", package: "shared"),
                 .product(name: "LocalGateway", package: "shared"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "services/local-api/Sources/local-api"),
         .testTarget(
