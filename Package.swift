@@ -40,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         // local-api only (a tool, never in a Lambda package).
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        // Test keys for the local JWT authorizer's ES256 tests.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ] + serviceNames.map { .package(path: "services/\($0)") },
     targets: [
         // `make run`: every service behind the local API Gateway (services/local-api registers them).
@@ -71,6 +73,7 @@ let package = Package(
                 .product(name: "ContractTesting", package: "shared"),
                 .product(name: "HTTPAPI", package: "shared"),
                 .product(name: "JSONCoding", package: "shared"), .product(name: "LambdaTesting", package: "shared"),
+                .product(name: "AWSCore", package: "shared"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "services/local-api/Tests/LocalAPITests", exclude: ["Fixtures"]),
         .testTarget(

@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        // The local gateway's JWT signatures (RS256, ES256); never in a Lambda package.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .target(name: "JSONCoding"),
@@ -74,6 +76,8 @@ let package = Package(
             dependencies: [
                 "AWSCore", "HTTPAPI", "JSONCoding", "LambdaRuntime", "LambdaTesting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),
         // Contract corpora: scenario files, matchers, replay and recording (the runner is local-api).
         .target(

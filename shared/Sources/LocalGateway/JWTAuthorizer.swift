@@ -1,20 +1,47 @@
 import AWSCore
+import Crypto
 import HTTPAPI
 import JSONCoding
 import Synchronization
+import _CryptoExtras
 
 /// API Gateway's JWT authorizer, locally: the bearer token's signature checked against the keys
-/// of a JWKS (RS256 keys as identity providers publish them, or the HS256 development key
-/// `local-api` creates), then `iss`, `aud`/`client_id`, `exp`, `nbf` and the route's scopes, as
+/// of a JWKS (RS256 and ES256 keys as identity providers publish them, verified by swift-crypto,
+/// or the HS256 development key `local-api` creates), then `iss`, `aud`/`client_id`, `exp`, `nbf` and the route's scopes, as
 /// API Gateway checks them. A bad token is a 401; a valid token without a required scope a 403.
 public struct JWTAuthorizer: Sendable {
     public enum Key: Sendable {
         case hmac(kid: String?, secret: [UInt8])
-        case rsa(kid: String?, modulus: [UInt8], exponent: [UInt8])
+        /// RS256: RSASSA-PKCS1-v1_5 with SHA-256, keys of 2048 bits or more.
+        case rsa(kid: String?, key: _RSA.Signing.PublicKey)
+        /// ES256: ECDSA on P-256 with SHA-256; the point as x || y (swift-crypto's P-256 key type
+        /// is not Sendable, so the key is rebuilt from it to verify, which is cheap).
+        case p256(kid: String?, point: [UInt8])
 
         var kid: String? {
             switch self {
-            case .hmac(let kid, _), .rsa(let kid, _, _): kid
+            case .hmac(let kid, _), .rsa(let kid, _), .p256(let kid, _): kid
+            }
+        }
+
+        /// Whether `signature` over `message` verifies with this key under the token's `alg`.
+        /// An alg this key does not use (including "none") never verifies.
+        func verifies(alg: String?, signature: [UInt8], message: [UInt8]) -> Bool {
+            switch (alg, self) {
+            case ("HS256", .hmac(_, let secret)):
+                return constantTimeEqual(AWSCore.HMAC.sha256(key: secret, message: message), signature)
+            case ("RS256", .rsa(_, let key)):
+                return key.isValidSignature(
+                    _RSA.Signing.RSASignature(rawRepresentation: signature), for: message, padding: .insecurePKCS1v1_5)
+            case ("ES256", .p256(_, let point)):
+                // JWS carries r || s (64 bytes), not DER (RFC 7518 §3.4).
+                guard signature.count == 64,
+                    let parsed = try? P256.Signing.ECDSASignature(rawRepresentation: signature),
+                    let key = try? P256.Signing.PublicKey(rawRepresentation: point)
+                else { return false }
+                return key.isValidSignature(parsed, for: message)
+            default:
+                return false
             }
         }
     }
@@ -43,26 +70,42 @@ public struct JWTAuthorizer: Sendable {
         public let description: String
     }
 
-    /// Keys from a JWKS document (`{"keys": [...]}`): `RSA` keys (n, e) and `oct` keys (k).
+    /// Keys from a JWKS document (`{"keys": [...]}`): `RSA` keys (n, e), `EC` P-256 keys (x, y)
+    /// and `oct` keys (k).
     public static func keys(jwks: JSONValue) throws -> [Key] {
         guard let entries = jwks["keys"]?.arrayValue else {
             throw KeyError(description: "a JWKS needs a \"keys\" array")
         }
         return try entries.map { entry in
             let kid = entry["kid"]?.stringValue
+            func bytes(_ field: String) -> [UInt8]? { entry[field]?.stringValue.flatMap(Base64.decode) }
             switch entry["kty"]?.stringValue {
             case "RSA":
-                guard let n = entry["n"]?.stringValue.flatMap(Base64.decode),
-                    let e = entry["e"]?.stringValue.flatMap(Base64.decode)
-                else { throw KeyError(description: "RSA key \(kid ?? "?") needs base64url n and e") }
-                return .rsa(kid: kid, modulus: n, exponent: e)
+                guard let n = bytes("n"), let e = bytes("e") else {
+                    throw KeyError(description: "RSA key \(kid ?? "?") needs base64url n and e")
+                }
+                guard let key = try? _RSA.Signing.PublicKey(n: n, e: e), key.keySizeInBits >= 2048 else {
+                    throw KeyError(
+                        description: "RSA key \(kid ?? "?") is not a valid RSA public key of 2048 bits or more")
+                }
+                return .rsa(kid: kid, key: key)
+            case "EC":
+                guard entry["crv"]?.stringValue == "P-256" else {
+                    throw KeyError(description: "EC key \(kid ?? "?"): only crv P-256 (ES256) is supported")
+                }
+                guard let x = bytes("x"), let y = bytes("y"), x.count == 32, y.count == 32,
+                    (try? P256.Signing.PublicKey(rawRepresentation: x + y)) != nil
+                else { throw KeyError(description: "EC key \(kid ?? "?") needs base64url x and y of a P-256 point") }
+                return .p256(kid: kid, point: x + y)
             case "oct":
-                guard let k = entry["k"]?.stringValue.flatMap(Base64.decode), k.count >= 32 else {
+                guard let k = bytes("k"), k.count >= 32 else {
                     throw KeyError(description: "oct key \(kid ?? "?") needs a base64url k of at least 32 bytes")
                 }
                 return .hmac(kid: kid, secret: k)
             default:
-                throw KeyError(description: "key \(kid ?? "?"): only RSA (RS256) and oct (HS256) keys are supported")
+                throw KeyError(
+                    description:
+                        "key \(kid ?? "?"): only RSA (RS256), EC P-256 (ES256) and oct (HS256) keys are supported")
             }
         }
     }
@@ -83,14 +126,8 @@ public struct JWTAuthorizer: Sendable {
         let cached = verifiedSignatures.contains(String(token))
         let verified =
             cached
-            || candidates.contains { key in
-                switch (header["alg"]?.stringValue, key) {
-                case ("HS256", .hmac(_, let secret)):
-                    constantTimeEqual(HMAC.sha256(key: secret, message: signed), signature)
-                case ("RS256", .rsa(_, let n, let e)):
-                    RSA.verifySHA256(signature: signature, message: signed, modulus: n, exponent: e)
-                default: false
-                }
+            || candidates.contains {
+                $0.verifies(alg: header["alg"]?.stringValue, signature: signature, message: signed)
             }
         guard verified else { return .unauthorized(reason: "signature does not verify with the configured keys") }
         if !cached {
@@ -125,128 +162,13 @@ public struct JWTAuthorizer: Sendable {
         let header: JSONValue = ["alg": "HS256", "typ": "JWT", "kid": .string(kid)]
         let signed =
             Base64.encodeURL(header.serialized()) + "." + Base64.encodeURL(JSONValue.object(claims).serialized())
-        return signed + "." + Base64.encodeURL(HMAC.sha256(key: secret, message: Array(signed.utf8)))
+        return signed + "." + Base64.encodeURL(AWSCore.HMAC.sha256(key: secret, message: Array(signed.utf8)))
     }
 }
 
 func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
     return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
-}
-
-/// RSASSA-PKCS1-v1_5 verification with SHA-256 (RS256): s^e mod n must be the DER-wrapped digest.
-/// Plain schoolbook arithmetic: verification uses the small public exponent, so it is quick.
-enum RSA {
-    static let sha256Prefix: [UInt8] = [
-        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
-        0x20,
-    ]
-
-    static func verifySHA256(signature: [UInt8], message: [UInt8], modulus: [UInt8], exponent: [UInt8]) -> Bool {
-        let n = BigUInt(bytes: modulus)
-        let k = modulus.drop(while: { $0 == 0 }).count
-        guard k >= 128, signature.count == k else { return false }  // RSA keys of at least 1024 bits
-        let s = BigUInt(bytes: signature)
-        guard s < n else { return false }
-        let decoded = s.power(BigUInt(bytes: exponent), modulus: n).bytes(count: k)
-        let digestInfo = sha256Prefix + SHA256.hash(message)
-        let expected = [0x00, 0x01] + [UInt8](repeating: 0xFF, count: k - 3 - digestInfo.count) + [0x00] + digestInfo
-        return constantTimeEqual(decoded, expected)
-    }
-}
-
-/// Just enough unsigned big-integer arithmetic for RSA verification: little-endian 32-bit limbs.
-struct BigUInt: Comparable {
-    var limbs: [UInt32]
-
-    init(limbs: [UInt32]) {
-        var trimmed = limbs
-        while trimmed.last == 0 { trimmed.removeLast() }
-        self.limbs = trimmed
-    }
-
-    init(bytes: [UInt8]) {
-        var limbs: [UInt32] = []
-        var index = bytes.count
-        while index > 0 {
-            let start = max(0, index - 4)
-            limbs.append(bytes[start..<index].reduce(0) { $0 << 8 | UInt32($1) })
-            index = start
-        }
-        self.init(limbs: limbs)
-    }
-
-    func bytes(count: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        for (i, limb) in limbs.enumerated() {
-            for j in 0..<4 where count - 1 - (i * 4 + j) >= 0 {
-                out[count - 1 - (i * 4 + j)] = UInt8(truncatingIfNeeded: limb >> (8 * UInt32(j)))
-            }
-        }
-        return out
-    }
-
-    var bitWidth: Int { limbs.isEmpty ? 0 : limbs.count * 32 - limbs.last!.leadingZeroBitCount }
-    func bit(_ i: Int) -> Bool { limbs[i / 32] >> UInt32(i % 32) & 1 == 1 }
-
-    static func < (a: BigUInt, b: BigUInt) -> Bool {
-        if a.limbs.count != b.limbs.count { return a.limbs.count < b.limbs.count }
-        for i in stride(from: a.limbs.count - 1, through: 0, by: -1) where a.limbs[i] != b.limbs[i] {
-            return a.limbs[i] < b.limbs[i]
-        }
-        return false
-    }
-
-    static func * (a: BigUInt, b: BigUInt) -> BigUInt {
-        var out = [UInt32](repeating: 0, count: a.limbs.count + b.limbs.count + 1)
-        for (i, x) in a.limbs.enumerated() {
-            var carry: UInt64 = 0
-            for (j, y) in b.limbs.enumerated() {
-                let t = UInt64(x) * UInt64(y) + UInt64(out[i + j]) + carry
-                out[i + j] = UInt32(truncatingIfNeeded: t)
-                carry = t >> 32
-            }
-            out[i + b.limbs.count] = UInt32(carry)
-        }
-        return BigUInt(limbs: out)
-    }
-
-    mutating func subtract(_ b: BigUInt) {  // self >= b
-        var borrow: Int64 = 0
-        for i in limbs.indices {
-            var t = Int64(limbs[i]) - borrow - (i < b.limbs.count ? Int64(b.limbs[i]) : 0)
-            borrow = t < 0 ? 1 : 0
-            if t < 0 { t += 1 << 32 }
-            limbs[i] = UInt32(t)
-        }
-        self = BigUInt(limbs: limbs)
-    }
-
-    /// self mod m, bit by bit (shift in, subtract when it fits).
-    func modulo(_ m: BigUInt) -> BigUInt {
-        var r = BigUInt(limbs: [])
-        for i in stride(from: bitWidth - 1, through: 0, by: -1) {
-            var shifted = [UInt32](repeating: 0, count: r.limbs.count + 1)
-            var carry: UInt32 = bit(i) ? 1 : 0
-            for (j, limb) in r.limbs.enumerated() {
-                shifted[j] = limb << 1 | carry
-                carry = limb >> 31
-            }
-            shifted[r.limbs.count] = carry
-            r = BigUInt(limbs: shifted)
-            if !(r < m) { r.subtract(m) }
-        }
-        return r
-    }
-
-    func power(_ e: BigUInt, modulus m: BigUInt) -> BigUInt {
-        var result = BigUInt(limbs: [1])
-        for i in stride(from: e.bitWidth - 1, through: 0, by: -1) {
-            result = (result * result).modulo(m)
-            if e.bit(i) { result = (result * self).modulo(m) }
-        }
-        return result
-    }
 }
 
 #if canImport(Glibc)

@@ -30,7 +30,7 @@ struct StageOptions: ParsableArguments {
     var environment = "staging"
 
     @Option(
-        help: ArgumentHelp("Also accept tokens signed by these keys (an RS256/HS256 JWKS file).", valueName: "file"))
+        help: ArgumentHelp("Also accept tokens signed by these keys (a JWKS file: RS256, ES256 or HS256 keys).", valueName: "file"))
     var jwks: String?
 
     func stage() throws -> StageSettings { try StageSettings.load(root: ".", environment: environment) }
