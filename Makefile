@@ -12,7 +12,7 @@ SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.j
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: help tools serve-tools run invoke event build new test fuzz test-ci-scripts capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
+.PHONY: test-new-service help tools serve-tools run invoke event build new test fuzz test-ci-scripts capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
 	test-terraform contract token plan apply deploy rollback rotate-secret destroy
 
 help: ## List the targets
@@ -58,7 +58,7 @@ build: tools ## Build every package and its tests (debug)
 # Each phase starts with a banner (ci/phase.sh); `make test` records them in this run's file.
 phase = @ci/phase.sh $@
 test: export MAKE_TEST_PHASES := $(CURDIR)/.build/phases/$(shell date +%s%N).log
-test: tools test-ci-scripts capacity dynamodb-conformance check-minimal-package contract test-terraform fuzz ## Run every test: ci scripts, packaging, Terraform, fuzzing, all Swift packages
+test: tools test-ci-scripts capacity dynamodb-conformance check-minimal-package contract test-terraform fuzz test-new-service ## Run every test: ci scripts, packaging, Terraform, fuzzing, make new, all Swift packages
 	@ci/phase.sh swift-test
 	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
 	$(SWIFT) test --no-parallel
@@ -102,6 +102,10 @@ contract: tools ## Replay every service's contract corpus in-process, then again
 test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments applied against moto
 	$(phase)
 	ci/test-terraform.sh
+
+test-new-service: tools ## make new end to end in a scratch copy: builds, tests, serves, passes its contract, is planned
+	$(phase)
+	ci/test-new-service.sh
 
 fuzz: tools ## schemathesis against every service's OpenAPI document through the local gateway (FUZZ_EXAMPLES=25)
 	$(phase)

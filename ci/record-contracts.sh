@@ -7,8 +7,9 @@
 #   ci/record-contracts.sh SERVICE    the first scenario of a service `make new` scaffolded
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build --product local-api >&2
-local_api="$(swift build --show-bin-path)/local-api"
+# LOCAL_API: an already built local-api (ci/test-new-service.sh builds it elsewhere).
+if [ -z "${LOCAL_API:-}" ]; then swift build --product local-api >&2; fi
+local_api=${LOCAL_API:-"$(swift build --show-bin-path)/local-api"}
 port=$(python3 ci/servers.py port)
 base=http://127.0.0.1:$port
 

@@ -11,11 +11,11 @@ import Testing
     }
 
     @Test func aDeclaredButUnregisteredServiceIsNamedWithItsFix() throws {
-        let root = try copyOfDeclarations(adding: "orders")
+        let root = try copyOfDeclarations(adding: "never-registered")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let problem = try #require(LocalAPI.registrationProblem(root: root))
-        #expect(problem.hasPrefix("services/orders/service.json exists but orders is not registered"))
-        #expect(problem.contains("make new SERVICE=orders"))
+        #expect(problem.hasPrefix("services/never-registered/service.json exists but never-registered is not registered"))
+        #expect(problem.contains("make new SERVICE=never-registered"))
     }
 
     @Test func aRegisteredServiceWithoutADeclarationIsNamed() throws {
