@@ -1,11 +1,11 @@
 import Foundation
+import Synchronization
 
 /// A packaged `bootstrap` (or any executable built beside the tests) run as Lambda runs it: a
 /// separate process with only the environment given, its output collected.
 public final class BootstrapProcess: @unchecked Sendable {
     public let process = Process()
-    private let lock = NSLock()
-    private var output = Data()
+    private let output = Mutex(Data())
 
     /// An executable built into the same directory as the running test binary.
     public static func builtExecutable(_ name: String) -> String {
@@ -22,7 +22,7 @@ public final class BootstrapProcess: @unchecked Sendable {
         let pipe = Pipe()
         pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let chunk = handle.availableData
-            self?.lock.withLock { self?.output.append(chunk) }
+            self?.output.withLock { $0.append(chunk) }
         }
         process.standardOutput = pipe
         process.standardError = pipe
@@ -32,7 +32,7 @@ public final class BootstrapProcess: @unchecked Sendable {
     deinit { if process.isRunning { process.terminate() } }
 
     /// Everything the process wrote to stdout and stderr so far.
-    public var text: String { lock.withLock { String(decoding: output, as: UTF8.self) } }
+    public var text: String { output.withLock { String(decoding: $0, as: UTF8.self) } }
 
     /// The exit status, waiting at most `seconds` (then the process is terminated and this throws).
     public func exitStatus(within seconds: Double = 10) async throws -> Int32 {

@@ -247,7 +247,7 @@ func key(_ pk: String, _ sk: Int) -> Item { ["pk": .s(pk), "sk": .n(DynamoNumber
         let port = try await local.start(port: 0)
         let moto = try await MotoServer.start()
         let script = TestSupport.testsDirectory.appendingPathComponent("Scripts/dynamodb_workload.py").path
-        let run = try? await TestSupport.run([
+        let run = try? TestSupport.run([
             TestSupport.python, script, "diff", "http://127.0.0.1:\(port)", moto.endpoint,
         ])
         await moto.stop()

@@ -43,7 +43,7 @@ import Testing
     ]
 
     func aws(_ endpoint: String, _ arguments: [String], service: String = "dynamodb") async throws -> JSONValue {
-        let result = try await TestSupport.run(
+        let result = try TestSupport.run(
             [TestSupport.tool("aws"), service] + arguments + ["--endpoint-url", endpoint, "--output", "json"],
             environment: Self.awsEnvironment)
         try #require(result.status == 0, "aws \(service) \(arguments.first ?? ""): \(result.error)")
@@ -181,7 +181,7 @@ import Testing
                 "transact-write-items", "--transact-items",
                 #"[{"Put":{"TableName":"cli-table","Item":{"pk":{"S":"u2"},"sk":{"S":"profile"}},"ConditionExpression":"attribute_not_exists(pk)"}}]"#,
             ])
-        let failed = try await TestSupport.run(
+        let failed = try TestSupport.run(
             [
                 TestSupport.tool("aws"), "dynamodb", "transact-write-items", "--endpoint-url", e, "--transact-items",
                 #"[{"Put":{"TableName":"cli-table","Item":{"pk":{"S":"u2"},"sk":{"S":"profile"}},"ConditionExpression":"attribute_not_exists(pk)"}}]"#,

@@ -5,12 +5,12 @@ import JSONCoding
 import LambdaRuntime
 import LambdaTesting
 import Logging
+import Synchronization
 import Testing
 
 /// A DynamoDB stand-in that throttles the first `throttles` calls, then answers.
 final class ThrottlingServer: @unchecked Sendable {
-    let lock = NSLock()
-    var calls = 0
+    let calls = Mutex(0)
     let throttles: Int
     var server: LoopbackHTTPServer!
 
@@ -18,9 +18,9 @@ final class ThrottlingServer: @unchecked Sendable {
 
     func start() async throws -> String {
         server = try await LoopbackHTTPServer.start { [self] _ in
-            let call = lock.withLock {
-                calls += 1
-                return calls
+            let call = calls.withLock {
+                $0 += 1
+                return $0
             }
             if call <= throttles {
                 return ServerResponse(
@@ -36,7 +36,7 @@ final class ThrottlingServer: @unchecked Sendable {
         return "http://\(server.endpoint)"
     }
 
-    var callCount: Int { lock.withLock { calls } }
+    var callCount: Int { calls.withLock { $0 } }
 }
 
 @Suite struct RetryAndConfigurationTests {

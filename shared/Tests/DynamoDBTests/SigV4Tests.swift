@@ -83,7 +83,7 @@ import Testing
             ])
         }
         let script = TestSupport.testsDirectory.appendingPathComponent("Scripts/sigv4_reference.py").path
-        let result = try await TestSupport.run(
+        let result = try TestSupport.run(
             [TestSupport.python, script], input: Data(JSONValue.array(cases).serialized()))
         try #require(result.status == 0, "botocore reference failed: \(result.error)")
         let expected = try #require(try JSONValue.parse(result.output).arrayValue)
