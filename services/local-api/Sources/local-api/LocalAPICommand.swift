@@ -30,7 +30,8 @@ struct StageOptions: ParsableArguments {
     var environment = "staging"
 
     @Option(
-        help: ArgumentHelp("Also accept tokens signed by these keys (a JWKS file: RS256, ES256 or HS256 keys).", valueName: "file"))
+        help: ArgumentHelp(
+            "Also accept tokens signed by these keys (a JWKS file: RS256, ES256 or HS256 keys).", valueName: "file"))
     var jwks: String?
 
     func stage() throws -> StageSettings { try StageSettings.load(root: ".", environment: environment) }
@@ -145,7 +146,7 @@ struct Serve: AsyncParsableCommand {
         let (stopped, stop) = AsyncStream<Void>.makeStream()
         let signalSources = stopSignals(stop)
         for await _ in stopped { break }
-        signalSources.forEach { $0.cancel() }
+        for source in signalSources { source.cancel() }
         await running.stop()
         say("stopped")
     }

@@ -14,7 +14,8 @@ import Testing
         let root = try copyOfDeclarations(adding: "never-registered")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let problem = try #require(LocalAPI.registrationProblem(root: root))
-        #expect(problem.hasPrefix("services/never-registered/service.json exists but never-registered is not registered"))
+        #expect(
+            problem.hasPrefix("services/never-registered/service.json exists but never-registered is not registered"))
         #expect(problem.contains("make new SERVICE=never-registered"))
     }
 
