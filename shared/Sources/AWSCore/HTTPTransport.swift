@@ -1,9 +1,9 @@
 import LambdaRuntime
-import Synchronization
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// An HTTP/1.1 response, fully read.
 public struct TransportResponse: Sendable {
@@ -25,14 +25,24 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 
 /// A pooled HTTP/1.1 client for one endpoint (HTTP or HTTPS), created once per process and
 /// shared by every invocation: connections stay open between requests, up to `maxConnections`.
+///
+/// HTTPS certificates are always verified, against `trustStore`: the file `SSL_CERT_FILE` names
+/// if set, else the system's bundle (AL2023: /etc/pki/tls/certs/ca-bundle.crt). The TLS context
+/// (which parses ~140 certificates) is built on the first connection, not at init, so a cold
+/// start does not pay for it before the first `/next`.
 public final class HTTPTransport: Sendable {
     public let scheme: String
     public let host: String
     public let port: Int
-    let tls: NIOSSLContext?
+    /// A CA bundle (PEM) to trust instead of the system's; nil: the system's.
+    public let trustStore: String?
+    private let tls = Mutex<NIOSSLContext?>(nil)
     let pool: ConnectionPool
 
-    public init(endpoint: String, maxConnections: Int = 16) throws {
+    public init(
+        endpoint: String, maxConnections: Int = 16,
+        trustStore: String? = ProcessEnvironment.current()["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+    ) throws {
         guard let offset = endpoint.utf8Offset(of: "://") else {
             throw TransportError(
                 description: "endpoint '\(endpoint)' needs a scheme (https://...)", beforeResponse: true)
@@ -48,8 +58,29 @@ public final class HTTPTransport: Sendable {
             host = String(authority)
             port = scheme == "https" ? 443 : 80
         }
-        tls = scheme == "https" ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+        self.trustStore = trustStore
         pool = ConnectionPool(maxConnections: maxConnections)
+    }
+
+    /// The TLS context, built once on first use (under the lock, so two first connections share it).
+    func tlsContext() throws -> NIOSSLContext {
+        try tls.withLock { context in
+            if let context { return context }
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .fullVerification
+            if let trustStore { configuration.trustRoots = .file(trustStore) }
+            let made: NIOSSLContext
+            do {
+                made = try NIOSSLContext(configuration: configuration)
+            } catch {
+                throw TransportError(
+                    description:
+                        "cannot load the TLS trust store \(trustStore.map { "SSL_CERT_FILE=\($0)" } ?? "(the system's)"): \(error)",
+                    beforeResponse: true)
+            }
+            context = made
+            return made
+        }
     }
 
     /// Sends a request; `path` includes any query string. A stale pooled connection is retried once.
@@ -76,7 +107,7 @@ public final class HTTPTransport: Sendable {
 
     func connect() async throws -> Connection {
         let host = self.host
-        let tls = self.tls
+        let tls = scheme == "https" ? try tlsContext() : nil
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))

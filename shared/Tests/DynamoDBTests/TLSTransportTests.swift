@@ -1,0 +1,98 @@
+import AWSCore
+import Foundation
+import Testing
+
+/// HTTPS to AWS is only as safe as its certificate check. A real TLS peer (`openssl s_server`)
+/// presents a certificate from a throwaway CA: the transport refuses it against the system's
+/// trust store or another CA, and accepts it only when that CA is the configured trust store
+/// (what SSL_CERT_FILE sets; on Lambda the default is AL2023's bundle).
+@Suite(.serialized, .timeLimit(.minutes(1))) struct TLSTransportTests {
+    /// Two unrelated CAs and a certificate for localhost / 127.0.0.1 issued by the first.
+    final class Certificates {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)").path
+        var ca: String { "\(directory)/ca.pem" }
+        var otherCA: String { "\(directory)/other-ca.pem" }
+
+        init() throws {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(
+                toFile: "\(directory)/san.ext", atomically: true, encoding: .utf8)
+            let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+            for name in ["ca", "other-ca"] {
+                try openssl(
+                    ["req", "-x509"] + ec + [
+                        "-keyout", "\(name).key", "-out", "\(name).pem", "-subj", "/CN=\(name)", "-days", "1",
+                        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+                    ])
+            }
+            try openssl(["req"] + ec + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"])
+            try openssl([
+                "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "server.pem", "-days", "1", "-extfile", "san.ext",
+            ])
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+        /// Runs openssl in the certificates' directory; a failure fails the test.
+        func openssl(_ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["openssl"] + arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: directory)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0, "openssl \(arguments.prefix(2).joined(separator: " ")) failed")
+        }
+    }
+
+    /// `openssl s_server` with the certificate, on a free port of 127.0.0.1, for the body's duration.
+    func withServer(_ certificates: Certificates, _ body: (Int) async throws -> Void) async throws {
+        let port = TestSupport.freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.currentDirectoryURL = URL(fileURLWithPath: certificates.directory)
+        server.arguments = [
+            "openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", "server.pem", "-key", "server.key", "-www",
+        ]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
+        try await Task.sleep(for: .seconds(1))  // a TCP probe would take s_server's one connection slot
+        try await body(port)
+    }
+
+    func get(_ port: Int, trustStore: String?) async throws -> TransportResponse {
+        let transport = try HTTPTransport(endpoint: "https://localhost:\(port)", trustStore: trustStore)
+        return try await transport.send(method: "GET", path: "/", headers: [], body: [], timeout: .seconds(5))
+    }
+
+    @Test func onlyTheConfiguredCAsCertificatesAreAccepted() async throws {
+        let certificates = try Certificates()
+        try await withServer(certificates) { port in
+            await #expect(throws: (any Error).self, "the system's trust store does not hold the test CA") {
+                _ = try await get(port, trustStore: nil)
+            }
+            await #expect(throws: (any Error).self, "another CA does not vouch for this certificate") {
+                _ = try await get(port, trustStore: certificates.otherCA)
+            }
+            let trusted = try await get(port, trustStore: certificates.ca)
+            #expect(trusted.status == 200)
+        }
+    }
+
+    @Test func aMissingTrustStoreIsNamed() async throws {
+        let transport = try HTTPTransport(endpoint: "https://localhost:1", trustStore: "/nonexistent/ca.pem")
+        let error = await #expect(throws: TransportError.self) {
+            _ = try await transport.send(method: "GET", path: "/", headers: [], body: [], timeout: .seconds(1))
+        }
+        #expect(
+            error?.description.hasPrefix("cannot load the TLS trust store SSL_CERT_FILE=/nonexistent/ca.pem") == true)
+    }
+}
