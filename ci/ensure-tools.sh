@@ -17,6 +17,7 @@ if [ "$profile" != serve ]; then
   command -v shellcheck >/dev/null || need_apt+=(shellcheck)
   command -v curl >/dev/null || need_apt+=(curl)
   command -v wrk >/dev/null || need_apt+=(wrk)
+  command -v openssl >/dev/null || need_apt+=(openssl)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "ensure-tools: installing ${need_apt[*]} with apt-get" >&2
