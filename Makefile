@@ -12,7 +12,7 @@ SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.j
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: test-new-service help tools serve-tools run invoke event build new test fuzz test-ci-scripts capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
+.PHONY: bench-cold test-new-service help tools serve-tools run invoke event build new test fuzz test-ci-scripts capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
 	test-terraform contract token plan apply deploy rollback rotate-secret destroy
 
 help: ## List the targets
@@ -123,6 +123,10 @@ bench: tools check-minimal-package ## Benchmarks: bootstrap size, local DynamoDB
 	@cat $(DIST)/minimal/package.json
 	ci/bench-dynamodb.sh
 	ci/bench-gateway.sh
+
+bench-cold: tools check-minimal-package ## Cold start and peak RSS of minimal and every service's package, alternating (RUNS=20)
+	PACKAGES=$(DIST) ci/build.sh
+	python3 ci/bench-cold.py --runs $(or $(RUNS),20) minimal=$(DIST)/minimal/bootstrap $(foreach s,$(SERVICES),$(s)=$(DIST)/$(s)/bootstrap)
 
 package: tools ## Package one service for Lambda: make package SERVICE=users
 	@test -n "$(SERVICE)" || { echo "make package: name the service, e.g. make package SERVICE=users" >&2; exit 2; }
