@@ -3,47 +3,151 @@
 Lambda Runtime API on 127.0.0.1, and the process's peak RSS, alternating the bootstraps run by run
 so the machine's drift hits them all alike. A benchmark, not a test: it prints medians and ratios.
 
-    ci/bench-cold.py [--runs 20] NAME=PATH/bootstrap ...   (the first is the baseline)
+    ci/bench-cold.py [--runs 20] [--dynamodb LOCAL_DYNAMODB] NAME=PATH/bootstrap ...
+                                                              (the first is the baseline)
 
-Each first invocation is an API Gateway v2 request to a route no service declares, signed in, so
-every bootstrap answers it from its router (a 404) without calling DynamoDB: what is timed is the
-process start, the runtime's init and the first answer.
+1. Plain cold start: the first invocation is an API Gateway v2 request to a route no service
+   declares, signed in, so every bootstrap answers it from its router (a 404) without calling
+   DynamoDB. A C bootstrap (a bare Runtime API loop, built here with cc) is the floor.
+2. With --dynamodb: the first answer that reads DynamoDB. users and items each get a record
+   created once (POST through the bootstrap itself), then every fresh process answers
+   `GET /users/{id}` / `GET /items/{id}` from the local DynamoDB, over plain HTTP and over TLS: a
+   proxy on 127.0.0.1 with a throwaway CA, trusted through SSL_CERT_FILE as a bundle of the
+   system's certificates plus that CA, so the trust store is as large as on Lambda. The TLS row's
+   extra time over the plain row is the handshake's share.
 """
 import argparse
 import json
 import os
+import socket
+import ssl
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-EVENT = {
-    "version": "2.0", "routeKey": "$default", "rawPath": "/bench/cold-start", "rawQueryString": "",
-    "headers": {"host": "bench.local"},
-    "requestContext": {
-        "accountId": "123456789012", "apiId": "bench", "domainName": "bench.local", "requestId": "cold-1",
-        "http": {"method": "GET", "path": "/bench/cold-start", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                 "userAgent": "bench"},
-        "authorizer": {"jwt": {"claims": {"sub": "bench", "scope": "users.read items.read"}, "scopes": None}},
-        "stage": "$default", "time": "01/Dec/2026:00:00:00 +0000", "timeEpoch": 1795400000000,
-    },
-    "isBase64Encoded": False,
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import servers  # noqa: E402
+
+SCOPES = "users.read users.write items.read items.write"
+# The requests each DynamoDB-backed service is timed on: a create to seed, then the read timed.
+READS = {
+    "users": {"seed": ("POST", "/users", {"email": "bench@example.com", "name": "Bench"}),
+              "read": lambda created: f"/users/{created['id']}"},
+    "items": {"seed": ("POST", "/items", {"title": "Bench"}),
+              "read": lambda created: f"/items/{created['id']}"},
 }
+SYSTEM_BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]
+C_FLOOR = r"""
+/* The floor: a bare Lambda Runtime API loop in C, answering every event with a fixed 404. */
+#define _GNU_SOURCE /* strcasestr */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static char buffer[1 << 20];
+
+static int connect_to(const char *api) {
+    char host[256];
+    const char *colon = strrchr(api, ':');
+    snprintf(host, sizeof host, "%.*s", (int)(colon - api), api);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *address;
+    if (getaddrinfo(host, colon + 1, &hints, &address) != 0) return -1;
+    int fd = socket(address->ai_family, SOCK_STREAM, 0);
+    if (connect(fd, address->ai_addr, address->ai_addrlen) != 0) return -1;
+    freeaddrinfo(address);
+    return fd;
+}
+
+/* Reads one response; returns its body and copies the request id header into `id`. */
+static char *read_response(int fd, char *id) {
+    size_t length = 0;
+    char *end;
+    while (!(end = strstr(buffer, "\r\n\r\n"))) {
+        ssize_t n = recv(fd, buffer + length, sizeof buffer - 1 - length, 0);
+        if (n <= 0) for (;;) pause(); /* the Runtime API went away: wait to be stopped */
+        length += n;
+        buffer[length] = 0;
+    }
+    char *header = strcasestr(buffer, "Lambda-Runtime-Aws-Request-Id: ");
+    if (id && header) sscanf(header + 31, "%127[^\r]", id);
+    char *content = strcasestr(buffer, "Content-Length: ");
+    size_t body = content ? strtoul(content + 16, 0, 10) : 0, have = length - (end + 4 - buffer);
+    while (have < body) {
+        ssize_t n = recv(fd, buffer + length, sizeof buffer - 1 - length, 0);
+        if (n <= 0) for (;;) pause();
+        length += n, have += n;
+    }
+    buffer[length] = 0;
+    return end + 4;
+}
+
+/* One connection per request: the emulated Runtime API answers HTTP/1.0 and closes. */
+int main(void) {
+    const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
+    int fd;
+    const char *answer = "{\"statusCode\":404,\"body\":\"{\\\"title\\\":\\\"Not Found\\\"}\"}";
+    char request[512], id[128];
+    for (;;) {
+        int n = snprintf(request, sizeof request,
+                         "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: %s\r\n\r\n", api);
+        if ((fd = connect_to(api)) < 0) return 1;
+        send(fd, request, n, 0);
+        buffer[0] = 0;
+        read_response(fd, id);
+        n = snprintf(request, sizeof request,
+                     "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: %s\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                     id, api, strlen(answer), answer);
+        close(fd);
+        if ((fd = connect_to(api)) < 0) return 1;
+        send(fd, request, n, 0);
+        buffer[0] = 0;
+        read_response(fd, 0);
+        close(fd);
+    }
+}
+"""
+
+
+def event(method, path, body=None):
+    """An API Gateway v2 event for `method path`, signed in as `bench` with every read/write scope."""
+    text = json.dumps(body) if body is not None else None
+    return {
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": {"host": "bench.local", **({"content-type": "application/json"} if text else {})},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "bench", "domainName": "bench.local", "requestId": "cold-1",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": "bench"},
+            "authorizer": {"jwt": {"claims": {"sub": "bench", "scope": SCOPES}, "scopes": None}},
+            "stage": "$default", "time": "01/Dec/2026:00:00:00 +0000", "timeEpoch": 1795400000000,
+        },
+        **({"body": text} if text else {}),
+        "isBase64Encoded": False,
+    }
 
 
 class RuntimeAPI(ThreadingHTTPServer):
-    """Hands out one event, then holds `/next` open; records when the response arrives."""
+    """Hands out one event, then holds `/next` open; records when and what the response was."""
 
     daemon_threads = True
 
-    def __init__(self):
+    def __init__(self, event):
         super().__init__(("127.0.0.1", 0), Handler)
+        self.event = event
         self.answered = threading.Event()
         self.failure = None
         self.served = False
         self.responded_at = None
+        self.response = None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -58,7 +162,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.server.served = True
-        body = json.dumps(EVENT).encode()
+        body = json.dumps(self.server.event).encode()
         self.send_response(200)
         for name, value in (("Lambda-Runtime-Aws-Request-Id", "cold-1"),
                             ("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000)),
@@ -73,6 +177,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         if self.path.endswith("/response"):
             self.server.responded_at = time.perf_counter()
+            self.server.response = json.loads(body)
         else:
             self.server.failure = f"{self.path}: {body[:200].decode(errors='replace')}"
         self.reply(202, b"{}")
@@ -85,16 +190,19 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def cold_start(bootstrap):
-    """Seconds from spawn to the first response, and peak RSS in MB."""
-    api = RuntimeAPI()
+BASE_ENV = {"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+            "CURSOR_SECRET": "bench-" + "x" * 40, "TABLE_USERS": "bench-users", "TABLE_ITEMS": "bench-items",
+            "LOG_LEVEL": "ERROR", "PATH": "/usr/bin:/bin"}
+
+
+def cold_start(bootstrap, first_event, env=None):
+    """Seconds from spawn to the first response, peak RSS in MB, and the response."""
+    api = RuntimeAPI(first_event)
     threading.Thread(target=api.serve_forever, daemon=True).start()
-    env = {"AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.server_address[1]}", "AWS_REGION": "eu-west-1",
-           "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "CURSOR_SECRET": "bench-" + "x" * 40,
-           "TABLE_USERS": "bench-users", "TABLE_ITEMS": "bench-items", "LOG_LEVEL": "ERROR",
-           "PATH": "/usr/bin:/bin"}
     started = time.perf_counter()
-    process = subprocess.Popen([bootstrap], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([bootstrap], env={**BASE_ENV, **(env or {}),
+                                                 "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.server_address[1]}"},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         if not api.answered.wait(30) or api.failure:
             raise SystemExit(f"bench-cold: {bootstrap} did not answer its first event ({api.failure or 'timeout'})")
@@ -105,7 +213,7 @@ def cold_start(bootstrap):
         process.wait()
         api.shutdown()
         api.server_close()
-    return elapsed, peak
+    return elapsed, peak, api.response
 
 
 def peak_rss_mb(pid):
@@ -117,9 +225,166 @@ def peak_rss_mb(pid):
     return float("nan")
 
 
+def build_c_floor(directory):
+    source = os.path.join(directory, "floor.c")
+    with open(source, "w") as f:
+        f.write(C_FLOOR)
+    binary = os.path.join(directory, "c-floor")
+    subprocess.run(["cc", "-O2", "-Wall", "-Werror", "-o", binary, source], check=True)
+    return binary
+
+
+def alternate(runs, candidates):
+    """candidates: [(name, thunk)]; each thunk runs one cold start. Returns {name: [results]}."""
+    results = {name: [] for name, _ in candidates}
+    for _ in range(runs):
+        for name, thunk in candidates:
+            results[name].append(thunk())
+    return results
+
+
+def zip_size(path):
+    archive = os.path.join(os.path.dirname(path), "bootstrap.zip")
+    return f"{os.path.getsize(archive) / 1e6:.2f} MB" if os.path.exists(archive) else "-"
+
+
+class TLSProxy:
+    """TLS on 127.0.0.1 in front of a plain HTTP endpoint, with a certificate from a throwaway CA."""
+
+    def __init__(self, directory, upstream_port):
+        self.ca = os.path.join(directory, "ca.pem")
+
+        def openssl(*arguments):
+            subprocess.run(["openssl", *arguments], cwd=directory, check=True, capture_output=True)
+
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        with open(os.path.join(directory, "san.ext"), "w") as f:
+            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=bench-ca", "-days", "1",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+        openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "server.pem", "-days", "1", "-extfile", "san.ext")
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(os.path.join(directory, "server.pem"), os.path.join(directory, "server.key"))
+        self.upstream_port = upstream_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(client,), daemon=True).start()
+
+    def serve(self, client):
+        # No Nagle on either leg: with it, the handshake's small writes wait on delayed ACKs (40 ms).
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            secure = self.context.wrap_socket(client, server_side=True)
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, ssl.SSLError):
+            client.close()
+            return
+        threading.Thread(target=self.pump, args=(upstream, secure), daemon=True).start()
+        self.pump(secure, upstream)
+
+    @staticmethod
+    def pump(source, destination):
+        try:
+            while data := source.recv(65536):
+                destination.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, destination):
+                try:
+                    end.close()
+                except OSError:
+                    pass
+
+    def stop(self):
+        self.listener.close()
+
+
+def create_tables(endpoint, service):
+    """The service's declared tables with their keys (what GetItem and PutItem need), via boto3."""
+    import boto3
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "services", service, "service.json")) as f:
+        tables = json.load(f).get("tables", {})
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1",
+                          aws_access_key_id="bench", aws_secret_access_key="bench")
+    for declared, table in tables.items():
+        keys = [(table["partitionKey"], "HASH")] + ([(table["sortKey"], "RANGE")] if "sortKey" in table else [])
+        client.create_table(TableName=BASE_ENV[f"TABLE_{declared.upper().replace('-', '_')}"],
+                            BillingMode="PAY_PER_REQUEST",
+                            KeySchema=[{"AttributeName": k["name"], "KeyType": t} for k, t in keys],
+                            AttributeDefinitions=[{"AttributeName": k["name"], "AttributeType": k["type"]}
+                                                  for k, _ in keys])
+
+
+def dynamodb_backed(runs, bootstraps, local_dynamodb, baseline):
+    services = [(name, path) for name, path in bootstraps if name in READS]
+    if not services:
+        return
+    bundle_source = next((b for b in SYSTEM_BUNDLES if os.path.exists(b)), None)
+    if bundle_source is None:
+        raise SystemExit(f"bench-cold: no system CA bundle ({' or '.join(SYSTEM_BUNDLES)}); install ca-certificates")
+    with tempfile.TemporaryDirectory(prefix="bench-tls-") as directory:
+        database = servers.local_dynamodb(local_dynamodb)
+        proxy = TLSProxy(directory, database.port)
+        try:
+            bundle = os.path.join(directory, "bundle.pem")
+            with open(bundle, "w") as out, open(bundle_source) as system, open(proxy.ca) as ca:
+                out.write(system.read() + ca.read())
+            certificates = sum(line.startswith("-----BEGIN CERTIFICATE") for line in open(bundle))
+            plain = {"AWS_ENDPOINT_URL_DYNAMODB": database.endpoint}
+            secure = {"AWS_ENDPOINT_URL_DYNAMODB": f"https://127.0.0.1:{proxy.port}", "SSL_CERT_FILE": bundle}
+            candidates = []
+            for name, path in services:
+                create_tables(database.endpoint, name)
+                method, route, body = READS[name]["seed"]
+                _, _, created = cold_start(path, event(method, route, body), plain)
+                if created.get("statusCode") != 201:
+                    raise SystemExit(f"bench-cold: {name} could not create its record: {created}")
+                read = event("GET", READS[name]["read"](json.loads(created["body"])))
+
+                def timed(path=path, read=read, env=plain, name=name):
+                    elapsed, rss, response = cold_start(path, read, env)
+                    if response.get("statusCode") != 200:
+                        raise SystemExit(f"bench-cold: {name} answered {response} instead of 200")
+                    return elapsed, rss
+
+                candidates += [(f"{name} plain", timed), (f"{name} TLS", lambda timed=timed, e=secure: timed(env=e))]
+            results = alternate(runs, candidates)
+        finally:
+            proxy.stop()
+            database.stop()
+    print(f"\nfirst DynamoDB-backed answer (GET /<service>/{{id}} from the local DynamoDB), median of {runs} "
+          f"alternating runs; TLS: a local proxy, trust store of {certificates} certificates (SSL_CERT_FILE)")
+    print(f"| bootstrap | first response | × {baseline[0]} cold | peak RSS | TLS share |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, _ in services:
+        plain_time = statistics.median(t for t, _ in results[f"{name} plain"])
+        for row in ("plain", "TLS"):
+            times = [t for t, _ in results[f"{name} {row}"]]
+            rss = statistics.median(r for _, r in results[f"{name} {row}"])
+            median = statistics.median(times)
+            share = f"{(median - plain_time) / median * 100:.0f}% ({(median - plain_time) * 1000:.1f} ms)" \
+                if row == "TLS" else "-"
+            print(f"| {name} {row} | {median * 1000:.1f} ms | {median / baseline[1]:.2f} | {rss:.1f} MB | {share} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--dynamodb", metavar="LOCAL_DYNAMODB",
+                        help="the local-dynamodb binary: also time the first DynamoDB-backed answer, plain and TLS")
     parser.add_argument("bootstraps", nargs="+", metavar="NAME=PATH")
     args = parser.parse_args()
     bootstraps = []
@@ -128,22 +393,23 @@ def main():
         if not path or not os.access(path, os.X_OK):
             raise SystemExit(f"bench-cold: {spec!r} is not NAME=PATH to an executable bootstrap (make package SERVICE=…)")
         bootstraps.append((name, path))
-    results = {name: [] for name, _ in bootstraps}
-    for _ in range(args.runs):
-        for name, path in bootstraps:
-            results[name].append(cold_start(path))
-    baseline = statistics.median(t for t, _ in results[bootstraps[0][0]])
-    baseline_rss = statistics.median(r for _, r in results[bootstraps[0][0]])
+    first = event("GET", "/bench/cold-start")
+    with tempfile.TemporaryDirectory(prefix="bench-floor-") as directory:
+        rows = bootstraps[:1] + [("c-floor", build_c_floor(directory))] + bootstraps[1:]
+        results = alternate(args.runs, [(name, lambda path=path: cold_start(path, first)[:2]) for name, path in rows])
+    baseline_name = bootstraps[0][0]
+    baseline = statistics.median(t for t, _ in results[baseline_name])
+    baseline_rss = statistics.median(r for _, r in results[baseline_name])
     print(f"cold start: spawn → first /response, median of {args.runs} alternating runs on this machine")
-    print(f"| bootstrap | zip | first response | × {bootstraps[0][0]} | peak RSS | × {bootstraps[0][0]} |")
+    print(f"| bootstrap | zip | first response | × {baseline_name} | peak RSS | × {baseline_name} |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for name, path in bootstraps:
+    for name, path in rows:
         times = [t for t, _ in results[name]]
         rss = statistics.median(r for _, r in results[name])
-        archive = os.path.join(os.path.dirname(path), "bootstrap.zip")
-        size = f"{os.path.getsize(archive) / 1e6:.2f} MB" if os.path.exists(archive) else "-"
-        print(f"| {name} | {size} | {statistics.median(times) * 1000:.1f} ms | {statistics.median(times) / baseline:.2f} "
-              f"| {rss:.1f} MB | {rss / baseline_rss:.2f} |")
+        print(f"| {name} | {zip_size(path)} | {statistics.median(times) * 1000:.1f} ms | "
+              f"{statistics.median(times) / baseline:.2f} | {rss:.1f} MB | {rss / baseline_rss:.2f} |")
+    if args.dynamodb:
+        dynamodb_backed(args.runs, bootstraps, args.dynamodb, (baseline_name, baseline))
 
 
 if __name__ == "__main__":

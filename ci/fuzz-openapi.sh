@@ -12,9 +12,8 @@ log=.build/fuzz-local-api.log
 local_api="$(swift build --show-bin-path)/local-api"
 # Every scope any route declares, so the fuzzer reaches the admin paths too (the 401/403 paths are
 # in the contracts).
-mapfile -t scope_args < <(python3 -c 'import glob, json
-scopes = {s for d in glob.glob("services/*/service.json") for r in json.load(open(d))["routes"].values() for s in r.get("scopes", [])}
-for s in sorted(scopes): print("--scope"); print(s)')
+scope_args=()
+while read -r scope; do scope_args+=(--scope "$scope"); done < <(python3 ci/package.py --product x --name x --print-scopes)
 token=$("$local_api" token fuzzer "${scope_args[@]}")
 "$local_api" --in-memory --port "$port" --dynamodb-port "$dynamodb_port" >"$log" 2>&1 &
 pid=$!

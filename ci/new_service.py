@@ -239,6 +239,9 @@ def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--package":
         sys.stdout.write(package_swift(sys.argv[2]))
         return 0
+    if len(sys.argv) == 3 and sys.argv[1] == "--module":
+        print(module(sys.argv[2]))
+        return 0
     if len(sys.argv) != 2:
         print("make new: name the service, e.g. make new SERVICE=orders", file=sys.stderr)
         return 2

@@ -41,7 +41,7 @@ ci/record-contracts.sh "$service"
 
 echo "new-service: its tests"
 build --build-tests >&2
-module=$(python3 -c 'import sys; print("".join(p[:1].upper() + p[1:] for p in sys.argv[1].split("-")))' "$service")
+module=$(python3 ci/new_service.py --module "$service")
 swift test --scratch-path "$root/.build" --skip-build --filter "${module}Tests|RegistryTests" 2>&1 | grep -E "✘|passed after|failed after|Expectation failed"
 
 echo "new-service: served by the local gateway"

@@ -1,4 +1,5 @@
 """The Amazon Linux 2023 checks of ci/package.py, on small binaries made to break each rule."""
+import json
 import os
 import shutil
 import subprocess
@@ -113,6 +114,19 @@ class GlibcShimTests(unittest.TestCase):
                                 capture_output=True, text=True)
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("no glibc baseline known", result.stderr)
+
+
+class DeclaredScopesTests(unittest.TestCase):
+    def test_every_route_scope_of_every_service_once_sorted(self):
+        root = os.path.join(os.path.dirname(__file__), "..", "..")
+        scopes = package.declared_scopes()
+        self.assertEqual(scopes, sorted(set(scopes)))
+        for service in ("users", "items"):
+            with open(os.path.join(root, "services", service, "service.json")) as f:
+                routes = json.load(f)["routes"]
+            for key, route in routes.items():
+                self.assertTrue(set(route.get("scopes", [])) <= set(scopes), key)
+        self.assertIn("users.admin", scopes)
 
 
 class ReproducibleZipTests(unittest.TestCase):

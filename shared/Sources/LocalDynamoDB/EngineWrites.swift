@@ -66,13 +66,18 @@ extension Engine {
         try recordChange(write)
     }
 
-    func putItem(_ request: JSONValue) throws -> JSONValue {
-        let mode = try returnValues(request, allowed: ["NONE", "ALL_OLD"])
-        let planned = try db.transaction {
-            let planned = try planPut(request)
+    /// Plans and commits one single-item write in one transaction: a failed check writes nothing.
+    func committed(_ plan: () throws -> PlannedWrite) throws -> PlannedWrite {
+        try db.transaction {
+            let planned = try plan()
             try commit(planned)
             return planned
         }
+    }
+
+    func putItem(_ request: JSONValue) throws -> JSONValue {
+        let mode = try returnValues(request, allowed: ["NONE", "ALL_OLD"])
+        let planned = try committed { try planPut(request) }
         return try finish(planned, request, mode == "ALL_OLD" ? planned.old : nil)
     }
 
@@ -87,7 +92,8 @@ extension Engine {
             if !planned.table.localIndexes.isEmpty, let item = planned.new ?? planned.old {
                 let partition = planned.table.key.partition
                 response["ItemCollectionMetrics"] = [
-                    "ItemCollectionKey": AttributeValue.wire([partition: item[partition]!]), "SizeEstimateRangeGB": [.number("0.0"), .number("1.0")],
+                    "ItemCollectionKey": AttributeValue.wire([partition: item[partition]!]),
+                    "SizeEstimateRangeGB": [.number("0.0"), .number("1.0")],
                 ]
             }
         case let other:
@@ -103,21 +109,13 @@ extension Engine {
 
     func deleteItem(_ request: JSONValue) throws -> JSONValue {
         let mode = try returnValues(request, allowed: ["NONE", "ALL_OLD"])
-        let planned = try db.transaction {
-            let planned = try planDelete(request)
-            try commit(planned)
-            return planned
-        }
+        let planned = try committed { try planDelete(request) }
         return try finish(planned, request, mode == "ALL_OLD" ? planned.old : nil)
     }
 
     func updateItem(_ request: JSONValue) throws -> JSONValue {
         let mode = try returnValues(request, allowed: ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"])
-        let planned = try db.transaction {
-            let planned = try planUpdate(request)
-            try commit(planned)
-            return planned
-        }
+        let planned = try committed { try planUpdate(request) }
         let old = planned.old ?? [:]
         let new = planned.new ?? [:]
         // UPDATED_*: the paths the update named, nested as they are ("SET a.b" returns {a: {b}}).

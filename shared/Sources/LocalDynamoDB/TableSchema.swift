@@ -96,6 +96,13 @@ struct TableSchema {
         key = try Self.keySchema(definition["KeySchema"], types: types, maxPerRole: 1)
         var indexes: [IndexSchema] = []
         var names: Set<String> = []
+        /// Local and global indexes share one namespace.
+        func add(_ index: IndexSchema) throws(DynamoDBError) {
+            guard names.insert(index.name).inserted else {
+                throw .validation("One or more parameter values were invalid: Duplicate index name: \(index.name)")
+            }
+            indexes.append(index)
+        }
         if let locals = definition["LocalSecondaryIndexes"]?.arrayValue {
             guard !locals.isEmpty else {
                 throw .validation("One or more parameter values were invalid: List of LocalSecondaryIndexes is empty")
@@ -118,14 +125,12 @@ struct TableSchema {
                         "One or more parameter values were invalid: Index KeySchema does not have the same leading hash key as table KeySchema for index: \(index.name). index hash key: \(index.key.partition), table hash key: \(key.partition)"
                     )
                 }
-                guard names.insert(index.name).inserted else {
-                    throw .validation("One or more parameter values were invalid: Duplicate index name: \(index.name)")
-                }
-                indexes.append(index)
+                try add(index)
             }
             guard locals.count <= Self.maxLocalIndexes else {
                 throw .validation(
-                    "One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds per-table limit of 5")
+                    "One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds per-table limit of 5"
+                )
             }
         }
         if let globals = definition["GlobalSecondaryIndexes"]?.arrayValue {
@@ -139,14 +144,12 @@ struct TableSchema {
                         "One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: \(index.name) when BillingMode is PAY_PER_REQUEST"
                     )
                 }
-                guard names.insert(index.name).inserted else {
-                    throw .validation("One or more parameter values were invalid: Duplicate index name: \(index.name)")
-                }
-                indexes.append(index)
+                try add(index)
             }
             guard globals.count <= Self.maxGlobalIndexes else {
                 throw .validation(
-                    "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of 20")
+                    "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of 20"
+                )
             }
         }
         self.indexes = indexes
@@ -202,15 +205,18 @@ struct TableSchema {
         }
     }
 
-    static func index(_ spec: JSONValue, types: [String: String], maxPerRole: Int) throws(DynamoDBError) -> IndexSchema {
+    static func index(_ spec: JSONValue, types: [String: String], maxPerRole: Int) throws(DynamoDBError) -> IndexSchema
+    {
         guard let indexName = spec["IndexName"]?.stringValue else {
             throw .validation(
-                "1 validation error detected: Value null at 'indexName' failed to satisfy constraint: Member must not be null")
+                "1 validation error detected: Value null at 'indexName' failed to satisfy constraint: Member must not be null"
+            )
         }
         try checkName(indexName, field: "indexName")
         guard let projectionSpec = spec["Projection"] else {
             throw .validation(
-                "1 validation error detected: Value null at 'projection' failed to satisfy constraint: Member must not be null")
+                "1 validation error detected: Value null at 'projection' failed to satisfy constraint: Member must not be null"
+            )
         }
         let nonKey = projectionSpec["NonKeyAttributes"]?.arrayValue?.compactMap(\.stringValue)
         let projection: IndexSchema.Projection
@@ -218,7 +224,8 @@ struct TableSchema {
         if let nonKey, type != "INCLUDE" {
             _ = nonKey
             throw .validation(
-                "One or more parameter values were invalid: ProjectionType is \(type ?? "null"), but NonKeyAttributes is specified")
+                "One or more parameter values were invalid: ProjectionType is \(type ?? "null"), but NonKeyAttributes is specified"
+            )
         }
         switch type {
         case "ALL": projection = .all
@@ -226,11 +233,13 @@ struct TableSchema {
         case "INCLUDE":
             guard let nonKey, !nonKey.isEmpty else {
                 throw .validation(
-                    "One or more parameter values were invalid: NonKeyAttributes must be specified when ProjectionType is INCLUDE")
+                    "One or more parameter values were invalid: NonKeyAttributes must be specified when ProjectionType is INCLUDE"
+                )
             }
             projection = .include(nonKey)
         case nil: throw .validation("One or more parameter values were invalid: Unknown ProjectionType: null")
-        case let other?: throw .validation("One or more parameter values were invalid: Unknown ProjectionType: \(other)")
+        case let other?:
+            throw .validation("One or more parameter values were invalid: Unknown ProjectionType: \(other)")
         }
         return IndexSchema(
             name: indexName, key: try keySchema(spec["KeySchema"], types: types, maxPerRole: maxPerRole),
@@ -243,7 +252,8 @@ struct TableSchema {
     {
         guard let elements = value?.arrayValue, !elements.isEmpty else {
             throw .validation(
-                "1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
+                "1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null"
+            )
         }
         var partitions: [String] = []
         var sorts: [String] = []
