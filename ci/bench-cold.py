@@ -30,6 +30,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import declarations  # noqa: E402
 import servers  # noqa: E402
 
 SCOPES = "users.read users.write items.read items.write"
@@ -72,7 +73,7 @@ static char *read_response(int fd, char *id) {
     char *end;
     while (!(end = strstr(buffer, "\r\n\r\n"))) {
         ssize_t n = recv(fd, buffer + length, sizeof buffer - 1 - length, 0);
-        if (n <= 0) for (;;) pause(); /* the Runtime API went away: wait to be stopped */
+        if (n <= 0) exit(1);
         length += n;
         buffer[length] = 0;
     }
@@ -82,7 +83,7 @@ static char *read_response(int fd, char *id) {
     size_t body = content ? strtoul(content + 16, 0, 10) : 0, have = length - (end + 4 - buffer);
     while (have < body) {
         ssize_t n = recv(fd, buffer + length, sizeof buffer - 1 - length, 0);
-        if (n <= 0) for (;;) pause();
+        if (n <= 0) exit(1);
         length += n, have += n;
     }
     buffer[length] = 0;
@@ -144,6 +145,7 @@ class RuntimeAPI(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.event = event
         self.answered = threading.Event()
+        self.stopped = threading.Event()
         self.failure = None
         self.served = False
         self.responded_at = None
@@ -158,7 +160,9 @@ class Handler(BaseHTTPRequestHandler):
         if not self.path.endswith("/runtime/invocation/next"):
             return self.reply(404, b"{}")
         if self.server.served:
-            self.server.answered.wait(30)  # the process is killed after its first answer
+            # Held open as Lambda holds it between invocations, until the process is killed: closing
+            # it would let a bootstrap exit before its peak RSS is read.
+            self.server.stopped.wait(30)
             self.close_connection = True
             return
         self.server.served = True
@@ -211,6 +215,7 @@ def cold_start(bootstrap, first_event, env=None):
     finally:
         process.kill()
         process.wait()
+        api.stopped.set()
         api.shutdown()
         api.server_close()
     return elapsed, peak, api.response
@@ -314,9 +319,7 @@ class TLSProxy:
 def create_tables(endpoint, service):
     """The service's declared tables with their keys (what GetItem and PutItem need), via boto3."""
     import boto3
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(os.path.join(root, "services", service, "service.json")) as f:
-        tables = json.load(f).get("tables", {})
+    tables = declarations.load(service).get("tables", {})
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1",
                           aws_access_key_id="bench", aws_secret_access_key="bench")
     for declared, table in tables.items():
@@ -326,6 +329,14 @@ def create_tables(endpoint, service):
                             KeySchema=[{"AttributeName": k["name"], "KeyType": t} for k, t in keys],
                             AttributeDefinitions=[{"AttributeName": k["name"], "AttributeType": k["type"]}
                                                   for k, _ in keys])
+
+
+def answered(bootstrap, read, env):
+    """A cold start whose first answer must be a 200 (the read found its record)."""
+    elapsed, rss, response = cold_start(bootstrap, read, env)
+    if response.get("statusCode") != 200:
+        raise SystemExit(f"bench-cold: {bootstrap} answered {response} instead of 200")
+    return elapsed, rss
 
 
 def dynamodb_backed(runs, bootstraps, local_dynamodb, baseline):
@@ -340,9 +351,11 @@ def dynamodb_backed(runs, bootstraps, local_dynamodb, baseline):
         proxy = TLSProxy(directory, database.port)
         try:
             bundle = os.path.join(directory, "bundle.pem")
-            with open(bundle, "w") as out, open(bundle_source) as system, open(proxy.ca) as ca:
-                out.write(system.read() + ca.read())
-            certificates = sum(line.startswith("-----BEGIN CERTIFICATE") for line in open(bundle))
+            with open(bundle_source) as system, open(proxy.ca) as ca:
+                trusted = system.read() + ca.read()
+            with open(bundle, "w") as out:
+                out.write(trusted)
+            certificates = trusted.count("-----BEGIN CERTIFICATE")
             plain = {"AWS_ENDPOINT_URL_DYNAMODB": database.endpoint}
             secure = {"AWS_ENDPOINT_URL_DYNAMODB": f"https://127.0.0.1:{proxy.port}", "SSL_CERT_FILE": bundle}
             candidates = []
@@ -353,14 +366,8 @@ def dynamodb_backed(runs, bootstraps, local_dynamodb, baseline):
                 if created.get("statusCode") != 201:
                     raise SystemExit(f"bench-cold: {name} could not create its record: {created}")
                 read = event("GET", READS[name]["read"](json.loads(created["body"])))
-
-                def timed(path=path, read=read, env=plain, name=name):
-                    elapsed, rss, response = cold_start(path, read, env)
-                    if response.get("statusCode") != 200:
-                        raise SystemExit(f"bench-cold: {name} answered {response} instead of 200")
-                    return elapsed, rss
-
-                candidates += [(f"{name} plain", timed), (f"{name} TLS", lambda timed=timed, e=secure: timed(env=e))]
+                for row, env in (("plain", plain), ("TLS", secure)):
+                    candidates.append((f"{name} {row}", lambda path=path, read=read, env=env: answered(path, read, env)))
             results = alternate(runs, candidates)
         finally:
             proxy.stop()

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 duration=${BENCH_DURATION:-10s}
 connections=${BENCH_CONNECTIONS:-4}
 # The packages' release flags, so both builds share .build/release instead of rebuilding it.
-read -ra flags <<<"$(python3 ci/package.py --product local-api --name local-api --print-build-flags)"
+read -ra flags <<<"$(python3 ci/package.py --print-build-flags)"
 swift build --product local-api "${flags[@]}" >&2
 local_api="$(swift build "${flags[@]}" --show-bin-path)/local-api"
 PACKAGES=.build/dist ci/build.sh >&2

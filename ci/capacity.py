@@ -22,12 +22,12 @@ DynamoDB's numbers (Developer Guide):
   second ("Service, account, and table quotas"), which AWS raises on request: shown, not a bar,
   since it is a setting and not a property of the key design.
 """
-import json
 import math
-import os
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import declarations
+
+ROOT = declarations.ROOT
 PARTITION_READS, PARTITION_WRITES = 3000, 1000
 TABLE_QUOTA = 40000
 WRITE_BAR, READ_BAR = 10000, 30000
@@ -39,12 +39,7 @@ class DeclarationError(Exception):
 
 
 def services():
-    directory = os.path.join(ROOT, "services")
-    for name in sorted(os.listdir(directory)):
-        path = os.path.join(directory, name, "service.json")
-        if os.path.isfile(path):
-            with open(path) as f:
-                yield name, json.load(f)
+    return declarations.every()
 
 
 def partition_key(service, declaration, op):

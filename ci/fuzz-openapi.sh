@@ -13,7 +13,7 @@ local_api="$(swift build --show-bin-path)/local-api"
 # Every scope any route declares, so the fuzzer reaches the admin paths too (the 401/403 paths are
 # in the contracts).
 scope_args=()
-while read -r scope; do scope_args+=(--scope "$scope"); done < <(python3 ci/package.py --product x --name x --print-scopes)
+while read -r scope; do scope_args+=(--scope "$scope"); done < <(python3 ci/package.py --print-scopes)
 token=$("$local_api" token fuzzer "${scope_args[@]}")
 "$local_api" --in-memory --port "$port" --dynamodb-port "$dynamodb_port" >"$log" 2>&1 &
 pid=$!

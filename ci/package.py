@@ -8,7 +8,6 @@ Writes dist/<name>/bootstrap.zip and dist/<name>/package.json (architecture, siz
 Exits non-zero with one line saying what is wrong when a check fails.
 """
 import argparse
-import glob
 import hashlib
 import json
 import os
@@ -17,6 +16,8 @@ import shutil
 import subprocess
 import sys
 import zipfile
+
+import declarations
 
 # Amazon Linux 2023 ships glibc 2.34.
 MAX_GLIBC = (2, 34)
@@ -53,21 +54,14 @@ def host_architecture():
 
 def declared_architecture(service):
     """function.architecture from services/<service>/service.json, the one place it is declared."""
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "services", service, "service.json")
-    if not os.path.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)["function"]["architecture"]
+    declaration = declarations.load(service)
+    return declaration["function"]["architecture"] if declaration else None
 
 
 def declared_scopes():
     """Every scope any route of any service declares (services/*/service.json), sorted."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    scopes = set()
-    for path in glob.glob(os.path.join(root, "services", "*", "service.json")):
-        with open(path) as f:
-            scopes.update(s for route in json.load(f)["routes"].values() for s in route.get("scopes", []))
-    return sorted(scopes)
+    return sorted({scope for _, declaration in declarations.every()
+                   for route in declaration["routes"].values() for scope in route.get("scopes", [])})
 
 
 def elf_architecture(binary):
@@ -159,8 +153,8 @@ def sha256(path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--product", required=True, help="the SwiftPM executable product to package")
-    parser.add_argument("--name", required=True, help="package name (the service)")
+    parser.add_argument("--product", help="the SwiftPM executable product to package")
+    parser.add_argument("--name", help="package name (the service)")
     parser.add_argument("--architecture", default=None, help="x86_64 or arm64 (default: function.architecture in services/NAME/service.json, else the host)")
     parser.add_argument("--package-path", default=".", help="SwiftPM package that builds the product")
     parser.add_argument("--out", default="dist")
@@ -180,6 +174,8 @@ def main():
     if args.print_build_flags:
         print(" ".join(release_flags(args.package_path)))
         return
+    if not args.product or not args.name:
+        parser.error("name what to package: --product users-bootstrap --name users")
     architecture = args.architecture or declared_architecture(args.name) or host_architecture()
     if architecture != host_architecture():
         raise PackageError(f"{args.name} declares {architecture} but this machine builds {host_architecture()}; "
