@@ -132,7 +132,7 @@ bench-cold: tools check-minimal-package ## Cold start and peak RSS of minimal, a
 
 package: tools ## Package one service for Lambda: make package SERVICE=users
 	@test -n "$(SERVICE)" || { echo "make package: name the service, e.g. make package SERVICE=users" >&2; exit 2; }
-	@test -f services/$(SERVICE)/service.json || { echo "make package: no services/$(SERVICE)/service.json; services: $$(ls services)" >&2; exit 2; }
+	@test -f services/$(SERVICE)/service.json -o "$(SERVICE)" = authorizer || { echo "make package: no services/$(SERVICE)/service.json; services: $$(ls services), and authorizer (the REST API's)" >&2; exit 2; }
 	python3 ci/package.py --product $(SERVICE)-bootstrap --name $(SERVICE) --out $(DIST)
 
 # Deploying (ci/deploy.py; the pipeline runs the same). ENV is an environments/<ENV> directory.
@@ -148,7 +148,7 @@ apply: tools ## Apply an environment's infrastructure changes (packages stay as 
 
 deploy: tools ## Package and deploy one service (or all): make deploy SERVICE=users ENV=staging [PACKAGES=dir]
 	$(need-env)
-	$(if $(PACKAGES),,$(foreach s,$(or $(SERVICE),$(SERVICES)),$(MAKE) --no-print-directory package SERVICE=$(s);))
+	$(if $(PACKAGES),,$(foreach s,$(or $(SERVICE),$(SERVICES) authorizer),$(MAKE) --no-print-directory package SERVICE=$(s);))
 	$(PYTHON) ci/deploy.py deploy $(ENV) $(SERVICE) --packages $(or $(PACKAGES),$(DIST))
 
 rollback: tools ## Return a service to its previous package: make rollback SERVICE=users ENV=staging

@@ -49,10 +49,12 @@ let package = Package(
             name: "LocalAPI",
             dependencies: [
                 .product(name: "LocalGateway", package: "shared"), .product(name: "LocalDynamoDB", package: "shared"),
-                .product(name: "DynamoDB", package: "shared"), .product(name: "ServiceKit", package: "shared"),
+                .product(name: "JWT", package: "shared"), .product(name: "DynamoDB", package: "shared"),
+                .product(name: "ServiceKit", package: "shared"),
                 .product(name: "HTTPAPI", package: "shared"), .product(name: "AWSCore", package: "shared"),
                 .product(name: "LambdaRuntime", package: "shared"),
-                .product(name: "ContractTesting", package: "shared"), .product(name: "LambdaTesting", package: "shared"),
+                .product(name: "ContractTesting", package: "shared"),
+                .product(name: "LambdaTesting", package: "shared"),
                 .product(name: "DynamoDBModel", package: "shared"), .product(name: "JSONCoding", package: "shared"),
             ] + serviceNames.map { .product(name: moduleName($0), package: $0) },
             path: "services/local-api/Sources/LocalAPI"),
@@ -62,14 +64,14 @@ let package = Package(
                 "LocalAPI", .product(name: "HTTPAPI", package: "shared"),
                 .product(name: "JSONCoding", package: "shared"),
                 .product(name: "LambdaTesting", package: "shared"), .product(name: "LambdaRuntime", package: "shared"),
-                .product(name: "LocalGateway", package: "shared"),
+                .product(name: "LocalGateway", package: "shared"), .product(name: "JWT", package: "shared"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "services/local-api/Sources/local-api"),
         .testTarget(
             name: "LocalAPITests",
             dependencies: [
-                "LocalAPI", .product(name: "LocalGateway", package: "shared"),
+                "LocalAPI", .product(name: "LocalGateway", package: "shared"), .product(name: "JWT", package: "shared"),
                 .product(name: "ContractTesting", package: "shared"),
                 .product(name: "HTTPAPI", package: "shared"),
                 .product(name: "JSONCoding", package: "shared"), .product(name: "LambdaTesting", package: "shared"),
@@ -97,6 +99,17 @@ let package = Package(
                 .product(name: "LambdaTesting", package: "shared"),
             ],
             path: "shared/Tests/HTTPAPITests", exclude: ["Events"]),
+        .testTarget(
+            name: "RESTAuthorizerTests",
+            dependencies: [
+                .product(name: "RESTAuthorizer", package: "shared"), .product(name: "JWT", package: "shared"),
+                .product(name: "JSONCoding", package: "shared"), .product(name: "LambdaRuntime", package: "shared"),
+                .product(name: "AWSCore", package: "shared"), .product(name: "LambdaTesting", package: "shared"),
+                .product(name: "authorizer-bootstrap", package: "shared"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "shared/Tests/RESTAuthorizerTests"),
         .testTarget(
             name: "LambdaRuntimeTests",
             dependencies: [

@@ -14,3 +14,5 @@ for declaration in services/*/service.json; do
   # The architecture is the declaration's (ci/package.py reads it).
   python3 ci/package.py --product "$service-bootstrap" --name "$service" --out "$packages"
 done
+# The REST API's Lambda authorizer (deployed where an environment's api_type is "rest").
+python3 ci/package.py --product authorizer-bootstrap --name authorizer --out "$packages"

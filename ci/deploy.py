@@ -57,6 +57,11 @@ class Environment:
             raise DeployError(f"no environment {name!r}: use ENV={' or ENV='.join(known)}")
         with open(tfvars) as f:
             self.settings = json.load(f)
+        # As Terraform reads them: *.auto.tfvars.json after terraform.tfvars.json, in name order.
+        for name in sorted(os.listdir(self.dir)):
+            if name.endswith(".auto.tfvars.json"):
+                with open(os.path.join(self.dir, name)) as f:
+                    self.settings.update(json.load(f))
         self.bucket = self.settings["artifacts_bucket"]
         self._s3 = None
 
@@ -208,12 +213,23 @@ def git_commit():
     return result.stdout.strip() or None
 
 
-def declared_services():
+# The REST API's Lambda authorizer (shared/Sources/RESTAuthorizer): deployed, rolled back and
+# guarded like a service, in environments whose api_type is "rest".
+AUTHORIZER = "authorizer"
+
+
+def declared_services(environment=None):
+    """The services under services/, and the authorizer where the environment runs a REST API."""
     services_dir = os.path.join(ROOT, "services")
-    return sorted(d for d in os.listdir(services_dir) if os.path.isfile(os.path.join(services_dir, d, "service.json")))
+    services = sorted(d for d in os.listdir(services_dir) if os.path.isfile(os.path.join(services_dir, d, "service.json")))
+    if environment is not None and environment.settings.get("api_type", "http") == "rest":
+        services.append(AUTHORIZER)
+    return services
 
 
 def service_prefix(service):
+    if service == AUTHORIZER:
+        return "module.infrastructure.module.authorizer[0]."
     return f'module.infrastructure.module.service["{service}"].'
 
 
@@ -238,7 +254,7 @@ def release_for_terraform(release):
 
 
 def deploy(environment, services, packages, saved_plan=None):
-    every = declared_services()
+    every = declared_services(environment)
     unknown = [s for s in services if s not in every]
     if unknown:
         raise DeployError(f"no service {', '.join(unknown)}: services are {', '.join(every)}")
@@ -299,7 +315,7 @@ def rollback(environment, service):
 def plan(environment, packages, out, report):
     """A full plan; with --packages, of those packages (uploaded only by deploy). Exit status 0: no
     changes, 2: changes."""
-    releases = {s: release_for_terraform(read_package(s, packages)[0]) for s in declared_services()} if packages else None
+    releases = {s: release_for_terraform(read_package(s, packages)[0]) for s in declared_services(environment)} if packages else None
     environment.init()
     with tempfile.TemporaryDirectory() as work:
         changes = environment.plan(out or os.path.join(work, "plan.tfplan"), releases)

@@ -34,8 +34,10 @@ locals {
   # (releases/<environment>/<service>.json in the artifacts bucket), unless var.releases proposes
   # another package (a deploy's plan, a rollback).
   pointer_keys = toset(data.aws_s3_objects.releases.keys)
+  # What is deployed: the services, and on a REST API the authorizer function.
+  deployables = concat(keys(local.services), var.api_type == "rest" ? ["authorizer"] : [])
   deployed = {
-    for name, _ in local.services : name => jsondecode(data.aws_s3_object.release[name].body)
+    for name in local.deployables : name => jsondecode(data.aws_s3_object.release[name].body)
     if contains(local.pointer_keys, "releases/${var.environment}/${name}.json")
   }
   releases = merge(
@@ -54,7 +56,7 @@ data "aws_s3_objects" "releases" {
 }
 
 data "aws_s3_object" "release" {
-  for_each = { for name, _ in local.services : name => "releases/${var.environment}/${name}.json" if contains(local.pointer_keys, "releases/${var.environment}/${name}.json") }
+  for_each = { for name in local.deployables : name => "releases/${var.environment}/${name}.json" if contains(local.pointer_keys, "releases/${var.environment}/${name}.json") }
   bucket   = var.artifacts_bucket
   key      = each.value
 }
@@ -67,6 +69,8 @@ module "infrastructure" {
   services             = local.services
   releases             = local.releases
   permissions_boundary = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/${var.name}-${var.environment}-function-boundary"
+  api_type             = var.api_type
+  rest                 = var.rest
   jwt_authorizer       = var.jwt_authorizer
   cors                 = var.cors
   throttling           = var.throttling
@@ -104,6 +108,18 @@ variable "releases" {
   default     = {}
 }
 
+
+variable "api_type" {
+  description = "http (default) or rest: see modules/infrastructure (api_type) and the README's table."
+  type        = string
+  default     = "http"
+}
+
+variable "rest" {
+  description = "REST API settings (WAF, resource policy, authorizer cache TTL, usage plans): see modules/infrastructure (rest)."
+  type        = any
+  default     = {}
+}
 
 variable "jwt_authorizer" {
   type    = object({ issuer = string, audience = list(string) })
@@ -153,6 +169,10 @@ variable "domain" {
 
 output "api_endpoint" {
   value = module.infrastructure.api_endpoint
+}
+
+output "api_type" {
+  value = module.infrastructure.api_type
 }
 
 output "domain" {

@@ -17,6 +17,9 @@ let package = Package(
         .library(name: "ServiceKit", targets: ["ServiceKit"]),
         .library(name: "ServiceTesting", targets: ["ServiceTesting"]),
         .library(name: "LocalGateway", targets: ["LocalGateway"]),
+        .library(name: "JWT", targets: ["JWT"]),
+        .library(name: "RESTAuthorizer", targets: ["RESTAuthorizer"]),
+        .executable(name: "authorizer-bootstrap", targets: ["AuthorizerFunction"]),
         .library(name: "ContractTesting", targets: ["ContractTesting"]),
         .library(name: "LocalDynamoDB", targets: ["LocalDynamoDB"]),
         .executable(name: "minimal-bootstrap", targets: ["MinimalFunction"]),
@@ -26,7 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
-        // The local gateway's JWT signatures (RS256, ES256); never in a Lambda package.
+        // JWT signatures (RS256, ES256): the local gateway and the REST API's authorizer function.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
@@ -71,10 +74,27 @@ let package = Package(
                 "AWSCore", "DynamoDB", "HTTPAPI", "JSONCoding", "LambdaRuntime", "LocalDynamoDB", "ServiceKit",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Bearer tokens verified as API Gateway's JWT authorizer verifies them.
+        .target(
+            name: "JWT",
+            dependencies: [
+                "AWSCore", "HTTPAPI", "JSONCoding",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]),
+        // The REST API's Lambda REQUEST authorizer: JWKS over HTTPS, IAM policy per route.
+        .target(
+            name: "RESTAuthorizer",
+            dependencies: [
+                "AWSCore", "JSONCoding", "JWT", "LambdaRuntime", .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "AuthorizerFunction",
+            dependencies: ["RESTAuthorizer", "LambdaRuntime", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "LocalGateway",
             dependencies: [
-                "AWSCore", "HTTPAPI", "JSONCoding", "LambdaRuntime", "LambdaTesting",
+                "AWSCore", "HTTPAPI", "JSONCoding", "JWT", "LambdaRuntime", "LambdaTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

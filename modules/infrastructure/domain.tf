@@ -46,9 +46,9 @@ resource "aws_apigatewayv2_domain_name" "api" {
 
 resource "aws_apigatewayv2_api_mapping" "api" {
   count       = local.domain_enabled ? 1 : 0
-  api_id      = aws_apigatewayv2_api.this.id
+  api_id      = local.api.id
   domain_name = aws_apigatewayv2_domain_name.api[0].id
-  stage       = aws_apigatewayv2_stage.this.id
+  stage       = local.http ? aws_apigatewayv2_stage.this[0].id : aws_api_gateway_stage.this[0].stage_name
 }
 
 resource "aws_route53_record" "api" {

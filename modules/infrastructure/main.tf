@@ -1,5 +1,6 @@
-# One environment of the HTTP API: a KMS key, the API and its stage (access logs, CORS, throttling,
-# JWT authorizer), and one `service` submodule per declared service (function, role, tables, routes).
+# One environment: a KMS key, the API (api_type "http": an HTTP API here, its stage with access logs,
+# CORS, throttling and a JWT authorizer; "rest": a REST API, rest.tf) and one `service` submodule per
+# declared service (function, role, tables, and its routes on whichever API).
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
@@ -15,6 +16,18 @@ locals {
     { for name, format in jsondecode(file("${path.module}/access-log-formats.json")) : name => format if name != "_comment" },
     { custom = var.access_log.custom_format },
   )
+  http = var.api_type == "http"
+  rest = var.api_type == "rest"
+  # What the services' routes attach to, whichever the API type.
+  api = local.http ? {
+    id            = aws_apigatewayv2_api.this[0].id
+    execution_arn = aws_apigatewayv2_api.this[0].execution_arn
+    stage_name    = "$default"
+    } : {
+    id            = aws_api_gateway_rest_api.this[0].id
+    execution_arn = aws_api_gateway_rest_api.this[0].execution_arn
+    stage_name    = local.rest_stage_name
+  }
 }
 
 # One customer-managed key per environment encrypts the tables, the log groups and the functions'
@@ -70,6 +83,7 @@ resource "aws_kms_alias" "this" {
 }
 
 resource "aws_apigatewayv2_api" "this" {
+  count         = local.http ? 1 : 0
   name          = "${local.prefix}-api"
   protocol_type = "HTTP"
   description   = "${var.name} HTTP API (${var.environment})"
@@ -89,8 +103,8 @@ resource "aws_apigatewayv2_api" "this" {
 }
 
 resource "aws_apigatewayv2_authorizer" "jwt" {
-  count            = var.jwt_authorizer == null ? 0 : 1
-  api_id           = aws_apigatewayv2_api.this.id
+  count            = local.http && var.jwt_authorizer != null ? 1 : 0
+  api_id           = aws_apigatewayv2_api.this[0].id
   name             = "${local.prefix}-jwt"
   authorizer_type  = "JWT"
   identity_sources = ["$request.header.Authorization"]
@@ -117,7 +131,8 @@ resource "aws_cloudwatch_log_subscription_filter" "access" {
 }
 
 resource "aws_apigatewayv2_stage" "this" {
-  api_id      = aws_apigatewayv2_api.this.id
+  count       = local.http ? 1 : 0
+  api_id      = aws_apigatewayv2_api.this[0].id
   name        = "$default"
   auto_deploy = true
 
@@ -146,6 +161,17 @@ resource "aws_apigatewayv2_stage" "this" {
   depends_on = [module.service]
 }
 
+# Before api_type, the HTTP API's resources had no index.
+moved {
+  from = aws_apigatewayv2_api.this
+  to   = aws_apigatewayv2_api.this[0]
+}
+
+moved {
+  from = aws_apigatewayv2_stage.this
+  to   = aws_apigatewayv2_stage.this[0]
+}
+
 locals {
   routes = merge([for _, service in var.services : service.routes]...)
 }
@@ -159,10 +185,12 @@ module "service" {
   declaration = each.value
   release     = var.releases[each.key]
 
-  api_id            = aws_apigatewayv2_api.this.id
-  api_execution_arn = aws_apigatewayv2_api.this.execution_arn
-  stage_name        = "$default"
-  authorizer_id     = try(aws_apigatewayv2_authorizer.jwt[0].id, null)
+  api_type          = var.api_type
+  api_id            = local.api.id
+  api_execution_arn = local.api.execution_arn
+  stage_name        = local.api.stage_name
+  authorizer_id     = local.http ? try(aws_apigatewayv2_authorizer.jwt[0].id, null) : try(aws_api_gateway_authorizer.jwt[0].id, null)
+  rest_resource_ids = local.rest_resource_ids
 
   kms_key_arn          = aws_kms_key.this.arn
   log_retention_days   = var.log_retention_days

@@ -1,11 +1,15 @@
 output "api_endpoint" {
-  description = "The HTTP API's invoke URL (the $default stage)."
-  value       = aws_apigatewayv2_stage.this.invoke_url
+  description = "The API's invoke URL: the HTTP API's $default stage, or the REST API's stage (named after the environment)."
+  value       = local.http ? aws_apigatewayv2_stage.this[0].invoke_url : aws_api_gateway_stage.this[0].invoke_url
 }
 
 output "api_id" {
-  description = "The HTTP API's id."
-  value       = aws_apigatewayv2_api.this.id
+  description = "The API's id (HTTP or REST)."
+  value       = local.api.id
+}
+
+output "api_type" {
+  value = var.api_type
 }
 
 output "domain" {
@@ -14,8 +18,9 @@ output "domain" {
 }
 
 output "function_names" {
-  description = "Lambda function name per service."
-  value       = { for name, service in module.service : name => service.function_name }
+  description = "Lambda function name per service (and the REST API's authorizer, as \"authorizer\")."
+  value = merge({ for name, service in module.service : name => service.function_name },
+  local.authorizer_deployed ? { authorizer = module.authorizer[0].function_name } : {})
 }
 
 output "table_names" {
@@ -28,6 +33,7 @@ output "log_group_names" {
   value = merge(
     { for name, service in module.service : name => service.log_group_name },
     { access = aws_cloudwatch_log_group.access.name },
+    local.authorizer_deployed ? { authorizer = module.authorizer[0].log_group_name } : {},
   )
 }
 

@@ -33,6 +33,7 @@ variable "services" {
       authorization       = optional(string, "NONE")
       scopes              = optional(list(string), [])
       timeoutMilliseconds = optional(number, 30000)
+      apiKeyRequired      = optional(bool, false)
       throttle = optional(object({
         burstLimit = number
         rateLimit  = number
@@ -68,8 +69,8 @@ variable "services" {
     error_message = "Local secondary indexes need a table with a sort key, and at most 5 of them."
   }
   validation {
-    condition     = alltrue([for name, _ in var.services : can(regex("^[a-z][a-z0-9-]{1,20}$", name))])
-    error_message = "Service names must be 2-21 characters of lower-case letters, digits and dashes."
+    condition     = alltrue([for name, _ in var.services : can(regex("^[a-z][a-z0-9-]{1,20}$", name)) && name != "authorizer"])
+    error_message = "Service names must be 2-21 characters of lower-case letters, digits and dashes, and not \"authorizer\" (the REST API's authorizer function has that name)."
   }
   validation {
     condition = alltrue(flatten([for _, s in var.services : [for key, _ in s.routes :
@@ -107,6 +108,103 @@ variable "services" {
   }
 }
 
+variable "api_type" {
+  description = <<-EOT
+    "http": an API Gateway HTTP API (JWT authorizer built in, cheaper, lower latency). "rest": a REST
+    API (WAF, API keys and usage plans, resource policies, edge-optimized endpoints), its JWT routes
+    behind the project's Lambda REQUEST authorizer. See README ("Choosing the API type").
+  EOT
+  type        = string
+  default     = "http"
+  nullable    = false
+  validation {
+    condition     = contains(["http", "rest"], var.api_type)
+    error_message = "api_type must be \"http\" or \"rest\"."
+  }
+  # What a REST API cannot express, said before any resource is planned.
+  validation {
+    condition     = var.api_type != "rest" || !contains(flatten([for _, s in var.services : keys(s.routes)]), "$default")
+    error_message = "A REST API has no \"$default\" route: declare \"ANY /{proxy+}\" instead, or use api_type = \"http\"."
+  }
+  validation {
+    condition = var.api_type != "rest" || alltrue([for key in flatten([for _, s in var.services : keys(s.routes)]) :
+    key == "$default" ? true : length(split("/", split(" ", key)[1])) <= 7])
+    error_message = "A REST route's path has at most 6 segments here (the module builds the resource tree level by level)."
+  }
+  validation {
+    # Under one parent, a REST API allows one {variable} child (e.g. /users/{id} and /users/{userId}/x clash).
+    condition = var.api_type != "rest" || alltrue([for parent, names in {
+      for pair in flatten([for key in flatten([for _, s in var.services : keys(s.routes)]) : [
+        for i, segment in split("/", split(" ", key)[1]) : {
+          parent = join("/", slice(split("/", split(" ", key)[1]), 0, i))
+          name   = segment
+        } if i > 0 && can(regex("^\\{.*\\}$", segment))
+      ] if key != "$default"]) : pair.parent => pair.name...
+    } : length(distinct(names)) == 1])
+    error_message = "Two routes name the same path segment differently (e.g. /users/{id} and /users/{userId}/orders): a REST API needs one name per position; rename one."
+  }
+  validation {
+    condition     = var.api_type == "rest" || !anytrue(flatten([for _, s in var.services : [for _, r in s.routes : r.apiKeyRequired]]))
+    error_message = "Routes declare \"apiKeyRequired\": true, but HTTP APIs have no API keys: use api_type = \"rest\" or drop apiKeyRequired."
+  }
+  validation {
+    condition     = var.api_type != "rest" || length(var.rest.usage_plans) > 0 || !anytrue(flatten([for _, s in var.services : [for _, r in s.routes : r.apiKeyRequired]]))
+    error_message = "Routes declare \"apiKeyRequired\": true but rest.usage_plans is empty: without a usage plan no API key is accepted."
+  }
+  validation {
+    condition     = var.api_type != "rest" || var.cors == null
+    error_message = "A REST API adds no CORS headers to Lambda proxy responses and answers no preflight by itself: set cors = null with api_type = \"rest\" (or keep api_type = \"http\")."
+  }
+  validation {
+    condition     = var.api_type != "rest" || !anytrue(flatten([for _, s in var.services : [for _, r in s.routes : r.authorization == "JWT"]])) || contains(keys(var.releases), "authorizer")
+    error_message = "JWT routes on a REST API go through the authorizer function, which needs a release: run `make deploy SERVICE=authorizer ENV=<env>`."
+  }
+}
+
+variable "rest" {
+  description = <<-EOT
+    REST API settings (api_type = "rest"): endpoint_type REGIONAL or EDGE; an optional regional WAF
+    web ACL to associate with the stage; an optional resource policy (JSON, "execute-api:/*"
+    resources); the authorizer's result cache TTL in seconds (0-3600, 0 disables caching); usage
+    plans (throttle, quota) for the routes declaring "apiKeyRequired": true, each listing the ids of
+    API keys made outside Terraform (`aws apigateway create-api-key`), so no key value is ever in
+    Terraform's state.
+  EOT
+  type = object({
+    endpoint_type          = optional(string, "REGIONAL")
+    waf_web_acl_arn        = optional(string)
+    resource_policy        = optional(string)
+    authorizer_ttl_seconds = optional(number, 300)
+    usage_plans = optional(map(object({
+      api_key_ids = optional(list(string), [])
+      throttle    = optional(object({ burst_limit = number, rate_limit = number }))
+      quota       = optional(object({ limit = number, period = string }))
+    })), {})
+  })
+  default  = {}
+  nullable = false
+  validation {
+    condition     = contains(["REGIONAL", "EDGE"], var.rest.endpoint_type)
+    error_message = "rest.endpoint_type must be REGIONAL or EDGE (a PRIVATE API needs VPC endpoints this module does not create)."
+  }
+  validation {
+    condition     = var.rest.authorizer_ttl_seconds >= 0 && var.rest.authorizer_ttl_seconds <= 3600
+    error_message = "rest.authorizer_ttl_seconds must be between 0 and 3600 (API Gateway's limit)."
+  }
+  validation {
+    condition     = var.rest.waf_web_acl_arn == null || can(regex("^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/", coalesce(var.rest.waf_web_acl_arn, "-")))
+    error_message = "rest.waf_web_acl_arn must be a regional WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)."
+  }
+  validation {
+    condition     = var.rest.resource_policy == null || can(jsondecode(var.rest.resource_policy).Statement)
+    error_message = "rest.resource_policy must be an IAM policy document in JSON (with a Statement)."
+  }
+  validation {
+    condition     = alltrue([for _, plan in var.rest.usage_plans : plan.quota == null || contains(["DAY", "WEEK", "MONTH"], try(plan.quota.period, ""))])
+    error_message = "A usage plan's quota.period is DAY, WEEK or MONTH."
+  }
+}
+
 variable "releases" {
   description = <<-EOT
     The package each service runs: its content-addressed zip in the artifacts bucket and the zip's
@@ -125,6 +223,17 @@ variable "releases" {
     condition     = alltrue([for name, _ in var.services : contains(keys(var.releases), name)])
     error_message = "Every service needs a release (its package in the artifacts bucket): run `make deploy SERVICE=<name> ENV=<env>` once per new service."
   }
+}
+
+variable "authorizer_function" {
+  description = "The REST API's Lambda authorizer function: memory (MB), timeout (s) and architecture of its bootstrap (make package SERVICE=authorizer)."
+  type = object({
+    memory       = optional(number, 256)
+    timeout      = optional(number, 10)
+    architecture = optional(string, "x86_64")
+  })
+  default  = {}
+  nullable = false
 }
 
 variable "permissions_boundary" {

@@ -181,11 +181,11 @@ run "access_logs_in_common_log_format" {
     access_log = { format = "clf" }
   }
   assert {
-    condition     = startswith(aws_apigatewayv2_stage.this.access_log_settings[0].format, "$context.identity.sourceIp - - [$context.requestTime]")
+    condition     = startswith(aws_apigatewayv2_stage.this[0].access_log_settings[0].format, "$context.identity.sourceIp - - [$context.requestTime]")
     error_message = "format = clf writes Common Log Format lines."
   }
   assert {
-    condition     = !strcontains(aws_apigatewayv2_stage.this.access_log_settings[0].format, "authorization") && !strcontains(aws_apigatewayv2_stage.this.access_log_settings[0].format, "cookie")
+    condition     = !strcontains(aws_apigatewayv2_stage.this[0].access_log_settings[0].format, "authorization") && !strcontains(aws_apigatewayv2_stage.this[0].access_log_settings[0].format, "cookie")
     error_message = "Access logs never contain tokens or cookies."
   }
 }

@@ -1,5 +1,6 @@
 import HTTPAPI
 import JSONCoding
+import JWT
 import LambdaRuntime
 import LambdaTesting
 import Logging

@@ -281,9 +281,9 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_iam_role_policy.function]
 }
 
-# One integration per route: API Gateway sets the integration timeout per integration.
+# HTTP API: one integration per route (API Gateway sets the integration timeout per integration).
 resource "aws_apigatewayv2_integration" "route" {
-  for_each = var.declaration.routes
+  for_each = var.api_type == "http" ? var.declaration.routes : {}
 
   api_id                 = var.api_id
   integration_type       = "AWS_PROXY"
@@ -296,7 +296,7 @@ resource "aws_apigatewayv2_integration" "route" {
 
 resource "aws_apigatewayv2_route" "this" {
   # checkov:skip=CKV_AWS_309:Each route's authorization comes from its service.json; routes declaring NONE are public by the service's design and are visible in review there.
-  for_each = var.declaration.routes
+  for_each = var.api_type == "http" ? var.declaration.routes : {}
 
   api_id               = var.api_id
   route_key            = each.key
@@ -304,6 +304,44 @@ resource "aws_apigatewayv2_route" "this" {
   authorization_type   = each.value.authorization
   authorizer_id        = each.value.authorization == "JWT" ? var.authorizer_id : null
   authorization_scopes = each.value.authorization == "JWT" && length(each.value.scopes) > 0 ? each.value.scopes : null
+}
+
+# REST API: one method per route on the resource of its path (the parent module builds the tree),
+# a Lambda proxy integration (payload 1.0), the JWT routes behind the Lambda authorizer.
+locals {
+  rest_routes = var.api_type == "rest" ? {
+    for key, route in var.declaration.routes : key => merge(route, {
+      method = split(" ", key)[0]
+      path   = split(" ", key)[1]
+      # {id} and {proxy+} segments, as the method's path parameters.
+      parameters = [for segment in split("/", split(" ", key)[1]) : trimsuffix(trimprefix(trimsuffix(segment, "}"), "{"), "+") if can(regex("^\\{.*\\}$", segment))]
+    })
+  } : {}
+}
+
+resource "aws_api_gateway_method" "route" {
+  # checkov:skip=CKV_AWS_59:Each route's authorization comes from its service.json; routes declaring NONE are public by the service's design and are visible in review there.
+  for_each = local.rest_routes
+
+  rest_api_id        = var.api_id
+  resource_id        = var.rest_resource_ids[each.value.path]
+  http_method        = each.value.method
+  authorization      = each.value.authorization == "JWT" ? "CUSTOM" : "NONE"
+  authorizer_id      = each.value.authorization == "JWT" ? var.authorizer_id : null
+  api_key_required   = each.value.apiKeyRequired
+  request_parameters = { for name in each.value.parameters : "method.request.path.${name}" => true }
+}
+
+resource "aws_api_gateway_integration" "route" {
+  for_each = local.rest_routes
+
+  rest_api_id             = var.api_id
+  resource_id             = aws_api_gateway_method.route[each.key].resource_id
+  http_method             = aws_api_gateway_method.route[each.key].http_method
+  type                    = "AWS_PROXY"
+  integration_http_method = "POST"
+  uri                     = aws_lambda_function.this.invoke_arn
+  timeout_milliseconds    = each.value.timeoutMilliseconds
 }
 
 resource "aws_lambda_permission" "route" {

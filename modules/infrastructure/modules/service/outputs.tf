@@ -6,6 +6,10 @@ output "function_arn" {
   value = aws_lambda_function.this.arn
 }
 
+output "invoke_arn" {
+  value = aws_lambda_function.this.invoke_arn
+}
+
 output "role_name" {
   value = aws_iam_role.function.name
 }
@@ -45,6 +49,16 @@ output "routes" {
 
 output "integrations" {
   value = aws_apigatewayv2_integration.route
+}
+
+output "rest_methods" {
+  description = "REST API only: the routes' methods."
+  value       = aws_api_gateway_method.route
+}
+
+output "rest_integrations" {
+  description = "REST API only: the routes' Lambda proxy integrations."
+  value       = aws_api_gateway_integration.route
 }
 
 output "tables" {

@@ -21,6 +21,7 @@ variable "declaration" {
       authorization       = string
       scopes              = list(string)
       timeoutMilliseconds = number
+      apiKeyRequired      = bool
     }))
     tables = map(object({
       partitionKey = object({ name = string, type = string })
@@ -53,8 +54,20 @@ variable "release" {
   })
 }
 
+variable "api_type" {
+  description = "\"http\" (routes and integrations on an HTTP API) or \"rest\" (methods on a REST API's resources)."
+  type        = string
+  default     = "http"
+}
+
 variable "api_id" {
   type = string
+}
+
+variable "rest_resource_ids" {
+  description = "REST API only: the resource id of every declared path (\"/users/{id}\" => id)."
+  type        = map(string)
+  default     = {}
 }
 
 variable "api_execution_arn" {
@@ -66,7 +79,7 @@ variable "stage_name" {
 }
 
 variable "authorizer_id" {
-  description = "The JWT authorizer for routes declaring authorization JWT (null when none)."
+  description = "The authorizer for routes declaring authorization JWT: the HTTP API's JWT authorizer or the REST API's Lambda authorizer (null when none)."
   type        = string
   default     = null
 }

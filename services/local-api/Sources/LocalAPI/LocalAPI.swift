@@ -4,6 +4,7 @@ import DynamoDB
 import HTTPAPI
 import Items
 import JSONCoding
+import JWT
 import LambdaRuntime
 import LocalDynamoDB
 import LocalGateway

@@ -4,6 +4,7 @@ import ArgumentParser
 import Dispatch
 import HTTPAPI
 import JSONCoding
+import JWT
 import LambdaRuntime
 import LambdaTesting
 import LocalAPI

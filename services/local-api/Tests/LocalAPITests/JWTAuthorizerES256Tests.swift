@@ -2,6 +2,7 @@ import AWSCore
 import Crypto
 import Foundation
 import JSONCoding
+import JWT
 import LocalGateway
 import Testing
 

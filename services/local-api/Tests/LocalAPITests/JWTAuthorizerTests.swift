@@ -1,5 +1,6 @@
 import Foundation
 import JSONCoding
+import JWT
 import LocalGateway
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPAPI
 import JSONCoding
+import JWT
 import LambdaRuntime
 import LambdaTesting
 import LocalAPI

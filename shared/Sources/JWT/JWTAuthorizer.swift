@@ -18,7 +18,7 @@ public struct JWTAuthorizer: Sendable {
         /// is not Sendable, so the key is rebuilt from it to verify, which is cheap).
         case p256(kid: String?, point: [UInt8])
 
-        var kid: String? {
+        public var kid: String? {
             switch self {
             case .hmac(let kid, _), .rsa(let kid, _), .p256(let kid, _): kid
             }
@@ -68,7 +68,40 @@ public struct JWTAuthorizer: Sendable {
 
     public struct KeyError: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
+
+    /// The signing keys of an identity provider's published JWKS: RSA (RS256) and EC P-256 (ES256)
+    /// keys meant for signatures. Symmetric (`oct`) keys, encryption keys (`use: enc`) and key
+    /// types this verifier does not know are left out rather than failing the whole document (a
+    /// provider may publish them beside its signing keys); a JWKS with no usable key is an error.
+    public static func signingKeys(publishedJWKS jwks: JSONValue) throws -> [Key] {
+        guard let entries = jwks["keys"]?.arrayValue else {
+            throw KeyError(description: "a JWKS needs a \"keys\" array")
+        }
+        let usable = entries.filter { entry in
+            ["RSA", "EC"].contains(entry["kty"]?.stringValue ?? "") && (entry["use"]?.stringValue ?? "sig") == "sig"
+                && ["RS256", "ES256", nil].contains(entry["alg"]?.stringValue)
+        }
+        let keys = try Self.keys(jwks: ["keys": .array(usable)])
+        guard !keys.isEmpty else {
+            throw KeyError(description: "the JWKS has no RS256 or ES256 signing key")
+        }
+        return keys
+    }
+
+    /// The `kid` in a bearer token's header, when it has one.
+    public static func keyID(of authorization: String?) -> String? {
+        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return nil }
+        let token = authorization.dropFirst("bearer ".count).trimmingSpaces
+        guard let header = token.split(separator: ".", maxSplits: 1).first, let bytes = Base64.decode(header),
+            case .object(let fields)? = try? JSONValue.parse(bytes)
+        else { return nil }
+        return fields["kid"]?.stringValue
+    }
+
+    /// Whether a key with this id is among the keys (tokens without a kid try every key).
+    public func hasKey(id: String) -> Bool { keys.contains { $0.kid == id } }
 
     /// Keys from a JWKS document (`{"keys": [...]}`): `RSA` keys (n, e), `EC` P-256 keys (x, y)
     /// and `oct` keys (k).
@@ -169,45 +202,6 @@ public struct JWTAuthorizer: Sendable {
 func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
     return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
-}
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-extension JWTAuthorizer {
-    public static let developmentKeyID = "local-api-development"
-
-    /// The development signing key: created on first use as a JWKS with one HS256 key (32 random
-    /// bytes, file mode 0600), so tokens from `local-api token` keep working across restarts and
-    /// are trusted by this machine's gateway only.
-    public static func developmentKey(path: String) throws -> [UInt8] {
-        if let bytes = try? FileBytes.read(path), let document = try? JSONValue.parse(bytes),
-            case .hmac(_, let secret)? = try keys(jwks: document).first
-        {
-            return secret
-        }
-        var generator = SystemRandomNumberGenerator()
-        let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let jwks: JSONValue = [
-            "keys": [
-                [
-                    "kty": "oct", "kid": .string(developmentKeyID), "alg": "HS256",
-                    "k": .string(Base64.encodeURL(secret)),
-                ]
-            ]
-        ]
-        if let slash = path.lastIndex(of: "/") { mkdir(String(path[..<slash]), 0o755) }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw KeyError(description: "cannot write the development key to \(path)") }
-        let bytes = jwks.prettySerialized()
-        let written = bytes.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard written == bytes.count else { throw KeyError(description: "cannot write the development key to \(path)") }
-        return secret
-    }
 }
 
 /// Tokens whose signature verified (at most 1,024, then forgotten together).
