@@ -27,9 +27,9 @@ serve-tools:
 # local-api's options from make's variables (see `local-api --help`).
 RUN_ARGS = --port $(or $(PORT),3000) --dynamodb-port $(or $(DYNAMODB_PORT),8000) --environment $(or $(ENV),staging) \
 	$(if $(RECORD),--record $(RECORD)) $(if $(PAYLOAD),--payload $(PAYLOAD)) $(if $(JWKS),--jwks $(JWKS)) \
-	$(if $(ARTIFACT),--artifact $(DIST)) $(if $(DEFAULT_ROUTE),--default-route $(DEFAULT_ROUTE))
+	$(if $(ARTIFACT),--artifact $(DIST)) $(if $(DEFAULT_ROUTE),--default-route $(DEFAULT_ROUTE)) $(if $(API),--api $(API))
 
-run: $(if $(ARTIFACT),tools,serve-tools) ## Local API Gateway on 127.0.0.1:3000 (PORT, ENV=staging, RECORD=name, ARTIFACT=1, WATCH=1, JWKS=file)
+run: $(if $(ARTIFACT),tools,serve-tools) ## Local API Gateway on 127.0.0.1:3000 (PORT, ENV=staging, API=http|rest, RECORD=name, ARTIFACT=1, WATCH=1, JWKS=file)
 ifdef WATCH
 	ci/watch.sh $(RUN_ARGS)
 else

@@ -40,7 +40,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         // local-api only (a tool, never in a Lambda package).
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
-        // Test keys for the local JWT authorizer's ES256 tests.
+        // Tests only: tokens signed by swift-crypto, verified by the JWT module's own RSA and P-256 code.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ] + serviceNames.map { .package(path: "services/\($0)") },
     targets: [
@@ -49,7 +49,8 @@ let package = Package(
             name: "LocalAPI",
             dependencies: [
                 .product(name: "LocalGateway", package: "shared"), .product(name: "LocalDynamoDB", package: "shared"),
-                .product(name: "JWT", package: "shared"), .product(name: "DynamoDB", package: "shared"),
+                .product(name: "JWT", package: "shared"), .product(name: "RESTAuthorizer", package: "shared"),
+                .product(name: "DynamoDB", package: "shared"),
                 .product(name: "ServiceKit", package: "shared"),
                 .product(name: "HTTPAPI", package: "shared"), .product(name: "AWSCore", package: "shared"),
                 .product(name: "LambdaRuntime", package: "shared"),

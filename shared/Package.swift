@@ -29,8 +29,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
-        // JWT signatures (RS256, ES256): the local gateway and the REST API's authorizer function.
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .target(name: "JSONCoding"),
@@ -75,13 +73,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Bearer tokens verified as API Gateway's JWT authorizer verifies them.
-        .target(
-            name: "JWT",
-            dependencies: [
-                "AWSCore", "HTTPAPI", "JSONCoding",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
-            ]),
+        // (its RSA and P-256 arithmetic is its own: swift-crypto would bring Foundation into a Lambda package).
+        .target(name: "JWT", dependencies: ["AWSCore", "HTTPAPI", "JSONCoding"]),
         // The REST API's Lambda REQUEST authorizer: JWKS over HTTPS, IAM policy per route.
         .target(
             name: "RESTAuthorizer",
@@ -96,8 +89,6 @@ let package = Package(
             dependencies: [
                 "AWSCore", "HTTPAPI", "JSONCoding", "JWT", "LambdaRuntime", "LambdaTesting",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),
         // Contract corpora: scenario files, matchers, replay and recording (the runner is local-api).
         .target(

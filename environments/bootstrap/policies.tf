@@ -14,9 +14,11 @@ locals {
       secrets    = "arn:${local.partition}:secretsmanager:${var.region}:${local.account}:secret:${var.name}-${env}-*"
       aliases    = ["arn:${local.partition}:kms:${var.region}:${local.account}:alias/${var.name}-${env}", "arn:${local.partition}:kms:${var.region}:${local.account}:alias/${var.name}-${env}-*"]
       keys       = "arn:${local.partition}:kms:${var.region}:${local.account}:key/*"
-      apis       = ["arn:${local.partition}:apigateway:${var.region}::/apis", "arn:${local.partition}:apigateway:${var.region}::/apis/*", "arn:${local.partition}:apigateway:${var.region}::/domainnames", "arn:${local.partition}:apigateway:${var.region}::/domainnames/*", "arn:${local.partition}:apigateway:${var.region}::/tags/*"]
-      state      = "${aws_s3_bucket.this["state"].arn}/${var.name}/${env}.tfstate"
-      boundary   = "arn:${local.partition}:iam::${local.account}:policy/${var.name}-${env}-function-boundary"
+      # HTTP APIs (/apis) and REST APIs (/restapis, their usage plans); children are evaluated against their API's tags.
+      apis = [for path in ["/apis", "/apis/*", "/restapis", "/restapis/*", "/usageplans", "/usageplans/*", "/domainnames", "/domainnames/*", "/tags/*"] :
+      "arn:${local.partition}:apigateway:${var.region}::${path}"]
+      state    = "${aws_s3_bucket.this["state"].arn}/${var.name}/${env}.tfstate"
+      boundary = "arn:${local.partition}:iam::${local.account}:policy/${var.name}-${env}-function-boundary"
     }
   }
   ci_roles     = "arn:${local.partition}:iam::${local.account}:role/${var.name}-ci-*"
@@ -386,9 +388,17 @@ locals {
     {
       Sid       = "ManageApisOfThisEnvironment"
       Effect    = "Allow"
-      Action    = ["apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"]
+      Action    = ["apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE", "apigateway:SetWebACL"]
       Resource  = local.arn[env].apis
       Condition = local.environment_tag[env]
+    },
+    {
+      # rest.waf_web_acl_arn: associating the organisation's regional web ACL with this environment's
+      # stage (apigateway:SetWebACL on the stage is scoped by ManageApisOfThisEnvironment's tag).
+      Sid      = "AssociateWebAclsWithThisEnvironmentsStages"
+      Effect   = "Allow"
+      Action   = ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource", "wafv2:GetWebACL"]
+      Resource = "arn:${local.partition}:wafv2:${var.region}:${local.account}:regional/webacl/*"
     },
     {
       Sid       = "ManageKeysOfThisEnvironment"

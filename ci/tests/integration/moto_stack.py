@@ -12,7 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 sys.path.insert(0, os.path.join(ROOT, "ci"))
 import servers  # noqa: E402
 from servers import free_port  # noqa: E402,F401  (the integration tests' one port helper)
-ENDPOINT_SERVICES = ["acm", "apigatewayv2", "dynamodb", "iam", "kms", "lambda", "logs", "route53", "s3", "secretsmanager", "sts"]
+ENDPOINT_SERVICES = ["acm", "apigateway", "apigatewayv2", "dynamodb", "iam", "kms", "lambda", "logs", "route53", "s3", "secretsmanager", "sts"]
 
 
 def tfvars(environment):

@@ -19,12 +19,13 @@ from moto_stack import ROOT, MotoStack, tfvars
 
 PACKAGES = os.path.abspath(os.environ.get("PACKAGES", os.path.join(ROOT, ".build", "dist")))
 SERVICES = ["items", "users"]
+AUTHORIZER = "authorizer"  # the REST API's Lambda authorizer, packaged by ci/build.sh
 
 
 class EnvironmentsOnMoto(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        for service in SERVICES:
+        for service in SERVICES + [AUTHORIZER]:
             if not os.path.isfile(os.path.join(PACKAGES, service, "package.json")):
                 raise unittest.SkipTest(f"no package for {service} in {PACKAGES}: run make package SERVICE={service}")
         cls.stack = MotoStack()
@@ -34,7 +35,7 @@ class EnvironmentsOnMoto(unittest.TestCase):
         cls.env = dict(os.environ, AWS_ENDPOINT_URL=cls.stack.endpoint, AWS_ACCESS_KEY_ID="testing",
                        AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1",
                        ENVIRONMENTS_DIR=os.path.join(cls.tree, "environments"))
-        cls.aws = {name: cls.stack.client(name) for name in ("s3", "lambda", "dynamodb", "iam", "secretsmanager", "ec2")}
+        cls.aws = {name: cls.stack.client(name) for name in ("s3", "lambda", "dynamodb", "iam", "secretsmanager", "ec2", "apigateway", "apigatewayv2")}
         for environment in ("staging", "production"):
             cls.aws["s3"].create_bucket(Bucket=tfvars(environment)["artifacts_bucket"],
                                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
@@ -123,6 +124,65 @@ class EnvironmentsOnMoto(unittest.TestCase):
         names = self.aws["lambda"].list_functions()["Functions"]
         self.assertFalse([f for f in names if f["FunctionName"].startswith("swiftapi-staging-")])
         self.assertEqual(self.staging_vpcs(), [], "the destroy removed the network too, with no manual step")
+
+    def test_staging_as_a_rest_api_deploys_one_service_and_destroys(self):
+        """api_type = "rest" from the same service.json files: the REST API, its resource tree and
+        methods behind the Swift authorizer; a one-service deploy touches that service only."""
+        override = os.path.join(self.tree, "environments", "staging", "zz_rest.auto.tfvars.json")
+        # A REST API adds no CORS headers to proxy responses (the module refuses cors with it);
+        # no VPC keeps this run short (the network is covered by the HTTP run).
+        with open(override, "w") as f:
+            json.dump({"api_type": "rest", "cors": None, "network": {"mode": "none"}, "rest": {"authorizer_ttl_seconds": 120}}, f)
+        try:
+            output = self.run_make("staging", "deploy", "SERVICE=users", f"PACKAGES={PACKAGES}")
+            self.assertIn("deploy staging: authorizer never ran here; deploying its current package too", output)
+            self.assertEqual(self.aws["apigatewayv2"].get_apis()["Items"], [], "no HTTP API beside the REST API")
+            api = [a for a in self.aws["apigateway"].get_rest_apis()["items"] if a["name"] == "swiftapi-staging-api"]
+            self.assertEqual(len(api), 1)
+            api_id = api[0]["id"]
+            resources = {r["path"]: r for r in self.aws["apigateway"].get_resources(restApiId=api_id, limit=500)["items"]}
+            self.assertEqual(sorted(resources), ["/", "/items", "/items/{id}", "/users", "/users/{id}"])
+            authorizers = self.aws["apigateway"].get_authorizers(restApiId=api_id)["items"]
+            self.assertEqual([(a["type"], a["authorizerResultTtlInSeconds"]) for a in authorizers], [("REQUEST", 120)])
+            self.assertIn("swiftapi-staging-authorizer", authorizers[0]["authorizerUri"])
+            for service in SERVICES:
+                with open(os.path.join(ROOT, "services", service, "service.json")) as f:
+                    routes = json.load(f)["routes"]
+                for key in routes:
+                    method, path = key.split(" ")
+                    declared = self.aws["apigateway"].get_method(restApiId=api_id, resourceId=resources[path]["id"], httpMethod=method)
+                    self.assertEqual((declared["authorizationType"], declared["authorizerId"]), ("CUSTOM", authorizers[0]["id"]), key)
+                    integration = declared["methodIntegration"]
+                    self.assertEqual((integration["type"], integration["httpMethod"]), ("AWS_PROXY", "POST"), key)
+                    self.assertIn(f"function:swiftapi-staging-{service}/invocations", integration["uri"], key)
+            stage = self.aws["apigateway"].get_stage(restApiId=api_id, stageName="staging")
+            self.assertTrue(stage["tracingEnabled"])
+            self.assertIn("$context.resourcePath", stage["accessLogSettings"]["format"])
+            policy = json.loads(self.aws["lambda"].get_policy(FunctionName="swiftapi-staging-authorizer")["Policy"])
+            self.assertEqual([s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"]],
+                             [f"arn:aws:execute-api:eu-west-1:123456789012:{api_id}/authorizers/{authorizers[0]['id']}"])
+            variables = self.function("staging", AUTHORIZER)["Environment"]["Variables"]
+            self.assertEqual(json.loads(variables["ROUTE_SCOPES"])["GET /users"], ["users.admin"])
+            self.assertIn("0 change(s)", self.plan_changes("staging"))
+
+            items_before = self.function("staging", "items")
+            rebuilt = self.rebuilt_package("users")
+            output = self.run_make("staging", "deploy", "SERVICE=users", f"PACKAGES={rebuilt}")
+            self.assertTrue('deploy staging: changes module.infrastructure.module.service["users"].aws_lambda_function.this (update)\n' in output,
+                            "deploying users changes only the users function, not the REST deployment")
+            items_after = self.function("staging", "items")
+            self.assertEqual(items_after["LastModified"], items_before["LastModified"])
+            self.assertIn("0 change(s)", self.plan_changes("staging"))
+            self.run_make("staging", "rollback", "SERVICE=authorizer", expect=2)
+        finally:
+            self.run_make("staging", "destroy", "CONFIRM=staging")
+            os.remove(override)
+            # The next staging run starts from an empty environment: no release pointers either.
+            listed = self.aws["s3"].list_objects_v2(Bucket=tfvars("staging")["artifacts_bucket"], Prefix="releases/staging/")
+            for entry in listed.get("Contents", []):
+                self.aws["s3"].delete_object(Bucket=tfvars("staging")["artifacts_bucket"], Key=entry["Key"])
+        self.assertEqual(self.aws["apigateway"].get_rest_apis()["items"], [])
+        self.assertFalse([f for f in self.aws["lambda"].list_functions()["Functions"] if f["FunctionName"].startswith("swiftapi-staging-")])
 
     def staging_vpcs(self):
         return self.aws["ec2"].describe_vpcs(Filters=[{"Name": "tag:environment", "Values": ["staging"]}])["Vpcs"]

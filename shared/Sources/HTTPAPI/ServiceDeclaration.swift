@@ -18,6 +18,8 @@ public struct ServiceDeclaration: Codable, Sendable, Equatable {
         public var scopes: [String]?
         public var timeoutMilliseconds: Int?
         public var throttle: Throttle?
+        /// REST APIs only: the caller must send an API key of a usage plan (`x-api-key`).
+        public var apiKeyRequired: Bool?
     }
 
     public struct Throttle: Codable, Sendable, Equatable {

@@ -1,22 +1,19 @@
 import AWSCore
-import Crypto
 import HTTPAPI
 import JSONCoding
 import Synchronization
-import _CryptoExtras
 
 /// API Gateway's JWT authorizer, locally: the bearer token's signature checked against the keys
-/// of a JWKS (RS256 and ES256 keys as identity providers publish them, verified by swift-crypto,
-/// or the HS256 development key `local-api` creates), then `iss`, `aud`/`client_id`, `exp`, `nbf` and the route's scopes, as
+/// of a JWKS (RS256 and ES256 keys as identity providers publish them, verified by this module's
+/// own RSA and P-256 arithmetic, or the HS256 development key `local-api` creates), then `iss`, `aud`/`client_id`, `exp`, `nbf` and the route's scopes, as
 /// API Gateway checks them. A bad token is a 401; a valid token without a required scope a 403.
 public struct JWTAuthorizer: Sendable {
     public enum Key: Sendable {
         case hmac(kid: String?, secret: [UInt8])
         /// RS256: RSASSA-PKCS1-v1_5 with SHA-256, keys of 2048 bits or more.
-        case rsa(kid: String?, key: _RSA.Signing.PublicKey)
-        /// ES256: ECDSA on P-256 with SHA-256; the point as x || y (swift-crypto's P-256 key type
-        /// is not Sendable, so the key is rebuilt from it to verify, which is cheap).
-        case p256(kid: String?, point: [UInt8])
+        case rsa(kid: String?, key: RSAPublicKey)
+        /// ES256: ECDSA on P-256 with SHA-256.
+        case p256(kid: String?, key: P256PublicKey)
 
         public var kid: String? {
             switch self {
@@ -31,15 +28,10 @@ public struct JWTAuthorizer: Sendable {
             case ("HS256", .hmac(_, let secret)):
                 return constantTimeEqual(AWSCore.HMAC.sha256(key: secret, message: message), signature)
             case ("RS256", .rsa(_, let key)):
-                return key.isValidSignature(
-                    _RSA.Signing.RSASignature(rawRepresentation: signature), for: message, padding: .insecurePKCS1v1_5)
-            case ("ES256", .p256(_, let point)):
+                return key.isValidSignature(signature, for: message)
+            case ("ES256", .p256(_, let key)):
                 // JWS carries r || s (64 bytes), not DER (RFC 7518 §3.4).
-                guard signature.count == 64,
-                    let parsed = try? P256.Signing.ECDSASignature(rawRepresentation: signature),
-                    let key = try? P256.Signing.PublicKey(rawRepresentation: point)
-                else { return false }
-                return key.isValidSignature(parsed, for: message)
+                return key.isValidSignature(signature, for: message)
             default:
                 return false
             }
@@ -117,7 +109,7 @@ public struct JWTAuthorizer: Sendable {
                 guard let n = bytes("n"), let e = bytes("e") else {
                     throw KeyError(description: "RSA key \(kid ?? "?") needs base64url n and e")
                 }
-                guard let key = try? _RSA.Signing.PublicKey(n: n, e: e), key.keySizeInBits >= 2048 else {
+                guard let key = RSAPublicKey(modulus: n, exponent: e), key.bits >= 2048 else {
                     throw KeyError(
                         description: "RSA key \(kid ?? "?") is not a valid RSA public key of 2048 bits or more")
                 }
@@ -126,10 +118,10 @@ public struct JWTAuthorizer: Sendable {
                 guard entry["crv"]?.stringValue == "P-256" else {
                     throw KeyError(description: "EC key \(kid ?? "?"): only crv P-256 (ES256) is supported")
                 }
-                guard let x = bytes("x"), let y = bytes("y"), x.count == 32, y.count == 32,
-                    (try? P256.Signing.PublicKey(rawRepresentation: x + y)) != nil
-                else { throw KeyError(description: "EC key \(kid ?? "?") needs base64url x and y of a P-256 point") }
-                return .p256(kid: kid, point: x + y)
+                guard let x = bytes("x"), let y = bytes("y"), let key = P256PublicKey(x: x, y: y) else {
+                    throw KeyError(description: "EC key \(kid ?? "?") needs base64url x and y of a P-256 point")
+                }
+                return .p256(kid: kid, key: key)
             case "oct":
                 guard let k = bytes("k"), k.count >= 32 else {
                     throw KeyError(description: "oct key \(kid ?? "?") needs a base64url k of at least 32 bytes")

@@ -59,7 +59,7 @@ public final class LoopbackHTTPServer: Sendable {
 
     public static func start(
         host: String = "127.0.0.1", port: Int = 0, maxBodyBytes: Int = 16 * 1024 * 1024,
-        handler: @escaping Handler
+        tooLarge: ServerResponse? = nil, handler: @escaping Handler
     ) async throws -> LoopbackHTTPServer {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -76,7 +76,9 @@ public final class LoopbackHTTPServer: Sendable {
             _ = try? await server.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in connections {
-                        group.addTask { await serve(connection, maxBodyBytes: maxBodyBytes, handler: handler) }
+                        group.addTask {
+                            await serve(connection, maxBodyBytes: maxBodyBytes, tooLarge: tooLarge, handler: handler)
+                        }
                     }
                 }
             }
@@ -100,6 +102,7 @@ public final class LoopbackHTTPServer: Sendable {
 
     private static func serve(
         _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, maxBodyBytes: Int,
+        tooLarge tooLargeAnswer: ServerResponse?,
         handler: Handler
     ) async {
         let remote = connection.channel.remoteAddress?.ipAddress
@@ -127,9 +130,10 @@ public final class LoopbackHTTPServer: Sendable {
                         headers: head.headers.map { ($0.name, $0.value) }, body: body, remoteAddress: remote)
                     let response =
                         tooLarge
-                        ? ServerResponse(
-                            status: 413, headers: [("content-type", "application/json")],
-                            body: Array(#"{"message":"Request Entity Too Large"}"#.utf8))
+                        ? (tooLargeAnswer
+                            ?? ServerResponse(
+                                status: 413, headers: [("content-type", "application/json")],
+                                body: Array(#"{"message":"Request Entity Too Large"}"#.utf8)))
                         : await handler(request)
                     var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
                     headers.replaceOrAdd(name: "content-length", value: String(response.body.count))

@@ -114,6 +114,9 @@ public enum GatewayEvent {
         ]
         if let jwt = authorizer?["jwt"] {
             context["authorizer"] = ["claims": jwt["claims"] ?? .null, "scopes": jwt["scopes"] ?? .null]
+        } else if let lambda = authorizer?["rest"] {
+            // A REST Lambda authorizer's principalId and context, as REST passes them on.
+            context["authorizer"] = lambda
         }
         var event: JSONObject = [
             "version": "1.0", "resource": .string(resource), "path": .string(request.path),

@@ -6,9 +6,9 @@ import LambdaTesting
 import Logging
 import Synchronization
 
-/// A local API Gateway HTTP API: every declared route of every service, matched with API
-/// Gateway's rules, each request turned into a payload 2.0 event for the service's handler
-/// (in-process), and the answer mapped back to HTTP.
+/// A local API Gateway: every declared route of every service, matched with API Gateway's rules,
+/// each request turned into an event for the service's handler (payload 2.0 for an HTTP API, 1.0
+/// for a REST API or when asked), and the answer mapped back to HTTP as that API type does.
 public final class LocalGateway: Sendable {
     public struct Service: Sendable {
         public var declaration: ServiceDeclaration
@@ -37,6 +37,8 @@ public final class LocalGateway: Sendable {
     let payloadVersion: String
     let settings: StageSettings
     let authorizer: JWTAuthorizer?
+    /// A REST API's behaviour (nil: an HTTP API's).
+    let rest: RESTStage?
     let accessLog: (@Sendable (String) -> Void)?
     private let server: LockedServer
 
@@ -47,10 +49,14 @@ public final class LocalGateway: Sendable {
     public init(
         services: [Service], stage: GatewayEvent.Stage = .init(), logger: Logger = Logger(label: "gateway"),
         payloadVersion: String = "2.0", settings: StageSettings = StageSettings(), authorizer: JWTAuthorizer? = nil,
-        accessLog: (@Sendable (String) -> Void)? = nil, defaultService: String? = nil, observer: Observer? = nil
+        rest: RESTStage? = nil, accessLog: (@Sendable (String) -> Void)? = nil, defaultService: String? = nil,
+        observer: Observer? = nil
     ) throws {
         guard payloadVersion == "2.0" || payloadVersion == "1.0" else {
             throw GatewayError(description: "payload version \(payloadVersion) is not 1.0 or 2.0")
+        }
+        guard rest == nil || payloadVersion == "1.0" else {
+            throw GatewayError(description: "a REST API's Lambda proxy integrations send payload 1.0, not \(payloadVersion)")
         }
         var routes: [String: Route] = [:]
         var router = Router()
@@ -86,6 +92,7 @@ public final class LocalGateway: Sendable {
         self.payloadVersion = payloadVersion
         self.settings = settings
         self.authorizer = authorizer
+        self.rest = rest
         self.accessLog = accessLog
         server = LockedServer()
     }
@@ -93,6 +100,9 @@ public final class LocalGateway: Sendable {
     public struct GatewayError: Error, CustomStringConvertible {
         public let description: String
     }
+
+    /// "HTTP API" or "REST API": which API Gateway this one plays.
+    public var apiType: String { rest == nil ? "HTTP API" : "REST API" }
 
     /// The route table, sorted by path then method: route key → service.
     public var routeTable: [(key: String, service: String)] {
@@ -170,7 +180,9 @@ public final class LocalGateway: Sendable {
     }
 
     public func start(port: Int) async throws -> Int {
-        let server = try await LoopbackHTTPServer.start(port: port, maxBodyBytes: Self.maxBodyBytes) { [self] request in
+        let server = try await LoopbackHTTPServer.start(
+            port: port, maxBodyBytes: Self.maxBodyBytes, tooLarge: rest == nil ? nil : RESTStage.requestTooLong
+        ) { [self] request in
             await self.handle(request)
         }
         self.server.set(server)
@@ -221,13 +233,27 @@ public final class LocalGateway: Sendable {
         } else if let defaultRoute {
             // An HTTP API's `$default` route (or a REST API's `{proxy+}`) takes what no route matches.
             (key, parameters, route) = ("$default", [:], defaultRoute)
+        } else if rest != nil {
+            // A REST API answers any unknown resource or method so, whatever the authorization.
+            return (RESTStage.missingAuthenticationToken, nil)
         } else {
             // HTTP APIs answer an unmatched method like an unknown path.
             return (GatewayEvent.message(404, "Not Found"), nil)
         }
         let authorizerContext: JSONValue?
         let build = payloadVersion == "1.0" ? GatewayEvent.makeV1 : GatewayEvent.make
-        switch authorize(request, route: route, key: key) {
+        let verdict: Result<JSONValue?, Refusal>
+        if rest != nil, route.settings.apiKeyRequired == true, (request.header("x-api-key") ?? "").isEmpty {
+            // A method requiring an API key refuses a request without one before any authorizer.
+            verdict = .failure(Refusal(response: GatewayEvent.message(403, "Forbidden")))
+        } else if let rest, route.settings.authorization?.uppercased() == "JWT" {
+            verdict = await rest.authorize(
+                request, routeKey: key, pathParameters: parameters, requestID: requestID, stage: stage, logger: logger
+            ).map { .object(["rest": .object($0)]) }
+        } else {
+            verdict = authorize(request, route: route, key: key)
+        }
+        switch verdict {
         case .success(let context): authorizerContext = context
         case .failure(let refusal):
             // Recorded too: a contract corpus proves the route stays behind the authorizer.
@@ -277,11 +303,12 @@ public final class LocalGateway: Sendable {
         switch outcome {
         case .answer(let bytes):
             observer?(route.service.declaration.name, event, bytes)
-            return (GatewayEvent.response(fromLambda: bytes), latency)
+            return (rest == nil ? GatewayEvent.response(fromLambda: bytes) : RESTStage.response(fromLambda: bytes), latency)
         case .failed(let error):
             logger.error("\(route.service.declaration.name) failed on \(key): \(error)")
-            return (GatewayEvent.message(500, "Internal Server Error"), latency)
-        case .timedOut: return (GatewayEvent.message(503, "Service Unavailable"), latency)
+            return (rest == nil ? GatewayEvent.message(500, "Internal Server Error") : RESTStage.internalError, latency)
+        case .timedOut:
+            return (rest == nil ? GatewayEvent.message(503, "Service Unavailable") : RESTStage.timedOut, latency)
         }
     }
 }

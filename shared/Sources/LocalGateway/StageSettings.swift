@@ -35,6 +35,10 @@ public struct StageSettings: Sendable {
     public var jwtAudiences: [String] = []
     /// An access log template with `$context.…` variables, as the stage's `access_log_settings`.
     public var accessLogFormat: String?
+    /// `api_type`: "http" or "rest".
+    public var apiType = "http"
+    /// `rest.authorizer_ttl_seconds`: how long the REST API caches an authorizer's answer.
+    public var authorizerTTLSeconds = 300
 
     public init(cors: CORS? = nil, accessLogFormat: String? = nil) {
         self.cors = cors
@@ -59,6 +63,10 @@ public struct StageSettings: Sendable {
                 exposeHeaders: strings("expose_headers").map { $0.lowercased() },
                 allowCredentials: cors["allow_credentials"]?.boolValue ?? false,
                 maxAge: cors["max_age"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0)
+        }
+        settings.apiType = variables["api_type"]?.stringValue ?? "http"
+        if case .number(let ttl)? = variables["rest"]?["authorizer_ttl_seconds"], let seconds = Int(ttl) {
+            settings.authorizerTTLSeconds = seconds
         }
         settings.jwtIssuer = variables["jwt_authorizer"]?["issuer"]?.stringValue
         settings.jwtAudiences = variables["jwt_authorizer"]?["audience"]?.arrayValue?.compactMap(\.stringValue) ?? []

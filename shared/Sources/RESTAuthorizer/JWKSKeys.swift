@@ -32,6 +32,14 @@ public final class JWKSKeys: Sendable {
         state = Mutex(State(keys: keys, fetchedAt: now()))
     }
 
+    /// Keys that are never fetched (the local gateway's development key and JWKS files).
+    public init(fixed keys: [JWTAuthorizer.Key]) {
+        fetch = { throw JWTAuthorizer.KeyError(description: "these keys are fixed") }
+        now = WallClock.nowMilliseconds
+        refreshIntervalMilliseconds = .max / 2
+        state = Mutex(State(keys: keys, fetchedAt: .max / 2))
+    }
+
     public var current: [JWTAuthorizer.Key] { state.withLock { $0.keys } }
 
     /// The keys to verify a token with key id `kid`: the cached ones, refreshed first when `kid` is

@@ -8,6 +8,7 @@ import JWT
 import LambdaRuntime
 import LocalDynamoDB
 import LocalGateway
+import RESTAuthorizer
 import ServiceKit
 import Users
 
@@ -39,8 +40,12 @@ public enum LocalAPI {
     public static func start(
         root: String, gatewayPort: Int, dynamodbPort: Int, database: String, record: String? = nil,
         payloadVersion: String = "2.0", artifacts: String? = nil, stage: StageSettings = StageSettings(),
-        authorizer: JWTAuthorizer? = nil, accessLog: (@Sendable (String) -> Void)? = nil, defaultService: String? = nil
+        authorizer: JWTAuthorizer? = nil, api: String = "http", accessLog: (@Sendable (String) -> Void)? = nil,
+        defaultService: String? = nil
     ) async throws -> Running {
+        guard api == "http" || api == "rest" else {
+            throw RegistrationError(description: "the API type is http or rest, not \(api)")
+        }
         let dynamodb = try LocalDynamoDB(path: database)
         let boundDynamoDB = try await dynamodb.start(port: dynamodbPort)
         let db = try DynamoDBClient(
@@ -64,13 +69,34 @@ public enum LocalAPI {
                         declaration: declaration, handler: HTTPLambdaHandler(router: router(name, db: db))))
             }
         }
+        let rest = api == "rest" ? try await restStage(services.map(\.declaration), stage: stage, keys: authorizer?.keys ?? []) : nil
         let gateway = try LocalGateway(
-            services: services, payloadVersion: payloadVersion, settings: stage, authorizer: authorizer,
-            accessLog: accessLog, defaultService: defaultService,
+            services: services, payloadVersion: rest == nil ? payloadVersion : "1.0", settings: stage,
+            authorizer: authorizer, rest: rest, accessLog: accessLog, defaultService: defaultService,
             observer: record.map { recorder(root: root, scenario: $0) })
         let boundGateway = try await gateway.start(port: gatewayPort)
         return Running(
             gateway: gateway, dynamodb: dynamodb, gatewayPort: boundGateway, dynamodbPort: boundDynamoDB, pools: pools)
+    }
+
+    /// A REST API's stage: JWT routes behind the project's Lambda REQUEST authorizer, in-process,
+    /// verifying the environment's issuer and audiences with the local keys (the development key
+    /// and any --jwks), each route's scopes from its service.json, answers cached for the
+    /// environment's `rest.authorizer_ttl_seconds`.
+    public static func restStage(
+        _ declarations: [ServiceDeclaration], stage: StageSettings, keys: [JWTAuthorizer.Key]
+    ) async throws -> RESTStage {
+        var scopes: [String: [String]] = [:]
+        for declaration in declarations {
+            for (key, route) in declaration.routes where route.authorization?.uppercased() == "JWT" {
+                scopes[key] = route.scopes ?? []
+            }
+        }
+        let configuration = AuthorizerConfiguration(
+            issuer: stage.jwtIssuer ?? "https://local-api.invalid/",
+            audiences: stage.jwtAudiences.isEmpty ? ["local"] : stage.jwtAudiences, routeScopes: scopes)
+        let authorizer = RequestAuthorizer(configuration: configuration, keys: JWKSKeys(fixed: keys))
+        return RESTStage(authorizer: authorizer, authorizerTTLSeconds: stage.authorizerTTLSeconds)
     }
 
     /// Record mode: one recorder per service, each exchange written through at once.

@@ -104,8 +104,15 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The event format services get: 2.0 (HTTP API) or 1.0 (REST API proxy).", valueName: "version"))
-    var payload = "2.0"
+            "The event format services get: 2.0 (HTTP API) or 1.0 (REST API proxy; always, with --api rest).",
+            valueName: "version"))
+    var payload: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Answer as an HTTP API or a REST API (its errors, payload 1.0, the Lambda authorizer); default: the environment's api_type.",
+            valueName: "http|rest"))
+    var api: String?
 
     @Option(help: ArgumentHelp("A $default route: unmatched requests go to this service.", valueName: "service"))
     var defaultRoute: String?
@@ -119,8 +126,14 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         try validPort(port, "--port")
         try validPort(dynamodbPort, "--dynamodb-port")
-        guard ["1.0", "2.0"].contains(payload) else {
+        if let payload, !["1.0", "2.0"].contains(payload) {
             throw ValidationError("--payload needs 1.0 (REST API proxy events) or 2.0 (HTTP API, the default)")
+        }
+        if let api, !["http", "rest"].contains(api) {
+            throw ValidationError("--api needs http or rest (default: the environment's api_type)")
+        }
+        if api == "rest", payload == "2.0" {
+            throw ValidationError("a REST API sends payload 1.0 to its Lambda proxy integrations: drop --payload 2.0")
         }
         if let record, record.isEmpty || !record.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
             throw ValidationError(
@@ -135,8 +148,9 @@ struct Serve: AsyncParsableCommand {
             let stage = try stageOptions.stage()
             running = try await LocalAPI.start(
                 root: ".", gatewayPort: port, dynamodbPort: dynamodbPort, database: database, record: record,
-                payloadVersion: payload, artifacts: artifact, stage: stage,
-                authorizer: try stageOptions.authorizer(stage).0, accessLog: { say($0) }, defaultService: defaultRoute)
+                payloadVersion: payload ?? "2.0", artifacts: artifact, stage: stage,
+                authorizer: try stageOptions.authorizer(stage).0, api: api ?? stage.apiType, accessLog: { say($0) },
+                defaultService: defaultRoute)
         } catch {
             fail("\(error) (is another process using port \(port) or \(dynamodbPort)? try --port / --dynamodb-port)")
         }
@@ -156,7 +170,7 @@ struct Serve: AsyncParsableCommand {
         let url = "http://127.0.0.1:\(running.gatewayPort)"
         var lines = [
             "",
-            "Local API Gateway on \(url)  (local DynamoDB on http://127.0.0.1:\(running.dynamodbPort), data in \(database))",
+            "Local API Gateway (\(running.gateway.apiType)) on \(url)  (local DynamoDB on http://127.0.0.1:\(running.dynamodbPort), data in \(database))",
             "",
         ]
         let table = running.gateway.routeTable
