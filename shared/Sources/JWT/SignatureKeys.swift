@@ -23,7 +23,8 @@ public struct RSAPublicKey: Sendable {
 
     /// SHA-256's DigestInfo prefix (RFC 8017 §9.2, note 1).
     static let digestInfo: [UInt8] = [
-        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
+        0x20,
     ]
 
     /// Whether `signature` is this key's RS256 signature of `message`. The recovered encoding is
@@ -76,14 +77,19 @@ public struct P256PublicKey: Sendable {
 enum P256 {
     static func bytes(_ hex: String) -> [UInt8] {
         let digits = Array(hex.utf8).filter { $0 != UInt8(ascii: " ") }
-        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+        return stride(from: 0, to: digits.count, by: 2).map {
+            UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)!
+        }
     }
 
-    static let field = Montgomery(modulus: bytes("FFFFFFFF 00000001 00000000 00000000 00000000 FFFFFFFF FFFFFFFF FFFFFFFF"))!
-    static let order = Montgomery(modulus: bytes("FFFFFFFF 00000000 FFFFFFFF FFFFFFFF BCE6FAAD A7179E84 F3B9CAC2 FC632551"))!
+    static let field = Montgomery(
+        modulus: bytes("FFFFFFFF 00000001 00000000 00000000 00000000 FFFFFFFF FFFFFFFF FFFFFFFF"))!
+    static let order = Montgomery(
+        modulus: bytes("FFFFFFFF 00000000 FFFFFFFF FFFFFFFF BCE6FAAD A7179E84 F3B9CAC2 FC632551"))!
     static let fieldMinusTwo = bytes("FFFFFFFF 00000001 00000000 00000000 00000000 FFFFFFFF FFFFFFFF FFFFFFFD")
     static let orderMinusTwo = bytes("FFFFFFFF 00000000 FFFFFFFF FFFFFFFF BCE6FAAD A7179E84 F3B9CAC2 FC63254F")
-    static let b = field.enter(Montgomery.limbs(bigEndian: bytes("5AC635D8 AA3A93E7 B3EBBD55 769886BC 651D06B0 CC53B0F6 3BCE3C3E 27D2604B")))
+    static let b = field.enter(
+        Montgomery.limbs(bigEndian: bytes("5AC635D8 AA3A93E7 B3EBBD55 769886BC 651D06B0 CC53B0F6 3BCE3C3E 27D2604B")))
     static let generator = Point(
         x: bytes("6B17D1F2 E12C4247 F8BCE6E5 63A440F2 77037D81 2DEB33A0 F4A13945 D898C296"),
         y: bytes("4FE342E2 FE1A7F9B 8EE7EB4A 7C0F9E16 2BCE3357 6B315ECE CBB64068 37BF51F5"))!
@@ -130,7 +136,9 @@ enum P256 {
             let yz = f.add(y, z)
             let z3 = f.subtract(f.subtract(f.multiply(yz, yz), gamma), delta)
             let gamma2 = f.multiply(gamma, gamma)
-            let gamma8 = f.add(f.add(f.add(gamma2, gamma2), f.add(gamma2, gamma2)), f.add(f.add(gamma2, gamma2), f.add(gamma2, gamma2)))
+            let gamma8 = f.add(
+                f.add(f.add(gamma2, gamma2), f.add(gamma2, gamma2)), f.add(f.add(gamma2, gamma2), f.add(gamma2, gamma2))
+            )
             let y3 = f.subtract(f.multiply(alpha, f.subtract(beta4, x3)), gamma8)
             return Point(x: x3, y: y3, z: z3)
         }

@@ -56,7 +56,8 @@ public final class LocalGateway: Sendable {
             throw GatewayError(description: "payload version \(payloadVersion) is not 1.0 or 2.0")
         }
         guard rest == nil || payloadVersion == "1.0" else {
-            throw GatewayError(description: "a REST API's Lambda proxy integrations send payload 1.0, not \(payloadVersion)")
+            throw GatewayError(
+                description: "a REST API's Lambda proxy integrations send payload 1.0, not \(payloadVersion)")
         }
         var routes: [String: Route] = [:]
         var router = Router()
@@ -143,7 +144,8 @@ public final class LocalGateway: Sendable {
         case .failure(let refusal):
             throw GatewayError(
                 description:
-                    "\(key) is behind the JWT authorizer, which answers \(refusal.response.status): give a token with one of the scopes \(route.settings.scopes ?? []), e.g. SUB=ada SCOPE=\"\((route.settings.scopes ?? []).first ?? "")\"")
+                    "\(key) is behind the JWT authorizer, which answers \(refusal.response.status): give a token with one of the scopes \(route.settings.scopes ?? []), e.g. SUB=ada SCOPE=\"\((route.settings.scopes ?? []).first ?? "")\""
+            )
         case .success(let context):
             return GatewayEvent.make(
                 request, routeKey: key, pathParameters: parameters, requestID: ResourceRequestID.next(), stage: stage,
@@ -303,7 +305,9 @@ public final class LocalGateway: Sendable {
         switch outcome {
         case .answer(let bytes):
             observer?(route.service.declaration.name, event, bytes)
-            return (rest == nil ? GatewayEvent.response(fromLambda: bytes) : RESTStage.response(fromLambda: bytes), latency)
+            return (
+                rest == nil ? GatewayEvent.response(fromLambda: bytes) : RESTStage.response(fromLambda: bytes), latency
+            )
         case .failed(let error):
             logger.error("\(route.service.declaration.name) failed on \(key): \(error)")
             return (rest == nil ? GatewayEvent.message(500, "Internal Server Error") : RESTStage.internalError, latency)

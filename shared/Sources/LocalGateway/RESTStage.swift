@@ -27,13 +27,15 @@ public struct RESTStage: Sendable {
     }
 
     // REST's own answers.
-    static let missingAuthenticationToken = error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+    static let missingAuthenticationToken = error(
+        403, "Missing Authentication Token", "MissingAuthenticationTokenException")
     static let requestTooLong = error(413, "Request Too Long", nil)
     static let timedOut = error(504, "Endpoint request timed out", nil)
     static let internalError = error(502, "Internal server error", "InternalServerErrorException")
     static let unauthorized = error(401, "Unauthorized", "UnauthorizedException")
     static let authorizerFailed = ServerResponse(
-        status: 500, headers: [("content-type", "application/json"), ("x-amzn-ErrorType", "AuthorizerConfigurationException")],
+        status: 500,
+        headers: [("content-type", "application/json"), ("x-amzn-ErrorType", "AuthorizerConfigurationException")],
         body: Array(#"{"message":null}"#.utf8))
     // ACCESS_DENIED writes "Message", capitalised, unlike the other responses.
     static let explicitlyDenied = denied("User is not authorized to access this resource with an explicit deny")
@@ -47,7 +49,8 @@ public struct RESTStage: Sendable {
 
     static func denied(_ message: String) -> ServerResponse {
         ServerResponse(
-            status: 403, headers: [("content-type", "application/json"), ("x-amzn-ErrorType", "AccessDeniedException")],
+            status: 403,
+            headers: [("content-type", "application/json"), ("x-amzn-ErrorType", "AccessDeniedException")],
             body: JSONValue.object(["Message": .string(message)]).serialized())
     }
 
@@ -65,15 +68,17 @@ public struct RESTStage: Sendable {
         guard let authorizer else { return .failure(.init(response: Self.authorizerFailed)) }
         let method = String(routeKey.split(separator: " ")[0])
         let resource = String(routeKey.split(separator: " ")[1])
-        let methodARN = "arn:aws:execute-api:local:\(stage.accountID):\(stage.apiID)/\(stage.stage)/\(request.method)\(request.path)"
+        let methodARN =
+            "arn:aws:execute-api:local:\(stage.accountID):\(stage.apiID)/\(stage.stage)/\(request.method)\(request.path)"
         // The cache key: the identity sources modules/infrastructure declares (token, method, resource).
         let key = "\(authorization)\n\(method)\n\(resource)"
         let now = WallClock.nowMilliseconds()
         var answer = cache.answer(for: key, now: now)
         if answer == nil {
-            var event = GatewayEvent.makeV1(
-                request, routeKey: routeKey, pathParameters: pathParameters, requestID: requestID, stage: stage
-            ).objectValue ?? [:]
+            var event =
+                GatewayEvent.makeV1(
+                    request, routeKey: routeKey, pathParameters: pathParameters, requestID: requestID, stage: stage
+                ).objectValue ?? [:]
             for field in ["version", "body", "isBase64Encoded"] { event[field] = nil }
             event["type"] = "REQUEST"
             event["methodArn"] = .string(methodARN)
@@ -158,7 +163,9 @@ public struct RESTStage: Sendable {
     /// `statusCode`, a string (or null) `body`, string `headers`, list `multiValueHeaders` merged
     /// with them, and no other keys; anything else is a 502.
     static func response(fromLambda bytes: [UInt8]) -> ServerResponse {
-        let allowed: Set<String> = ["statusCode", "body", "headers", "multiValueHeaders", "isBase64Encoded", "base64Encoded", "cookies"]
+        let allowed: Set<String> = [
+            "statusCode", "body", "headers", "multiValueHeaders", "isBase64Encoded", "base64Encoded", "cookies",
+        ]
         guard case .object(let object)? = try? JSONValue.parse(bytes),
             case .number(let statusText)? = object["statusCode"], let code = Int(statusText), code > 0,
             object.allSatisfy({ allowed.contains($0.key) }),

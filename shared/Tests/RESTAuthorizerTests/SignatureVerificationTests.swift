@@ -8,7 +8,8 @@ import _CryptoExtras
 @Suite struct SignatureVerificationTests {
     static func rsaKey(_ key: _RSA.Signing.PublicKey) throws -> RSAPublicKey {
         let primitives = try key.getKeyPrimitives()
-        return try #require(RSAPublicKey(modulus: Array(primitives.modulus), exponent: Array(primitives.publicExponent)))
+        return try #require(
+            RSAPublicKey(modulus: Array(primitives.modulus), exponent: Array(primitives.publicExponent)))
     }
 
     static func p256Key(_ key: P256.Signing.PublicKey) throws -> P256PublicKey {
@@ -57,7 +58,9 @@ import _CryptoExtras
         #expect(!key.isValidSignature([UInt8](repeating: 0, count: modulus.count), for: []), "s = 0")
         #expect(RSAPublicKey(modulus: modulus, exponent: [1]) == nil, "e = 1 makes every signature its own message")
         #expect(RSAPublicKey(modulus: modulus, exponent: [2]) == nil, "an even exponent")
-        #expect(RSAPublicKey(modulus: modulus.dropLast() + [modulus.last! & 0xfe], exponent: [1, 0, 1]) == nil, "an even modulus")
+        #expect(
+            RSAPublicKey(modulus: modulus.dropLast() + [modulus.last! & 0xfe], exponent: [1, 0, 1]) == nil,
+            "an even modulus")
     }
 
     @Test func es256SignaturesVerifyAndTamperingFails() throws {

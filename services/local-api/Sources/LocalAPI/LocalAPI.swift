@@ -69,7 +69,7 @@ public enum LocalAPI {
                         declaration: declaration, handler: HTTPLambdaHandler(router: router(name, db: db))))
             }
         }
-        let rest = api == "rest" ? try await restStage(services.map(\.declaration), stage: stage, keys: authorizer?.keys ?? []) : nil
+        let rest = api == "rest" ? restStage(services.map(\.declaration), verifying: authorizer, stage: stage) : nil
         let gateway = try LocalGateway(
             services: services, payloadVersion: rest == nil ? payloadVersion : "1.0", settings: stage,
             authorizer: authorizer, rest: rest, accessLog: accessLog, defaultService: defaultService,
@@ -80,12 +80,12 @@ public enum LocalAPI {
     }
 
     /// A REST API's stage: JWT routes behind the project's Lambda REQUEST authorizer, in-process,
-    /// verifying the environment's issuer and audiences with the local keys (the development key
-    /// and any --jwks), each route's scopes from its service.json, answers cached for the
-    /// environment's `rest.authorizer_ttl_seconds`.
+    /// verifying what the HTTP API's JWT authorizer would (the environment's issuer and audiences,
+    /// the local keys: the development key and any --jwks), each route's scopes from its
+    /// service.json, answers cached for the environment's `rest.authorizer_ttl_seconds`.
     public static func restStage(
-        _ declarations: [ServiceDeclaration], stage: StageSettings, keys: [JWTAuthorizer.Key]
-    ) async throws -> RESTStage {
+        _ declarations: [ServiceDeclaration], verifying verifier: JWTAuthorizer?, stage: StageSettings
+    ) -> RESTStage {
         var scopes: [String: [String]] = [:]
         for declaration in declarations {
             for (key, route) in declaration.routes where route.authorization?.uppercased() == "JWT" {
@@ -93,9 +93,9 @@ public enum LocalAPI {
             }
         }
         let configuration = AuthorizerConfiguration(
-            issuer: stage.jwtIssuer ?? "https://local-api.invalid/",
-            audiences: stage.jwtAudiences.isEmpty ? ["local"] : stage.jwtAudiences, routeScopes: scopes)
-        let authorizer = RequestAuthorizer(configuration: configuration, keys: JWKSKeys(fixed: keys))
+            issuer: verifier?.issuer ?? "https://local-api.invalid/", audiences: verifier?.audiences ?? [],
+            routeScopes: scopes)
+        let authorizer = RequestAuthorizer(configuration: configuration, keys: JWKSKeys(fixed: verifier?.keys ?? []))
         return RESTStage(authorizer: authorizer, authorizerTTLSeconds: stage.authorizerTTLSeconds)
     }
 
@@ -121,7 +121,8 @@ public enum LocalAPI {
 
     static func router(_ name: String, db: DynamoDBClient) -> Router {
         guard let service = registered.first(where: { $0.name == name }) else {
-            preconditionFailure("no service named \(name) is registered (services/local-api/Sources/LocalAPI/Registry.swift)")
+            preconditionFailure(
+                "no service named \(name) is registered (services/local-api/Sources/LocalAPI/Registry.swift)")
         }
         return service.init(context: ServiceContext(db: db, cursorSecret: cursorSecret)).router
     }

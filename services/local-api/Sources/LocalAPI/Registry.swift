@@ -22,10 +22,12 @@ extension LocalAPI {
         let declared = Set(declaredServices(root: root))
         let known = Set(serviceNames)
         if let missing = declared.subtracting(known).sorted().first {
-            return "services/\(missing)/service.json exists but \(missing) is not registered: add its type to services/local-api/Sources/LocalAPI/Registry.swift (make new SERVICE=\(missing) does)"
+            return
+                "services/\(missing)/service.json exists but \(missing) is not registered: add its type to services/local-api/Sources/LocalAPI/Registry.swift (make new SERVICE=\(missing) does)"
         }
         if let extra = known.subtracting(declared).sorted().first {
-            return "\(extra) is registered in services/local-api/Sources/LocalAPI/Registry.swift but services/\(extra)/service.json does not exist"
+            return
+                "\(extra) is registered in services/local-api/Sources/LocalAPI/Registry.swift but services/\(extra)/service.json does not exist"
         }
         return nil
     }
@@ -36,7 +38,9 @@ extension LocalAPI {
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             guard !name.hasPrefix("."), access("\(root)/services/\(name)/service.json", F_OK) == 0 else { continue }
             names.append(name)
         }
