@@ -91,12 +91,13 @@ capacity: ## Throughput ceiling of every access pattern from service.json and Dy
 	$(phase)
 	python3 ci/capacity.py
 
-contract: tools ## Replay every service's contract corpus in-process, then against its packaged bootstrap
+contract: tools ## Replay every service's contract corpus in-process, then against its packaged bootstrap; the REST authorizer's corpus against its package
 	$(phase)
 	$(SWIFT) build --product local-api
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract
 	PACKAGES=$(DIST) ci/build.sh
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract --artifact $(DIST)
+	python3 ci/authorizer-contract.py replay --bootstrap $(DIST)/authorizer/bootstrap
 	PACKAGES=$(DIST) ci/contract-mutation.sh
 
 test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments applied against moto

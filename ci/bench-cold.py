@@ -27,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import declarations  # noqa: E402
@@ -136,64 +135,6 @@ def event(method, path, body=None):
     }
 
 
-class RuntimeAPI(ThreadingHTTPServer):
-    """Hands out one event, then holds `/next` open; records when and what the response was."""
-
-    daemon_threads = True
-
-    def __init__(self, event):
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.event = event
-        self.answered = threading.Event()
-        self.stopped = threading.Event()
-        self.failure = None
-        self.served = False
-        self.responded_at = None
-        self.response = None
-
-
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        if not self.path.endswith("/runtime/invocation/next"):
-            return self.reply(404, b"{}")
-        if self.server.served:
-            # Held open as Lambda holds it between invocations, until the process is killed: closing
-            # it would let a bootstrap exit before its peak RSS is read.
-            self.server.stopped.wait(30)
-            self.close_connection = True
-            return
-        self.server.served = True
-        body = json.dumps(self.server.event).encode()
-        self.send_response(200)
-        for name, value in (("Lambda-Runtime-Aws-Request-Id", "cold-1"),
-                            ("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000)),
-                            ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-1:123456789012:function:bench"),
-                            ("Content-Type", "application/json"), ("Content-Length", str(len(body)))):
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        if self.path.endswith("/response"):
-            self.server.responded_at = time.perf_counter()
-            self.server.response = json.loads(body)
-        else:
-            self.server.failure = f"{self.path}: {body[:200].decode(errors='replace')}"
-        self.reply(202, b"{}")
-        self.server.answered.set()
-
-    def reply(self, status, body):
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 BASE_ENV = {"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
             "CURSOR_SECRET": "bench-" + "x" * 40, "TABLE_USERS": "bench-users", "TABLE_ITEMS": "bench-items",
             "LOG_LEVEL": "ERROR", "PATH": "/usr/bin:/bin"}
@@ -201,24 +142,23 @@ BASE_ENV = {"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET
 
 def cold_start(bootstrap, first_event, env=None):
     """Seconds from spawn to the first response, peak RSS in MB, and the response."""
-    api = RuntimeAPI(first_event)
-    threading.Thread(target=api.serve_forever, daemon=True).start()
+    api = servers.RuntimeAPI([first_event])
     started = time.perf_counter()
-    process = subprocess.Popen([bootstrap], env={**BASE_ENV, **(env or {}),
-                                                 "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.server_address[1]}"},
+    process = subprocess.Popen([bootstrap], env={**BASE_ENV, **(env or {}), "AWS_LAMBDA_RUNTIME_API": api.address},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        if not api.answered.wait(30) or api.failure:
-            raise SystemExit(f"bench-cold: {bootstrap} did not answer its first event ({api.failure or 'timeout'})")
-        elapsed = api.responded_at - started
+        answered = api.done.wait(30)
+        kind, body, at = api.answers[0] if api.answers else (None, b"", None)
+        if not answered or kind != "response":
+            failure = f"{kind}: {body[:200].decode(errors='replace')}" if kind else "timeout"
+            raise SystemExit(f"bench-cold: {bootstrap} did not answer its first event ({failure})")
+        elapsed = at - started
         peak = peak_rss_mb(process.pid)
     finally:
         process.kill()
         process.wait()
-        api.stopped.set()
-        api.shutdown()
-        api.server_close()
-    return elapsed, peak, api.response
+        api.stop()
+    return elapsed, peak, json.loads(body)
 
 
 def peak_rss_mb(pid):
@@ -257,21 +197,7 @@ class TLSProxy:
     """TLS on 127.0.0.1 in front of a plain HTTP endpoint, with a certificate from a throwaway CA."""
 
     def __init__(self, directory, upstream_port):
-        self.ca = os.path.join(directory, "ca.pem")
-
-        def openssl(*arguments):
-            subprocess.run(["openssl", *arguments], cwd=directory, check=True, capture_output=True)
-
-        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        with open(os.path.join(directory, "san.ext"), "w") as f:
-            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-        openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=bench-ca", "-days", "1",
-                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
-        openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
-        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                "-out", "server.pem", "-days", "1", "-extfile", "san.ext")
-        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.context.load_cert_chain(os.path.join(directory, "server.pem"), os.path.join(directory, "server.key"))
+        self.context, self.ca = servers.throwaway_tls(directory)
         self.upstream_port = upstream_port
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]

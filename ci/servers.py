@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """The local servers tests and tools start, in one place: a free port on 127.0.0.1, moto_server,
-and the local DynamoDB. Shell scripts ask for a port with `python3 ci/servers.py port`.
+the local DynamoDB, an emulated Lambda Runtime API, and TLS from a throwaway CA. Shell scripts ask
+for a port with `python3 ci/servers.py port`.
 
 Every server binds to 127.0.0.1 and is stopped by whoever started it (`stop()`)."""
+import json
 import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -58,6 +63,93 @@ def moto():
 def local_dynamodb(binary):
     port = free_port()
     return Server([binary, "--port", str(port), "--in-memory"], port)
+
+
+def throwaway_tls(directory):
+    """A server TLS context for 127.0.0.1/localhost, its certificate from a CA made here for one day;
+    returns (context, path of the CA's PEM), for a client to trust through SSL_CERT_FILE."""
+    def openssl(*arguments):
+        subprocess.run(["openssl", *arguments], cwd=directory, check=True, capture_output=True)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    with open(os.path.join(directory, "san.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=throwaway-ca", "-days", "1",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+    openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "1", "-extfile", "san.ext")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(os.path.join(directory, "server.pem"), os.path.join(directory, "server.key"))
+    return context, os.path.join(directory, "ca.pem")
+
+
+class RuntimeAPI(ThreadingHTTPServer):
+    """Lambda's Runtime API on 127.0.0.1: hands out `events` in order, records each answer as
+    (kind, body, perf_counter time) with kind "response", "error" or "init-error", then holds `/next`
+    open as Lambda does between invocations, until `stop()`."""
+
+    daemon_threads = True
+
+    def __init__(self, events):
+        super().__init__(("127.0.0.1", 0), _RuntimeAPIHandler)
+        self.events = list(events)
+        self.handed_out = 0
+        self.answers = []
+        self.done = threading.Event()  # every event answered, or init failed
+        self.stopped = threading.Event()
+        self.lock = threading.Lock()
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.server_address[1]}"
+
+    def stop(self):
+        self.stopped.set()
+        self.shutdown()
+        self.server_close()
+
+
+class _RuntimeAPIHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        if not self.path.endswith("/runtime/invocation/next"):
+            return self.reply(404, b"{}")
+        with self.server.lock:
+            index = self.server.handed_out
+            self.server.handed_out += 1
+        if index >= len(self.server.events):
+            self.server.stopped.wait(60)
+            self.close_connection = True
+            return
+        body = json.dumps(self.server.events[index]).encode()
+        self.send_response(200)
+        for name, value in (("Lambda-Runtime-Aws-Request-Id", f"request-{index}"),
+                            ("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000)),
+                            ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-1:123456789012:function:local"),
+                            ("Content-Type", "application/json"), ("Content-Length", str(len(body)))):
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        kind = "init-error" if self.path.endswith("/init/error") else "response" if self.path.endswith("/response") else "error"
+        with self.server.lock:
+            self.server.answers.append((kind, body, time.perf_counter()))
+            if kind == "init-error" or len(self.server.answers) >= len(self.server.events):
+                self.server.done.set()
+        self.reply(202, b"{}")
+
+    def reply(self, status, body):
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 if __name__ == "__main__":
