@@ -256,6 +256,9 @@ def release_for_terraform(release):
 def deploy(environment, services, packages, saved_plan=None):
     every = declared_services(environment)
     unknown = [s for s in services if s not in every]
+    if AUTHORIZER in unknown:
+        raise DeployError(f"{environment.name} runs an HTTP API (api_type \"http\"), which has no authorizer function: "
+                          f"set \"api_type\": \"rest\" in its terraform.tfvars.json to deploy one")
     if unknown:
         raise DeployError(f"no service {', '.join(unknown)}: services are {', '.join(every)}")
     services = services or every

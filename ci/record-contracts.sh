@@ -132,6 +132,17 @@ call -X PUT "$base/users/ada" -H "$ada" -H 'content-type: application/json' -d '
 call -X DELETE "$base/users/ada" -H "$ada"
 stop
 
+# users behind a REST API with the project's Lambda authorizer (local-api --api rest): the caller
+# from the authorizer's context, its 401 and its Deny
+record rest-api --api rest
+call -X POST "$base/users" -H "$ada" -H 'content-type: application/json' -d '{"email":"rest-api@example.com","name":"Rest API"}'
+call "$base/users/ada" -H "$ada"
+call "$base/users/ada"
+call "$base/users" -H "$ada"
+call "$base/users?limit=1" -H "$admin"
+call -X DELETE "$base/users/ada" -H "$ada"
+stop
+
 # items: the owner comes from the JWT; status workflow; listing the caller's items and by status
 token=$ada
 record crud
@@ -170,6 +181,15 @@ call "$base/items?owner=ada" -H "$mallory"
 call "$base/items?owner=ada" -H "$admin"
 call "$base/items/$id" -H "$admin"
 call -X POST "$base/items" -H "$(bearer ada --scope items.read)" -H 'content-type: application/json' -d '{"title":"Read-only"}'
+stop
+
+record rest-api --api rest
+id=$(json -X POST "$base/items" -H "$token" -H 'content-type: application/json' -d '{"title":"Behind the Lambda authorizer"}' | field id)
+call "$base/items/$id" -H "$token"
+call "$base/items/$id" -H "$mallory"
+call -X POST "$base/items" -H "$(bearer ada --scope items.read)" -H 'content-type: application/json' -d '{"title":"Read-only"}'
+call -X POST "$base/items" -H 'content-type: application/json' -d '{"title":"Anonymous"}'
+call -X DELETE "$base/items/$id" -H "$token"
 stop
 
 record rest-proxy --payload 1.0

@@ -191,6 +191,7 @@ module "service" {
   stage_name        = local.api.stage_name
   authorizer_id     = local.http ? try(aws_apigatewayv2_authorizer.jwt[0].id, null) : try(aws_api_gateway_authorizer.jwt[0].id, null)
   rest_resource_ids = local.rest_resource_ids
+  rest_validator_id = try(aws_api_gateway_request_validator.parameters[0].id, null)
 
   kms_key_arn          = aws_kms_key.this.arn
   log_retention_days   = var.log_retention_days

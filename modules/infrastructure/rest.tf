@@ -150,6 +150,16 @@ resource "aws_lambda_permission" "authorizer" {
   source_arn    = "${aws_api_gateway_rest_api.this[0].execution_arn}/authorizers/${aws_api_gateway_authorizer.jwt[0].id}"
 }
 
+# API Gateway checks each method's declared request parameters (the path's {params}) before the
+# function runs; bodies are validated by the services, which answer with JSON problem documents.
+resource "aws_api_gateway_request_validator" "parameters" {
+  count                       = local.rest ? 1 : 0
+  name                        = "${local.prefix}-parameters"
+  rest_api_id                 = aws_api_gateway_rest_api.this[0].id
+  validate_request_parameters = true
+  validate_request_body       = false
+}
+
 resource "aws_api_gateway_deployment" "this" {
   count       = local.rest ? 1 : 0
   rest_api_id = aws_api_gateway_rest_api.this[0].id
@@ -161,7 +171,7 @@ resource "aws_api_gateway_deployment" "this" {
       local.routes,
       local.rest_resource_ids,
       { for name, service in module.service : name => [
-        { for key, method in service.rest_methods : key => [method.id, method.authorization, method.authorizer_id, method.api_key_required] },
+        { for key, method in service.rest_methods : key => [method.id, method.authorization, method.authorizer_id, method.api_key_required, method.request_parameters, method.request_validator_id] },
         { for key, integration in service.rest_integrations : key => [integration.id, integration.uri, integration.timeout_milliseconds] },
       ] },
       try(aws_api_gateway_authorizer.jwt[0].id, null),
@@ -179,6 +189,7 @@ resource "aws_api_gateway_stage" "this" {
   # checkov:skip=CKV_AWS_120:Responses are per caller (authorized, tenant-scoped); a stage cache would need per-caller cache keys on every method.
   # checkov:skip=CKV2_AWS_51:Callers are authenticated by bearer tokens (the authorizer), not client certificates.
   # checkov:skip=CKV2_AWS_29:The WAF web ACL is the environment's choice (rest.waf_web_acl_arn), associated below when given.
+  # checkov:skip=CKV2_AWS_77:The web ACL (rest.waf_web_acl_arn) is the organisation's, managed outside this module; its rule groups are reviewed there.
   # checkov:skip=CKV2_AWS_4:Execution logging needs an account-wide API Gateway CloudWatch role; access logs (below) record every request.
   count                = local.rest ? 1 : 0
   rest_api_id          = aws_api_gateway_rest_api.this[0].id
@@ -194,6 +205,7 @@ resource "aws_api_gateway_stage" "this" {
 
 # Stage-wide throttling and metrics; routes declaring a "throttle" get their own.
 resource "aws_api_gateway_method_settings" "all" {
+  # checkov:skip=CKV_AWS_225:Responses are per caller (authorized, tenant-scoped); a response cache would serve one caller's data to another.
   count       = local.rest ? 1 : 0
   rest_api_id = aws_api_gateway_rest_api.this[0].id
   stage_name  = aws_api_gateway_stage.this[0].stage_name
@@ -206,6 +218,7 @@ resource "aws_api_gateway_method_settings" "all" {
 }
 
 resource "aws_api_gateway_method_settings" "route" {
+  # checkov:skip=CKV_AWS_225:Responses are per caller (authorized, tenant-scoped); a response cache would serve one caller's data to another.
   for_each    = local.rest ? { for key, route in local.routes : key => route.throttle if route.throttle != null && key != "$default" } : {}
   rest_api_id = aws_api_gateway_rest_api.this[0].id
   stage_name  = aws_api_gateway_stage.this[0].stage_name

@@ -96,6 +96,7 @@ run "the_resource_tree_and_methods_match_service_json" {
     condition = alltrue([for name in ["users", "items"] : alltrue([for key, method in module.service[name].rest_methods :
       method.http_method == split(" ", key)[0] && method.resource_id == local.rest_resource_ids[split(" ", key)[1]]
       && method.authorization == "CUSTOM" && method.authorizer_id == aws_api_gateway_authorizer.jwt[0].id && !method.api_key_required
+      && method.request_validator_id == aws_api_gateway_request_validator.parameters[0].id
     ])])
     error_message = "Each method is on its path's resource, behind the Lambda authorizer (every route declares JWT)."
   }

@@ -191,7 +191,7 @@ public enum GatewayEvent {
 
 extension ServerResponse {
     /// The answer as a Lambda proxy response (what a contract case expects).
-    var lambdaResponse: [UInt8] {
+    public var lambdaResponse: [UInt8] {
         var headers = JSONObject()
         for (name, value) in self.headers { headers[name.lowercased()] = .string(value) }
         let response: JSONObject = [

@@ -32,13 +32,13 @@ public struct RESTStage: Sendable {
     static let requestTooLong = error(413, "Request Too Long", nil)
     static let timedOut = error(504, "Endpoint request timed out", nil)
     static let internalError = error(502, "Internal server error", "InternalServerErrorException")
-    static let unauthorized = error(401, "Unauthorized", "UnauthorizedException")
+    public static let unauthorized = error(401, "Unauthorized", "UnauthorizedException")
     static let authorizerFailed = ServerResponse(
         status: 500,
         headers: [("content-type", "application/json"), ("x-amzn-ErrorType", "AuthorizerConfigurationException")],
         body: Array(#"{"message":null}"#.utf8))
     // ACCESS_DENIED writes "Message", capitalised, unlike the other responses.
-    static let explicitlyDenied = denied("User is not authorized to access this resource with an explicit deny")
+    public static let explicitlyDenied = denied("User is not authorized to access this resource with an explicit deny")
     static let notAllowed = denied("User is not authorized to access this resource")
 
     static func error(_ status: Int, _ message: String, _ type: String?) -> ServerResponse {

@@ -34,6 +34,7 @@ locals {
 # In a created VPC: egress to DynamoDB's prefix list and to the interface endpoints on 443, nothing
 # else; no ingress (Lambda's ENIs take no inbound connections).
 resource "aws_security_group" "function" {
+  # checkov:skip=CKV2_AWS_5:Attached to the function's vpc_config (local.security_group_ids); instances without a created VPC (the REST authorizer's) create none.
   count                  = local.created_vpc ? 1 : 0
   name                   = "${local.function_name}-function"
   description            = "${local.function_name}: DynamoDB and the VPC endpoints over HTTPS only"
@@ -323,13 +324,14 @@ resource "aws_api_gateway_method" "route" {
   # checkov:skip=CKV_AWS_59:Each route's authorization comes from its service.json; routes declaring NONE are public by the service's design and are visible in review there.
   for_each = local.rest_routes
 
-  rest_api_id        = var.api_id
-  resource_id        = var.rest_resource_ids[each.value.path]
-  http_method        = each.value.method
-  authorization      = each.value.authorization == "JWT" ? "CUSTOM" : "NONE"
-  authorizer_id      = each.value.authorization == "JWT" ? var.authorizer_id : null
-  api_key_required   = each.value.apiKeyRequired
-  request_parameters = { for name in each.value.parameters : "method.request.path.${name}" => true }
+  rest_api_id          = var.api_id
+  resource_id          = var.rest_resource_ids[each.value.path]
+  http_method          = each.value.method
+  authorization        = each.value.authorization == "JWT" ? "CUSTOM" : "NONE"
+  authorizer_id        = each.value.authorization == "JWT" ? var.authorizer_id : null
+  api_key_required     = each.value.apiKeyRequired
+  request_parameters   = { for name in each.value.parameters : "method.request.path.${name}" => true }
+  request_validator_id = var.rest_validator_id
 }
 
 resource "aws_api_gateway_integration" "route" {

@@ -64,6 +64,12 @@ variable "api_id" {
   type = string
 }
 
+variable "rest_validator_id" {
+  description = "REST API only: the request validator that checks the methods' declared parameters."
+  type        = string
+  default     = null
+}
+
 variable "rest_resource_ids" {
   description = "REST API only: the resource id of every declared path (\"/users/{id}\" => id)."
   type        = map(string)

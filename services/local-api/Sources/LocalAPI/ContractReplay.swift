@@ -6,6 +6,7 @@ import Foundation
 import HTTPAPI
 import JSONCoding
 import LambdaTesting
+import LocalGateway
 
 /// `make contract`: every service's corpus replayed against the handler in-process, or against the
 /// packaged `bootstrap` (the artifact that would be deployed) under the Runtime API emulator. Each
@@ -68,15 +69,29 @@ public enum ContractReplay {
         }
     }
 
-    /// What API Gateway's JWT authorizer answers for a recorded event, from the route as service.json
+    /// What API Gateway's authorizer answers for a recorded event, from the route as service.json
     /// declares it now: 401 without verified claims, 403 without one of the route's scopes; nil when
-    /// the event reaches the function. So a route that loses its authorizer fails its corpus.
+    /// the event reaches the function. So a route that loses its authorizer fails its corpus. The
+    /// HTTP API's JWT authorizer and the REST API's Lambda authorizer answer in their own words.
     static func authorizerRefusal(_ event: JSONValue, _ declaration: ServiceDeclaration) -> [UInt8]? {
         guard let key = ContractScenario.routeKey(of: event), let route = declaration.routes[key],
             route.authorization?.uppercased() == "JWT"
         else { return nil }
-        // Payload 2.0 nests the claims under `jwt`; REST (1.0) events carry them directly.
         let authorizer = event["requestContext"]?["authorizer"]
+        // A REST API (its stages are named; an HTTP API's is $default) with the project's Lambda
+        // authorizer: principalId and the claims as context.
+        if event["version"] == "1.0", let stage = event["requestContext"]?["stage"], stage != "$default" {
+            guard let context = authorizer, context["sub"]?.stringValue != nil else {
+                return RESTStage.unauthorized.lambdaResponse
+            }
+            let granted = Set((context["scope"]?.stringValue ?? "").split(separator: " ").map(String.init))
+            let required = route.scopes ?? []
+            if !required.isEmpty, !required.contains(where: granted.contains) {
+                return RESTStage.explicitlyDenied.lambdaResponse
+            }
+            return nil
+        }
+        // Payload 2.0 nests the claims under `jwt`; 1.0 events from an HTTP API carry them directly.
         let jwt = authorizer?["jwt"] ?? authorizer
         guard let claims = jwt?["claims"]?.objectValue, claims["sub"] != nil else {
             return Array(

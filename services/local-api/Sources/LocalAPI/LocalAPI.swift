@@ -70,8 +70,12 @@ public enum LocalAPI {
             }
         }
         let rest = api == "rest" ? restStage(services.map(\.declaration), verifying: authorizer, stage: stage) : nil
+        // A REST API has no $default stage: its stages are named (deployed: after the environment).
+        var gatewayStage = GatewayEvent.Stage()
+        if rest != nil { gatewayStage.stage = "local" }
         let gateway = try LocalGateway(
-            services: services, payloadVersion: rest == nil ? payloadVersion : "1.0", settings: stage,
+            services: services, stage: gatewayStage, payloadVersion: rest == nil ? payloadVersion : "1.0",
+            settings: stage,
             authorizer: authorizer, rest: rest, accessLog: accessLog, defaultService: defaultService,
             observer: record.map { recorder(root: root, scenario: $0) })
         let boundGateway = try await gateway.start(port: gatewayPort)
