@@ -105,6 +105,11 @@ class RuntimeAPI(ThreadingHTTPServer):
     def address(self):
         return f"127.0.0.1:{self.server_address[1]}"
 
+    def handle_error(self, request, client_address):
+        # A bootstrap killed (or exiting after /init/error) mid-reply is how runs end, not a failure.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
     def stop(self):
         self.stopped.set()
         self.shutdown()

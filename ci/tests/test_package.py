@@ -129,6 +129,17 @@ class DeclaredScopesTests(unittest.TestCase):
         self.assertIn("users.admin", scopes)
 
 
+class StripTests(unittest.TestCase):
+    def test_unread_sections_go_and_the_program_still_runs(self):
+        with tempfile.TemporaryDirectory() as d:
+            binary = compile_c(d, "probe", '#include <stdio.h>\nint main(void){puts("still runs");return 0;}',
+                               "-Wl,--build-id")
+            self.assertTrue({".eh_frame", ".note.gnu.build-id"} <= package.section_names(binary), "the probe has them")
+            package.strip(binary)
+            self.assertFalse(package.UNREAD_SECTIONS & package.section_names(binary))
+            self.assertEqual(subprocess.run([binary], capture_output=True, text=True).stdout, "still runs\n")
+
+
 class ReproducibleZipTests(unittest.TestCase):
     def test_same_input_gives_identical_bytes_whatever_the_mtime(self):
         with tempfile.TemporaryDirectory() as d:
