@@ -21,7 +21,8 @@ rollback returns to. A full `plan` right after shows no changes.
 
 Secrets (the cursor secret): Terraform creates each Secrets Manager secret without a value. After
 every apply, a secret that has no current value gets one, generated here and stored with
-PutSecretValue: never printed, written to a file, passed to Terraform or put in a plan.
+PutSecretValue: never printed, written to a file, passed to Terraform or put in a plan. REST API
+keys likewise: made outside Terraform, attached to their usage plans here after each apply.
 
 Settings: the environment's terraform.tfvars.json (artifacts_bucket, region); the state backend
 from TF_BACKEND_CONFIG (a file) or TF_STATE_BUCKET (key <name>/<env>.tfstate); ENVIRONMENTS_DIR
@@ -111,6 +112,27 @@ class Environment:
     def apply(self, *args):
         self.terraform("apply", "-input=false", "-no-color", *args)
         self.set_missing_secrets()
+        self.attach_usage_plan_keys()
+
+    # REST API keys: made outside Terraform, attached to their usage plans here
+
+    def attach_usage_plan_keys(self):
+        """Makes each usage plan hold exactly the API key ids tfvars lists for it (rest.usage_plans):
+        attached here because Terraform's usage plan key resource reads the key's value into the state."""
+        shown = self.terraform("output", "-json", "usage_plan_keys", capture=True, check=False)
+        wanted = json.loads(shown.stdout) if shown.returncode == 0 and shown.stdout.strip() else {}
+        if not wanted:
+            return
+        import boto3
+        apigateway = boto3.client("apigateway", region_name=self.settings["region"])
+        for plan, keys in sorted(wanted.items()):
+            held = {k["id"] for k in apigateway.get_usage_plan_keys(usagePlanId=plan, limit=500)["items"]}
+            for key in sorted(set(keys) - held):
+                apigateway.create_usage_plan_key(usagePlanId=plan, keyId=key, keyType="API_KEY")
+                print(f"deploy {self.name}: usage plan {plan} now accepts API key {key}", file=sys.stderr)
+            for key in sorted(held - set(keys)):
+                apigateway.delete_usage_plan_key(usagePlanId=plan, keyId=key)
+                print(f"deploy {self.name}: usage plan {plan} no longer accepts API key {key}", file=sys.stderr)
 
     # Secrets
 

@@ -24,9 +24,15 @@ for root in modules/*/ environments/*/; do
   if [ -d "$root/tests" ]; then terraform -chdir="$root" test -no-color; fi
 done
 
-# Every skipped check carries its reason next to the resource (checkov:skip=...).
-BC_SKIP_MAPPING=TRUE .venv-checkov/bin/checkov --quiet --compact --framework terraform --download-external-modules false \
-  -d modules -d environments
+# Every skipped check carries its reason next to the resource (checkov:skip=...). A file checkov
+# cannot parse would go unchecked while it still reports 0 failed, so that fails too.
+scan=$(BC_SKIP_MAPPING=TRUE .venv-checkov/bin/checkov --quiet --compact --framework terraform --download-external-modules false \
+  -d modules -d environments) || { echo "$scan"; exit 1; }
+echo "$scan"
+if grep -q "Parsing errors" <<<"$scan"; then
+  echo "test-terraform: checkov could not parse a file, so its checks did not run (BC_SKIP_MAPPING=TRUE .venv-checkov/bin/checkov -d modules names it)"
+  exit 1
+fi
 
 # Against moto: the environments (deploy, rollback, destroy) and the pipeline's jobs in order,
 # with the real packages.

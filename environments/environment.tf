@@ -194,3 +194,7 @@ output "log_group_names" {
 output "secret_arns" {
   value = module.infrastructure.secret_arns
 }
+
+output "usage_plan_keys" {
+  value = module.infrastructure.usage_plan_keys
+}

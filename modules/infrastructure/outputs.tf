@@ -56,3 +56,8 @@ output "network" {
     nat_gateways       = length(aws_nat_gateway.this)
   } : null
 }
+
+output "usage_plan_keys" {
+  description = "REST only: the API key ids each usage plan should hold, by usage plan id (ci/deploy.py attaches them; no key value passes through Terraform)."
+  value       = { for name, plan in aws_api_gateway_usage_plan.this : plan.id => var.rest.usage_plans[name].api_key_ids }
+}

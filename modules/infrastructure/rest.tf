@@ -164,18 +164,18 @@ resource "aws_api_gateway_deployment" "this" {
   count       = local.rest ? 1 : 0
   rest_api_id = aws_api_gateway_rest_api.this[0].id
   description = "${var.name} ${var.environment}"
-  # A new deployment whenever what API Gateway serves changes: the routes, their resources, methods
-  # and integrations, the authorizer, the resource policy. A code deploy changes none of them.
+  # A new deployment whenever what API Gateway serves changes: the routes (their methods and
+  # integrations follow from them), the resources, the functions behind them, the authorizer, the
+  # validator, the resource policy. Only what the configuration determines goes in (attributes read
+  # back from the API may differ in form), and a code deploy changes none of it.
   triggers = {
     redeployment = sha256(jsonencode([
       local.routes,
       local.rest_resource_ids,
-      { for name, service in module.service : name => [
-        { for key, method in service.rest_methods : key => [method.id, method.authorization, method.authorizer_id, method.api_key_required, method.request_parameters, method.request_validator_id] },
-        { for key, integration in service.rest_integrations : key => [integration.id, integration.uri, integration.timeout_milliseconds] },
-      ] },
+      { for name, service in module.service : name => service.invoke_arn },
       try(aws_api_gateway_authorizer.jwt[0].id, null),
       var.rest.authorizer_ttl_seconds,
+      try(aws_api_gateway_request_validator.parameters[0].id, null),
       var.rest.resource_policy,
     ]))
   }
@@ -237,8 +237,9 @@ resource "aws_wafv2_web_acl_association" "rest" {
   web_acl_arn  = var.rest.waf_web_acl_arn
 }
 
-# Usage plans for the routes declaring "apiKeyRequired": the keys are made outside Terraform and
-# named by id, so no key value is in the state.
+# Usage plans for the routes declaring "apiKeyRequired". Their keys are made outside Terraform and
+# attached by ci/deploy.py after each apply (output usage_plan_keys): a Terraform-managed
+# aws_api_gateway_usage_plan_key reads the key's value into the state.
 resource "aws_api_gateway_usage_plan" "this" {
   for_each    = local.rest ? var.rest.usage_plans : {}
   name        = "${local.prefix}-${each.key}"
@@ -262,13 +263,4 @@ resource "aws_api_gateway_usage_plan" "this" {
     }
   }
   tags = var.tags
-}
-
-resource "aws_api_gateway_usage_plan_key" "this" {
-  for_each = local.rest ? { for pair in flatten([for plan, settings in var.rest.usage_plans : [
-    for key in settings.api_key_ids : { plan = plan, key = key }
-  ]]) : "${pair.plan}/${pair.key}" => pair } : {}
-  usage_plan_id = aws_api_gateway_usage_plan.this[each.value.plan].id
-  key_id        = each.value.key
-  key_type      = "API_KEY"
 }

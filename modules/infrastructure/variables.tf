@@ -167,8 +167,8 @@ variable "rest" {
     web ACL to associate with the stage; an optional resource policy (JSON, "execute-api:/*"
     resources); the authorizer's result cache TTL in seconds (0-3600, 0 disables caching); usage
     plans (throttle, quota) for the routes declaring "apiKeyRequired": true, each listing the ids of
-    API keys made outside Terraform (`aws apigateway create-api-key`), so no key value is ever in
-    Terraform's state.
+    API keys made outside Terraform (`aws apigateway create-api-key`), which ci/deploy.py attaches
+    after the apply, so no key value is ever in Terraform's state.
   EOT
   type = object({
     endpoint_type          = optional(string, "REGIONAL")

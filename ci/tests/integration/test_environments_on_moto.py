@@ -32,9 +32,12 @@ class EnvironmentsOnMoto(unittest.TestCase):
         cls.work, cls.tree = cls.stack.work, cls.stack.tree
         for environment in ("staging", "production"):
             cls.stack.point_root_at_moto(f"environments/{environment}", static_credentials=True, local_backend=True)
+        # Destroys one resource at a time: moto 5.2.1 removes a function's policy statements while
+        # iterating over them without a lock, so concurrent RemovePermission calls on one function
+        # can skip a statement (left behind, the provider then waits 5 minutes for it to go).
         cls.env = dict(os.environ, AWS_ENDPOINT_URL=cls.stack.endpoint, AWS_ACCESS_KEY_ID="testing",
                        AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1",
-                       ENVIRONMENTS_DIR=os.path.join(cls.tree, "environments"))
+                       ENVIRONMENTS_DIR=os.path.join(cls.tree, "environments"), TF_CLI_ARGS_destroy="-parallelism=1")
         cls.aws = {name: cls.stack.client(name) for name in ("s3", "lambda", "dynamodb", "iam", "secretsmanager", "ec2", "apigateway", "apigatewayv2")}
         for environment in ("staging", "production"):
             cls.aws["s3"].create_bucket(Bucket=tfvars(environment)["artifacts_bucket"],
@@ -129,10 +132,20 @@ class EnvironmentsOnMoto(unittest.TestCase):
         """api_type = "rest" from the same service.json files: the REST API, its resource tree and
         methods behind the Swift authorizer; a one-service deploy touches that service only."""
         override = os.path.join(self.tree, "environments", "staging", "zz_rest.auto.tfvars.json")
+        # What the organisation makes outside Terraform: a regional web ACL and a partner's API key
+        # (its value is never in Terraform's hands).
+        waf = self.stack.client("wafv2").create_web_acl(
+            Name="org-edge", Scope="REGIONAL", DefaultAction={"Allow": {}}, Rules=[],
+            VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "org"})["Summary"]
+        partner = self.aws["apigateway"].create_api_key(name="partner", enabled=True)
         # A REST API adds no CORS headers to proxy responses (the module refuses cors with it);
         # no VPC keeps this run short (the network is covered by the HTTP run).
         with open(override, "w") as f:
-            json.dump({"api_type": "rest", "cors": None, "network": {"mode": "none"}, "rest": {"authorizer_ttl_seconds": 120}}, f)
+            json.dump({"api_type": "rest", "cors": None, "network": {"mode": "none"},
+                       "rest": {"authorizer_ttl_seconds": 120, "waf_web_acl_arn": waf["ARN"],
+                                "usage_plans": {"partners": {"api_key_ids": [partner["id"]],
+                                                             "throttle": {"burst_limit": 20, "rate_limit": 10},
+                                                             "quota": {"limit": 100000, "period": "MONTH"}}}}}, f)
         try:
             output = self.run_make("staging", "deploy", "SERVICE=users", f"PACKAGES={PACKAGES}")
             self.assertIn("deploy staging: authorizer never ran here; deploying its current package too", output)
@@ -161,6 +174,16 @@ class EnvironmentsOnMoto(unittest.TestCase):
             policy = json.loads(self.aws["lambda"].get_policy(FunctionName="swiftapi-staging-authorizer")["Policy"])
             self.assertEqual([s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"]],
                              [f"arn:aws:execute-api:eu-west-1:123456789012:{api_id}/authorizers/{authorizers[0]['id']}"])
+            stage_arn = f"arn:aws:apigateway:eu-west-1::/restapis/{api_id}/stages/staging"
+            self.assertEqual(self.stack.client("wafv2").get_web_acl_for_resource(ResourceArn=stage_arn)["WebACL"]["Name"], "org-edge")
+            plans = [p for p in self.aws["apigateway"].get_usage_plans()["items"] if p["name"] == "swiftapi-staging-partners"]
+            self.assertEqual([(s["apiId"], s["stage"]) for s in plans[0]["apiStages"]], [(api_id, "staging")])
+            self.assertEqual((plans[0]["quota"]["limit"], plans[0]["throttle"]["rateLimit"]), (100000, 10))
+            self.assertEqual([k["id"] for k in self.aws["apigateway"].get_usage_plan_keys(usagePlanId=plans[0]["id"])["items"]], [partner["id"]])
+            self.assertIn(f"usage plan {plans[0]['id']} now accepts API key {partner['id']}", output)
+            value = self.aws["apigateway"].get_api_key(apiKey=partner["id"], includeValue=True)["value"]
+            with open(self.stack.local_backend_config("staging").replace(".backend.hcl", ".tfstate")) as f:
+                self.assertNotIn(value, f.read(), "the API key's value is not in the state")
             variables = self.function("staging", AUTHORIZER)["Environment"]["Variables"]
             self.assertEqual(json.loads(variables["ROUTE_SCOPES"])["GET /users"], ["users.admin"])
             self.assertIn("0 change(s)", self.plan_changes("staging"))
