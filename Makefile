@@ -125,11 +125,11 @@ bench: tools check-minimal-package ## Benchmarks: bootstrap size, local DynamoDB
 	ci/bench-dynamodb.sh
 	ci/bench-gateway.sh
 
-bench-cold: tools check-minimal-package ## Cold start and peak RSS of minimal, a C floor and every service's package, then the first DynamoDB-backed answer over HTTP and TLS (RUNS=20)
+bench-cold: tools check-minimal-package ## Cold start and peak RSS of minimal, a C floor, every service's package and the REST authorizer, then the first DynamoDB-backed answer over HTTP and TLS (RUNS=20)
 	PACKAGES=$(DIST) ci/build.sh
 	$(SWIFT) build -c release --product local-dynamodb --package-path shared >&2
 	$(PYTHON) ci/bench-cold.py --runs $(or $(RUNS),20) --dynamodb "$$($(SWIFT) build -c release --package-path shared --show-bin-path)/local-dynamodb" \
-		minimal=$(DIST)/minimal/bootstrap $(foreach s,$(SERVICES),$(s)=$(DIST)/$(s)/bootstrap)
+		minimal=$(DIST)/minimal/bootstrap $(foreach s,$(SERVICES),$(s)=$(DIST)/$(s)/bootstrap) authorizer=$(DIST)/authorizer/bootstrap
 
 package: tools ## Package one service for Lambda: make package SERVICE=users
 	@test -n "$(SERVICE)" || { echo "make package: name the service, e.g. make package SERVICE=users" >&2; exit 2; }

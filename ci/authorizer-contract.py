@@ -22,8 +22,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
@@ -42,49 +40,20 @@ def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-class JWKSServer(ThreadingHTTPServer):
-    """GET /jwks.json over TLS on 127.0.0.1."""
-
-    daemon_threads = True
-
-    def __init__(self, jwks, context):
-        super().__init__(("127.0.0.1", 0), _JWKSHandler)
-        self.body = json.dumps(jwks).encode()
-        self.socket = context.wrap_socket(self.socket, server_side=True)
-        self.fetches = 0
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def url(self):
-        return f"https://127.0.0.1:{self.server_address[1]}/jwks.json"
-
-    def stop(self):
-        self.shutdown()
-        self.server_close()
-
-
-class _JWKSHandler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        self.server.fetches += 1
-        self.send_response(200 if self.path == "/jwks.json" else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.server.body)))
-        self.end_headers()
-        self.wfile.write(self.server.body)
+def environment(jwks_url):
+    """The authorizer function's settings for the corpus (what modules/infrastructure sets)."""
+    return {"JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE, "JWKS_URL": jwks_url, "ROUTE_SCOPES": json.dumps(ROUTE_SCOPES),
+            "AWS_LAMBDA_FUNCTION_NAME": "swiftapi-staging-authorizer"}
 
 
 def run(bootstrap, jwks, events, trust_ca=True):
     """Runs the bootstrap over the events; returns [(kind, parsed body)] and the JWKS fetch count."""
     with tempfile.TemporaryDirectory(prefix="authorizer-contract-") as directory:
         context, ca = servers.throwaway_tls(directory)
-        keys = JWKSServer(jwks, context)
+        keys = servers.StaticTLSServer("/jwks.json", jwks, context)
         api = servers.RuntimeAPI(events)
         env = {"AWS_LAMBDA_RUNTIME_API": api.address, "PATH": "/usr/bin:/bin", "LOG_LEVEL": "ERROR",
-               "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE, "JWKS_URL": keys.url,
-               "ROUTE_SCOPES": json.dumps(ROUTE_SCOPES), "AWS_LAMBDA_FUNCTION_NAME": "swiftapi-staging-authorizer"}
+               **environment(keys.url)}
         # Without the test CA the system's trust store is used, which must refuse the throwaway certificate.
         if trust_ca:
             env["SSL_CERT_FILE"] = ca

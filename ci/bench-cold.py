@@ -17,6 +17,7 @@ so the machine's drift hits them all alike. A benchmark, not a test: it prints m
    extra time over the plain row is the handshake's share.
 """
 import argparse
+import importlib.util
 import json
 import os
 import socket
@@ -269,19 +270,13 @@ def dynamodb_backed(runs, bootstraps, local_dynamodb, baseline):
     services = [(name, path) for name, path in bootstraps if name in READS]
     if not services:
         return
-    bundle_source = next((b for b in SYSTEM_BUNDLES if os.path.exists(b)), None)
-    if bundle_source is None:
-        raise SystemExit(f"bench-cold: no system CA bundle ({' or '.join(SYSTEM_BUNDLES)}); install ca-certificates")
     with tempfile.TemporaryDirectory(prefix="bench-tls-") as directory:
         database = servers.local_dynamodb(local_dynamodb)
         proxy = TLSProxy(directory, database.port)
         try:
-            bundle = os.path.join(directory, "bundle.pem")
-            with open(bundle_source) as system, open(proxy.ca) as ca:
-                trusted = system.read() + ca.read()
-            with open(bundle, "w") as out:
-                out.write(trusted)
-            certificates = trusted.count("-----BEGIN CERTIFICATE")
+            bundle = trust_bundle(directory, proxy.ca)
+            with open(bundle) as f:
+                certificates = f.read().count("-----BEGIN CERTIFICATE")
             plain = {"AWS_ENDPOINT_URL_DYNAMODB": database.endpoint}
             secure = {"AWS_ENDPOINT_URL_DYNAMODB": f"https://127.0.0.1:{proxy.port}", "SSL_CERT_FILE": bundle}
             candidates = []
@@ -313,6 +308,51 @@ def dynamodb_backed(runs, bootstraps, local_dynamodb, baseline):
             print(f"| {name} {row} | {median * 1000:.1f} ms | {median / baseline[1]:.2f} | {rss:.1f} MB | {share} |")
 
 
+def authorizer_cold(runs, bootstrap, baseline):
+    """The REST authorizer's cold start: spawn → its first answer (an Allow from the recorded
+    corpus), which needs the JWKS fetched over HTTPS at init, trusted as on Lambda (the system's
+    bundle plus the test CA)."""
+    spec = importlib.util.spec_from_file_location("authorizer_contract", os.path.join(os.path.dirname(__file__), "authorizer-contract.py"))
+    contract = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(contract)
+    with open(contract.CORPUS) as f:
+        corpus = json.load(f)
+    first = next(case for case in corpus["cases"] if "answer" in case["expect"])
+    with tempfile.TemporaryDirectory(prefix="bench-jwks-") as directory:
+        context, ca = servers.throwaway_tls(directory)
+        keys = servers.StaticTLSServer("/jwks.json", corpus["jwks"], context)
+        try:
+            bundle = trust_bundle(directory, ca)
+            env = {**contract.environment(keys.url), "SSL_CERT_FILE": bundle}
+
+            def once():
+                elapsed, rss, answer = cold_start(bootstrap, first["event"], env)
+                if answer != first["expect"]["answer"]:
+                    raise SystemExit(f"bench-cold: the authorizer answered {answer}, not the corpus's {first['name']!r}")
+                return elapsed, rss
+            results = alternate(runs, [("authorizer", once)])["authorizer"]
+        finally:
+            keys.stop()
+    median = statistics.median(t for t, _ in results)
+    rss = statistics.median(r for _, r in results)
+    print(f"\nREST authorizer: spawn → first policy (JWKS over HTTPS at init, trust store of the system's bundle + the test CA), "
+          f"median of {runs} runs")
+    print(f"| bootstrap | zip | first answer | × {baseline[0]} cold | peak RSS |")
+    print("| --- | --- | --- | --- | --- |")
+    print(f"| authorizer | {zip_size(bootstrap)} | {median * 1000:.1f} ms | {median / baseline[1]:.2f} | {rss:.1f} MB |")
+
+
+def trust_bundle(directory, ca):
+    """The system's CA bundle plus `ca`, written into `directory`, as large a trust store as Lambda's."""
+    source = next((b for b in SYSTEM_BUNDLES if os.path.exists(b)), None)
+    if source is None:
+        raise SystemExit(f"bench-cold: no system CA bundle ({' or '.join(SYSTEM_BUNDLES)}); install ca-certificates")
+    bundle = os.path.join(directory, "bundle.pem")
+    with open(source) as system, open(ca) as extra, open(bundle, "w") as out:
+        out.write(system.read() + extra.read())
+    return bundle
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
@@ -326,6 +366,9 @@ def main():
         if not path or not os.access(path, os.X_OK):
             raise SystemExit(f"bench-cold: {spec!r} is not NAME=PATH to an executable bootstrap (make package SERVICE=…)")
         bootstraps.append((name, path))
+    # The REST authorizer is not an HTTP service: it gets its own row, after the table.
+    authorizer = next((path for name, path in bootstraps if name == "authorizer"), None)
+    bootstraps = [(name, path) for name, path in bootstraps if name != "authorizer"]
     first = event("GET", "/bench/cold-start")
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as directory:
         rows = bootstraps[:1] + [("c-floor", build_c_floor(directory))] + bootstraps[1:]
@@ -341,6 +384,8 @@ def main():
         rss = statistics.median(r for _, r in results[name])
         print(f"| {name} | {zip_size(path)} | {statistics.median(times) * 1000:.1f} ms | "
               f"{statistics.median(times) / baseline:.2f} | {rss:.1f} MB | {rss / baseline_rss:.2f} |")
+    if authorizer:
+        authorizer_cold(args.runs, authorizer, (baseline_name, baseline))
     if args.dynamodb:
         dynamodb_backed(args.runs, bootstraps, args.dynamodb, (baseline_name, baseline))
 

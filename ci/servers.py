@@ -84,6 +84,48 @@ def throwaway_tls(directory):
     return context, os.path.join(directory, "ca.pem")
 
 
+class StaticTLSServer(ThreadingHTTPServer):
+    """Serves one JSON document at `path` over TLS on 127.0.0.1 (context: throwaway_tls), counting
+    the fetches: an identity provider's JWKS, for instance."""
+
+    daemon_threads = True
+
+    def __init__(self, path, document, context):
+        super().__init__(("127.0.0.1", 0), _StaticHandler)
+        self.path = path
+        self.body = json.dumps(document).encode()
+        self.socket = context.wrap_socket(self.socket, server_side=True)
+        self.fetches = 0
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"https://127.0.0.1:{self.server_address[1]}{self.path}"
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, ssl.SSLError)):
+            super().handle_error(request, client_address)
+
+
+class _StaticHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.server.fetches += 1
+        found = self.path == self.server.path
+        body = self.server.body if found else b"{}"
+        self.send_response(200 if found else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 class RuntimeAPI(ThreadingHTTPServer):
     """Lambda's Runtime API on 127.0.0.1: hands out `events` in order, records each answer as
     (kind, body, perf_counter time) with kind "response", "error" or "init-error", then holds `/next`
