@@ -139,7 +139,7 @@ def release_flags(package_path):
 # - the unwind tables (.eh_frame, its index .eh_frame_hdr, and C++'s .gcc_except_table): Swift
 #   errors are return values and Swift tasks never unwind, BoringSSL is C built without
 #   exceptions, and nothing linked catches a C++ exception, so they serve only crash backtraces,
-#   which a stripped binary shows as bare addresses anyway. users' zip: 5.48 → 4.80 MB; every
+#   which a stripped binary shows as bare addresses anyway. users' zip: 5.48 → 4.79 MB; every
 #   contract corpus replays against these packages (make contract).
 UNREAD_SECTIONS = {".swift_modhash", ".note.gnu.build-id", ".eh_frame", ".eh_frame_hdr", ".gcc_except_table"}
 

@@ -15,7 +15,8 @@ public final class JWKSKeys: Sendable {
         var fetchedAt: Int64
     }
 
-    private let fetch: Fetch
+    /// nil: fixed keys, never fetched.
+    private let fetch: Fetch?
     private let state: Mutex<State>
     let refreshIntervalMilliseconds: Int64
     let now: @Sendable () -> Int64
@@ -34,10 +35,10 @@ public final class JWKSKeys: Sendable {
 
     /// Keys that are never fetched (the local gateway's development key and JWKS files).
     public init(fixed keys: [JWTAuthorizer.Key]) {
-        fetch = { throw JWTAuthorizer.KeyError(description: "these keys are fixed") }
+        fetch = nil
         now = WallClock.nowMilliseconds
-        refreshIntervalMilliseconds = .max / 2
-        state = Mutex(State(keys: keys, fetchedAt: .max / 2))
+        refreshIntervalMilliseconds = 0
+        state = Mutex(State(keys: keys, fetchedAt: 0))
     }
 
     public var current: [JWTAuthorizer.Key] { state.withLock { $0.keys } }
@@ -46,11 +47,14 @@ public final class JWKSKeys: Sendable {
     /// unknown and the last fetch is older than the refresh interval. A failed refresh keeps the
     /// cached keys (the token then fails to verify).
     public func keys(for kid: String?, logger: Logger? = nil) async -> [JWTAuthorizer.Key] {
-        let (keys, stale) = state.withLock { state in
-            (state.keys, state.fetchedAt + refreshIntervalMilliseconds <= now())
+        // Decided and claimed under one lock: one refresh per interval, even if it fails.
+        let (keys, refresh) = state.withLock { state in
+            let wanted = kid.map { kid in !state.keys.contains { $0.kid == kid } } ?? false
+            let due = state.fetchedAt + refreshIntervalMilliseconds <= now()
+            if wanted, due { state.fetchedAt = now() }
+            return (state.keys, wanted && due)
         }
-        guard let kid, !keys.contains(where: { $0.kid == kid }), stale else { return keys }
-        state.withLock { $0.fetchedAt = now() }  // one refresh per interval, even if it fails
+        guard refresh, let fetch else { return keys }
         do {
             let fresh = try await Self.load(fetch)
             state.withLock { $0.keys = fresh }
