@@ -169,12 +169,16 @@ public struct JWTAuthorizer: Sendable {
         }
         if let nbf = claims["nbf"].flatMap(Self.number), nbf > seconds { return .unauthorized(reason: "not valid yet") }
         if !scopes.isEmpty {
-            let granted =
-                (claims["scope"]?.stringValue?.split(separator: " ").map(String.init) ?? [])
-                + (claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            let granted = Self.grantedScopes(claims)
             guard scopes.contains(where: granted.contains) else { return .forbidden(claims: claims) }
         }
         return .authorized(claims: claims)
+    }
+
+    /// The scopes a token grants: its space-separated `scope` and its `scp` list.
+    public static func grantedScopes(_ claims: JSONObject) -> [String] {
+        (claims["scope"]?.stringValue?.split(separator: " ").map(String.init) ?? [])
+            + (claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 
     static func number(_ value: JSONValue) -> Int64? {

@@ -142,9 +142,7 @@ public struct RequestAuthorizer: LambdaHandler {
             default: continue
             }
         }
-        let granted =
-            (claims["scope"]?.stringValue?.split(separator: " ").map(String.init) ?? [])
-            + (claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        let granted = JWTAuthorizer.grantedScopes(claims)
         if !granted.isEmpty { context["scope"] = .string(granted.joined(separator: " ")) }
         return [
             "principalId": .string(principal),
