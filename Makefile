@@ -13,7 +13,7 @@ SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.j
 MINIMAL_ZIP_BUDGET ?= 5000000
 
 .PHONY: bench-cold test-new-service help tools serve-tools run invoke event build new test fuzz test-ci-scripts capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
-	test-terraform contract token plan apply deploy rollback rotate-secret destroy
+	test-terraform contract token plan apply deploy rollback rotate-secret destroy lock
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -166,6 +166,9 @@ destroy: tools ## Destroy an environment: make destroy ENV=staging CONFIRM=stagi
 	$(need-env)
 	@test "$(CONFIRM)" = "$(ENV)" || { echo "make destroy: this deletes $(ENV); repeat its name to confirm: CONFIRM=$(ENV)" >&2; exit 2; }
 	$(PYTHON) ci/deploy.py destroy $(ENV)
+
+lock: ## Regenerate the hash-locked Python requirements (ci/requirements*.txt) from ci/requirements*.in; review and commit the diff
+	ci/lock.sh python
 
 format: ## Format Swift sources with swift format
 	$(SWIFT) format format -i -r Package.swift shared services

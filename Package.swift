@@ -37,11 +37,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(path: "shared"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         // local-api only (a tool, never in a Lambda package).
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         // Tests only: tokens signed by swift-crypto, verified by the JWT module's own RSA and P-256 code.
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        // swift-crypto's own dependency (exact pins: see shared/Package.swift).
+        .package(url: "https://github.com/apple/swift-asn1", exact: "1.7.4"),
     ] + serviceNames.map { .package(path: "services/\($0)") },
     targets: [
         // `make run`: every service behind the local API Gateway (services/local-api registers them).

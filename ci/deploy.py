@@ -7,6 +7,7 @@
     ci/deploy.py rollback ENV SERVICE
     ci/deploy.py destroy ENV
     ci/deploy.py output ENV NAME
+    ci/deploy.py verify ENV --packages DIR
     ci/deploy.py rotate-secret ENV NAME
 
 How a service's package reaches its function: `make package` writes a reproducible zip and its
@@ -79,7 +80,8 @@ class Environment:
         return result
 
     def init(self):
-        args = ["init", "-input=false", "-reconfigure", "-no-color"]
+        # The provider is the one the committed lock file names, checked against its hashes.
+        args = ["init", "-input=false", "-reconfigure", "-lockfile=readonly", "-no-color"]
         plugins = os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins")
         if os.path.isdir(plugins):
             args.append(f"-plugin-dir={plugins}")
@@ -321,6 +323,22 @@ def first_deploys(environment, services, every, packages):
     return never
 
 
+def verify(environment, packages):
+    """Refuses unless every deployable of the environment runs exactly these packages: a release
+    tag's pipeline promotes to production only what staging runs (reproducible packages rebuild
+    byte for byte, so the tag's build matches the one main deployed)."""
+    differing = []
+    for service in declared_services(environment):
+        built = read_package(service, packages)[0]
+        running = environment.pointer(service)
+        if not running or running["sha256"] != built["sha256"]:
+            differing.append(f"{service} runs {short(running)}, this build is {short(built)}")
+    if differing:
+        raise DeployError(f"{environment.name} does not run this build ({'; '.join(differing)}): deploy this commit to "
+                          f"{environment.name} first (the default branch's pipeline), then tag it")
+    print(f"verify {environment.name}: runs this build ({', '.join(declared_services(environment))})", file=sys.stderr)
+
+
 def rollback(environment, service):
     current = environment.pointer(service)
     if not current or not current["history"]:
@@ -381,6 +399,9 @@ def main():
     p = commands.add_parser("output", help="print one of the environment's outputs (e.g. api_endpoint)")
     p.add_argument("env")
     p.add_argument("name")
+    p = commands.add_parser("verify", help="refuse unless the environment runs exactly these packages")
+    p.add_argument("env")
+    p.add_argument("--packages", required=True)
     p = commands.add_parser("rotate-secret", help="store a new random value for one of the environment's secrets")
     p.add_argument("env")
     p.add_argument("name", help="e.g. cursor (invalidates outstanding page cursors)")
@@ -396,6 +417,8 @@ def main():
         deploy(environment, args.services, args.packages, args.plan and os.path.abspath(args.plan))
     elif args.command == "rollback":
         rollback(environment, args.service)
+    elif args.command == "verify":
+        verify(environment, args.packages)
     elif args.command == "rotate-secret":
         environment.init()
         environment.rotate_secret(args.name)

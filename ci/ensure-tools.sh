@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the Makefile's targets need beyond the Swift toolchain, when it is missing, and
 # says what it installs: Debian packages through apt, Python tools into git-ignored venvs.
-#   ci/ensure-tools.sh         everything `make test` needs
-#   ci/ensure-tools.sh serve   only what `make run` needs (the SQLite headers and python3)
+#   ci/ensure-tools.sh          everything `make test` needs
+#   ci/ensure-tools.sh serve    only what `make run` needs (the SQLite headers and python3)
+#   ci/ensure-tools.sh deploy   only what the pipeline's AWS jobs need (.venv, for ci/deploy.py)
+# Python tools come only from the hash-locked ci/requirements*.txt (`make lock` writes them), as
+# wheels: pip checks every file's hash and runs no package's build code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-all}
 
 need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3)
-[ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
-if [ "$profile" != serve ]; then
-  python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+[ "$profile" = deploy ] || [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
+[ "$profile" = serve ] || python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+if [ "$profile" = all ]; then
   command -v readelf >/dev/null || need_apt+=(binutils)
   command -v gcc >/dev/null || need_apt+=(gcc)
   command -v shellcheck >/dev/null || need_apt+=(shellcheck)
@@ -27,18 +30,21 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 [ "$profile" = serve ] && exit 0
 
-# One venv per requirements file (ci/requirements.txt → .venv, ci/requirements-<tool>.txt →
-# .venv-<tool>, for tools whose pins clash), rebuilt when its pinned requirements change.
-for requirements in ci/requirements*.txt; do
+# One venv per lock (ci/requirements.txt → .venv, ci/requirements-<tool>.txt → .venv-<tool>, for
+# tools whose pins clash), rebuilt when its lock changes. The stamp only saves a laptop the
+# reinstall: the pipeline's jobs that hold credentials start without caches, so they always build.
+locks=(ci/requirements*.txt)
+[ "$profile" = deploy ] && locks=(ci/requirements.txt)
+for requirements in "${locks[@]}"; do
   suffix=$(basename "$requirements" .txt); suffix=${suffix#requirements}
   venv=.venv$suffix
   stamp=$venv/.requirements.sha256
   want=$(sha256sum "$requirements" | cut -d' ' -f1)
   if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "ensure-tools: installing $(grep -cvE '^\s*(#|$)' "$requirements") pinned Python tools into $venv ($requirements; once)" >&2
+    echo "ensure-tools: installing $(grep -c '==' "$requirements") hash-pinned Python packages into $venv ($requirements; once)" >&2
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps --only-binary=:all: -r "$requirements"
     echo "$want" > "$stamp"
   fi
 done

@@ -82,7 +82,7 @@ print(f'''run "the_scaffolded_service_is_planned" {{
   }}
 }}''')
 EOF
-  terraform -chdir=environments/staging init -backend=false -input=false -no-color "${plugins[@]}" >/dev/null
+  terraform -chdir=environments/staging init -backend=false -input=false -lockfile=readonly -no-color "${plugins[@]}" >/dev/null
   terraform -chdir=environments/staging test -no-color
 else
   echo "new-service: terraform is not installed, skipping the plan check (install Terraform >= 1.10 to run it)"

@@ -16,7 +16,7 @@ plugins=()
 terraform fmt -check -recursive -diff modules environments
 for root in modules/infrastructure environments/*/; do
   [ -n "$(ls "$root"/*.tf 2>/dev/null)" ] || continue
-  terraform -chdir="$root" init -backend=false -input=false -no-color "${plugins[@]}" >/dev/null
+  terraform -chdir="$root" init -backend=false -input=false -lockfile=readonly -no-color "${plugins[@]}" >/dev/null
   terraform -chdir="$root" validate -no-color >/dev/null
   echo "test-terraform: $root is valid"
 done

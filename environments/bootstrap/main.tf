@@ -32,19 +32,23 @@ locals {
   issuer    = trimprefix(var.gitlab_url, "https://")
   # GitLab's default `sub` already carries every component its sub-claim settings allow
   # (project_path, ref_type, ref); the README says what the rest of the trust relies on.
-  subject = "project_path:${var.project_path}:ref_type:branch:ref"
-  # Plan roles: the branches whose pipelines plan the environment (staging: any branch, for
-  # merge requests; production: its protected branches only). Deploy roles: protected branches.
+  # A ref is "branch:<name>" or "tag:<pattern>" (variables.tf).
+  subject = { for ref in distinct(flatten([for _, e in var.environments : concat(e.deploy_refs, coalesce(e.plan_refs, e.deploy_refs))])) :
+    ref => "project_path:${var.project_path}:ref_type:${replace(ref, "/^(branch|tag):/", "$1:ref:")}"
+  }
+  # Per environment a plan role (configuration reads) and a deploy role. Each role accepts only its
+  # own audience, its name, so a job's ID token is good for the one role the job declares.
   roles = merge(
     { for env, settings in var.environments : "${env}-plan" => {
       environment = env, kind = "plan"
-      subjects    = [for ref in coalesce(settings.plan_refs, settings.deploy_refs) : "${local.subject}:${ref}"]
+      subjects    = [for ref in coalesce(settings.plan_refs, settings.deploy_refs) : local.subject[ref]]
     } },
     { for env, settings in var.environments : "${env}-deploy" => {
       environment = env, kind = "deploy"
-      subjects    = [for ref in settings.deploy_refs : "${local.subject}:${ref}"]
+      subjects    = [for ref in settings.deploy_refs : local.subject[ref]]
     } },
   )
+  audience = { for key, _ in local.roles : key => "${var.name}-ci-${key}" }
   bucket_names = merge(
     { state = "${var.name}-terraform-state-${local.account}" },
     { for env, _ in var.environments : "artifacts-${env}" => "${var.name}-artifacts-${env}" },
@@ -53,7 +57,7 @@ locals {
 
 resource "aws_iam_openid_connect_provider" "gitlab" {
   url            = var.gitlab_url
-  client_id_list = [var.audience]
+  client_id_list = sort(values(local.audience))
 }
 
 resource "aws_iam_role" "ci" {
@@ -66,9 +70,10 @@ resource "aws_iam_role" "ci" {
       Effect    = "Allow"
       Principal = { Federated = aws_iam_openid_connect_provider.gitlab.arn }
       Action    = "sts:AssumeRoleWithWebIdentity"
-      # Exact subjects where no wildcard is asked for (StringLike only for a plan role's "*").
+      # Exact subjects where no pattern is asked for (StringLike only for patterns such as
+      # "branch:*" or "tag:release-*").
       Condition = merge(
-        { StringEquals = merge({ "${local.issuer}:aud" = var.audience },
+        { StringEquals = merge({ "${local.issuer}:aud" = local.audience[each.key] },
         anytrue([for s in each.value.subjects : strcontains(s, "*")]) ? {} : { "${local.issuer}:sub" = each.value.subjects }) },
         anytrue([for s in each.value.subjects : strcontains(s, "*")]) ? { StringLike = { "${local.issuer}:sub" = each.value.subjects } } : {},
       )

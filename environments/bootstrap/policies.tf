@@ -17,22 +17,34 @@ locals {
       # HTTP APIs (/apis) and REST APIs (/restapis, their usage plans); children are evaluated against their API's tags.
       apis = [for path in ["/apis", "/apis/*", "/restapis", "/restapis/*", "/usageplans", "/usageplans/*", "/domainnames", "/domainnames/*", "/tags/*"] :
       "arn:${local.partition}:apigateway:${var.region}::${path}"]
-      state    = "${aws_s3_bucket.this["state"].arn}/${var.name}/${env}.tfstate"
-      boundary = "arn:${local.partition}:iam::${local.account}:policy/${var.name}-${env}-function-boundary"
+      # Where a new API, usage plan or domain name is made: only these take the request's tag alone;
+      # anything created under an existing one needs that one's tag (ManageApisOfThisEnvironment).
+      api_collections = [for path in ["/apis", "/restapis", "/usageplans", "/domainnames"] : "arn:${local.partition}:apigateway:${var.region}::${path}"]
+      state           = "${aws_s3_bucket.this["state"].arn}/${var.name}/${env}.tfstate"
+      boundary        = "arn:${local.partition}:iam::${local.account}:policy/${var.name}-${env}-function-boundary"
     }
   }
   ci_roles     = "arn:${local.partition}:iam::${local.account}:role/${var.name}-ci-*"
+  own_layers   = "arn:${local.partition}:lambda:${var.region}:${local.account}:layer:*"
   tag_is       = { for env, _ in var.environments : env => { StringEquals = { "aws:ResourceTag/environment" = env } } }
   request_tags = { for env, _ in var.environments : env => { StringEquals = { "aws:RequestTag/environment" = env } } }
   # The role and policy writes that can grant permissions: allowed only with the boundary attached.
   role_writes = ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary"]
-  # Table data and secret values: no CI role reads them (smoke tests go through the API).
-  data_reads = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PartiQLSelect", "dynamodb:ExportTableToPointInTime", "dynamodb:GetRecords", "secretsmanager:GetSecretValue"]
+  # Table data, secret values and log events: no CI role reads them (smoke tests go through the API).
+  data_reads = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PartiQLSelect", "dynamodb:ExportTableToPointInTime", "dynamodb:GetRecords", "secretsmanager:GetSecretValue",
+  "logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "logs:StartLiveTail", "logs:GetLogRecord", "logs:Unmask"]
+  # Invoking a function is reading data: behind API Gateway a function trusts the event's
+  # authorizer context, so a direct caller can claim any identity. Nothing in a deploy invokes.
+  invocations = ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl", "lambda:InvokeAsync", "lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig"]
 }
 
 # The most a function role can ever do, whatever policy a deploy attaches to it: its environment's
 # tables and indexes, log groups and secrets, the environment's key through DynamoDB, Lambda and
-# Secrets Manager only, and X-Ray.
+# Secrets Manager only, and X-Ray. Table data and secret values only from inside this environment's
+# functions: Lambda puts lambda:SourceFunctionArn into the request context of every call made with
+# the execution role's credentials from the function's environment (Lambda Developer Guide, "Using
+# source function ARN to control function access behavior"), so a role under this boundary whose
+# trust names anyone else (a deploy role can change trust policies) reads nothing.
 resource "aws_iam_policy" "function_boundary" {
   for_each    = var.environments
   name        = "${var.name}-${each.key}-function-boundary"
@@ -41,10 +53,11 @@ resource "aws_iam_policy" "function_boundary" {
     Version = "2012-10-17"
     Statement = [
       {
-        Sid      = "TablesOfThisEnvironment"
-        Effect   = "Allow"
-        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"]
-        Resource = flatten([for t in local.arn[each.key].tables : [t, "${t}/index/*"]])
+        Sid       = "TablesOfThisEnvironmentFromItsFunctions"
+        Effect    = "Allow"
+        Action    = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"]
+        Resource  = flatten([for t in local.arn[each.key].tables : [t, "${t}/index/*"]])
+        Condition = { ArnLike = { "lambda:SourceFunctionArn" = local.arn[each.key].functions } }
       },
       {
         Sid      = "LogGroupsOfThisEnvironment"
@@ -53,10 +66,11 @@ resource "aws_iam_policy" "function_boundary" {
         Resource = [for g in local.arn[each.key].log_groups : "${g}:*"]
       },
       {
-        Sid      = "SecretsOfThisEnvironment"
-        Effect   = "Allow"
-        Action   = ["secretsmanager:GetSecretValue"]
-        Resource = local.arn[each.key].secrets
+        Sid       = "SecretsOfThisEnvironmentFromItsFunctions"
+        Effect    = "Allow"
+        Action    = ["secretsmanager:GetSecretValue"]
+        Resource  = local.arn[each.key].secrets
+        Condition = { ArnLike = { "lambda:SourceFunctionArn" = local.arn[each.key].functions } }
       },
       {
         Sid      = "KeyOfThisEnvironmentThroughServices"
@@ -145,10 +159,47 @@ locals {
       Condition = { "ForAnyValue:StringEquals" = { "aws:TagKeys" = ["environment"] } }
     },
     {
-      Sid      = "NeverTableDataOrSecretValues"
+      Sid      = "NeverTableDataSecretValuesOrLogEvents"
       Effect   = "Deny"
       Action   = local.data_reads
       Resource = "*"
+    },
+    {
+      Sid      = "NeverInvokeAFunctionOrOpenAFunctionUrl"
+      Effect   = "Deny"
+      Action   = local.invocations
+      Resource = "*"
+    },
+    {
+      # StringNotEquals also matches a request without the key.
+      Sid       = "NeverLetAnyoneButApiGatewayInvoke"
+      Effect    = "Deny"
+      Action    = ["lambda:AddPermission"]
+      Resource  = "*"
+      Condition = { StringNotEquals = { "lambda:Principal" = "apigateway.amazonaws.com" } }
+    },
+    {
+      Sid       = "NeverLayersFromAnotherAccount"
+      Effect    = "Deny"
+      Action    = ["lambda:CreateFunction", "lambda:UpdateFunctionConfiguration"]
+      Resource  = "*"
+      Condition = { "ForAnyValue:StringNotLike" = { "lambda:Layer" = local.own_layers } }
+    },
+    {
+      # A key policy names who may use the key: changing it is an administrator's apply of the
+      # module's key (its policy is fixed at creation, which kms:CreateKey covers).
+      Sid      = "NeverKeyPolicies"
+      Effect   = "Deny"
+      Action   = ["kms:PutKeyPolicy"]
+      Resource = "*"
+    },
+    {
+      # Grants only as an AWS service makes them for its own resources (DynamoDB, Lambda).
+      Sid       = "NeverGrantsOutsideAWSServices"
+      Effect    = "Deny"
+      Action    = ["kms:CreateGrant"]
+      Resource  = "*"
+      Condition = { BoolIfExists = { "kms:GrantIsForAWSResource" = "false" } }
     },
   ] }
 }
@@ -291,163 +342,232 @@ locals {
   }]) }
 
   # Deploy roles manage their environment's resources and create roles only inside the boundary.
-  # API Gateway, KMS keys and ACM certificates have no name in their ARNs: tags scope them.
-  deploy_statements = { for env, settings in var.environments : env => concat([
-    {
-      Sid      = "ManageFunctionsOfThisEnvironment"
-      Effect   = "Allow"
-      Action   = ["lambda:*"]
-      Resource = local.arn[env].functions
-    },
-    {
-      Sid      = "ManageTablesOfThisEnvironment"
-      Effect   = "Allow"
-      Action   = ["dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable", "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups"]
-      Resource = flatten([for t in local.arn[env].tables : [t, "${t}/index/*"]])
-    },
-    {
-      Sid      = "ManageLogGroupsOfThisEnvironment"
-      Effect   = "Allow"
-      Action   = ["logs:*"]
-      Resource = flatten([for g in local.arn[env].log_groups : [g, "${g}:*"]])
-    },
-    {
-      Sid       = "WriteRolesOnlyWithTheBoundary"
-      Effect    = "Allow"
-      Action    = local.role_writes
-      Resource  = local.arn[env].roles
-      Condition = { ArnEquals = { "iam:PermissionsBoundary" = local.arn[env].boundary } }
-    },
-    {
-      Sid      = "RoleLifecycleOfThisEnvironment"
-      Effect   = "Allow"
-      Action   = ["iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:ListInstanceProfilesForRole", "iam:ListRoleTags"]
-      Resource = local.arn[env].roles
-    },
-    {
-      Sid       = "PassRolesOfThisEnvironmentToLambdaAndFlowLogs"
-      Effect    = "Allow"
-      Action    = ["iam:PassRole"]
-      Resource  = local.arn[env].roles
-      Condition = { StringEquals = { "iam:PassedToService" = ["lambda.amazonaws.com", "vpc-flow-logs.amazonaws.com"] } }
-    },
-    {
-      Sid      = "PublishPackagesAndPointers"
-      Effect   = "Allow"
-      Action   = ["s3:GetObject", "s3:PutObject"]
-      Resource = "${aws_s3_bucket.this["artifacts-${env}"].arn}/*"
-    },
-    {
-      Sid      = "ListArtifacts"
-      Effect   = "Allow"
-      Action   = ["s3:ListBucket"]
-      Resource = aws_s3_bucket.this["artifacts-${env}"].arn
-    },
-    {
-      Sid       = "ArtifactsKeyForPublishing"
-      Effect    = "Allow"
-      Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
-      Resource  = aws_kms_key.buckets.arn
-      Condition = { StringLike = { "kms:EncryptionContext:aws:s3:arn" = [aws_s3_bucket.this["artifacts-${env}"].arn] } }
-    },
-    {
-      Sid      = "ManageSecretsOfThisEnvironmentNeverReadThem"
-      Effect   = "Allow"
-      Action   = ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:GetResourcePolicy", "secretsmanager:RestoreSecret"]
-      Resource = local.arn[env].secrets
-    },
-    {
-      Sid    = "CreateResourcesTaggedWithThisEnvironment"
-      Effect = "Allow"
-      Action = ["apigateway:POST", "kms:CreateKey", "acm:RequestCertificate", "ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable",
-        "ec2:CreateSecurityGroup", "ec2:CreateVpcEndpoint", "ec2:CreateInternetGateway", "ec2:CreateNatGateway", "ec2:AllocateAddress",
-      "ec2:CreateFlowLogs"]
-      Resource  = "*"
-      Condition = { StringEquals = { "aws:RequestTag/environment" = env } }
-    },
-    {
-      Sid       = "TagNetworkResourcesAsTheyAreCreated"
-      Effect    = "Allow"
-      Action    = ["ec2:CreateTags"]
-      Resource  = "*"
-      Condition = { StringEquals = { "ec2:CreateAction" = ["CreateVpc", "CreateSubnet", "CreateRouteTable", "CreateSecurityGroup", "CreateVpcEndpoint", "CreateInternetGateway", "CreateNatGateway", "AllocateAddress", "CreateFlowLogs"] } }
-    },
-    {
-      # The network of this environment (network.mode = "create"): every change on resources tagged with it.
-      Sid    = "ManageTheNetworkOfThisEnvironment"
-      Effect = "Allow"
-      Action = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:ModifyVpcAttribute", "ec2:DeleteVpc", "ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
-        "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:DeleteRouteTable",
-        "ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
-        "ec2:DeleteSecurityGroup", "ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
-        "ec2:DeleteInternetGateway", "ec2:DeleteNatGateway", "ec2:ReleaseAddress", "ec2:AssociateAddress", "ec2:DisassociateAddress", "ec2:DeleteFlowLogs",
-      "ec2:CreateVpcEndpoint", "ec2:CreateNatGateway", "ec2:CreateFlowLogs"]
-      Resource  = "*"
-      Condition = { StringEquals = { "aws:ResourceTag/environment" = env } }
-    },
-    {
-      Sid       = "ManageApisOfThisEnvironment"
-      Effect    = "Allow"
-      Action    = ["apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE", "apigateway:SetWebACL"]
-      Resource  = local.arn[env].apis
-      Condition = local.environment_tag[env]
-    },
-    {
-      # rest.waf_web_acl_arn: associating the organisation's regional web ACL with this environment's
-      # stage (apigateway:SetWebACL on the stage is scoped by ManageApisOfThisEnvironment's tag).
-      Sid      = "AssociateWebAclsWithThisEnvironmentsStages"
-      Effect   = "Allow"
-      Action   = ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource", "wafv2:GetWebACL"]
-      Resource = "arn:${local.partition}:wafv2:${var.region}:${local.account}:regional/webacl/*"
-    },
-    {
-      Sid       = "ManageKeysOfThisEnvironment"
-      Effect    = "Allow"
-      Action    = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:CreateGrant", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias", "kms:UpdateKeyDescription"]
-      Resource  = local.arn[env].keys
-      Condition = local.environment_tag[env]
-    },
-    {
-      Sid      = "AliasesOfThisEnvironment"
-      Effect   = "Allow"
-      Action   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
-      Resource = local.arn[env].aliases
-    },
-    {
-      Sid       = "ManageCertificatesOfThisEnvironment"
-      Effect    = "Allow"
-      Action    = ["acm:DescribeCertificate", "acm:ListTagsForCertificate", "acm:AddTagsToCertificate", "acm:DeleteCertificate"]
-      Resource  = local.certificates
-      Condition = local.environment_tag[env]
-    },
-    ], settings.hosted_zone_id == null ? [] : [{
-      Sid      = "RecordsInTheHostedZoneOfThisEnvironment"
-      Effect   = "Allow"
-      Action   = ["route53:ChangeResourceRecordSets"]
-      Resource = "arn:${local.partition}:route53:::hostedzone/${settings.hosted_zone_id}"
-  }]) }
+  # API Gateway, KMS keys and ACM certificates have no name in their ARNs: tags scope them. Three
+  # managed policies, as IAM allows at most 6,144 characters in one and 10,240 in a role's inline
+  # policies together (tests/trust.tftest.hcl checks both).
+  deploy_policies = { for env, settings in var.environments : env => {
+    # Functions, tables, log groups, function roles, secrets and the release artifacts.
+    resources = [
+      {
+        # What Terraform's function and permission resources change (their reads are the plan
+        # role's), and nothing that runs a function.
+        Sid    = "ManageFunctionsOfThisEnvironment"
+        Effect = "Allow"
+        Action = ["lambda:CreateFunction", "lambda:DeleteFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion",
+        "lambda:TagResource", "lambda:UntagResource", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency", "lambda:RemovePermission"]
+        Resource  = local.arn[env].functions
+        Condition = { "ForAllValues:StringLike" = { "lambda:Layer" = local.own_layers } }
+      },
+      {
+        Sid       = "LetApiGatewayInvokeFunctionsOfThisEnvironment"
+        Effect    = "Allow"
+        Action    = ["lambda:AddPermission"]
+        Resource  = local.arn[env].functions
+        Condition = { StringEquals = { "lambda:Principal" = "apigateway.amazonaws.com" } }
+      },
+      {
+        Sid      = "ManageTablesOfThisEnvironment"
+        Effect   = "Allow"
+        Action   = ["dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable", "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups"]
+        Resource = flatten([for t in local.arn[env].tables : [t, "${t}/index/*"]])
+      },
+      {
+        # Log groups' configuration, never their events.
+        Sid    = "ManageLogGroupsOfThisEnvironment"
+        Effect = "Allow"
+        Action = ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:AssociateKmsKey", "logs:DisassociateKmsKey",
+          "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup", "logs:ListTagsForResource", "logs:ListTagsLogGroup",
+          "logs:PutSubscriptionFilter", "logs:DeleteSubscriptionFilter", "logs:DescribeSubscriptionFilters",
+        "logs:PutMetricFilter", "logs:DeleteMetricFilter", "logs:DescribeMetricFilters", "logs:PutDataProtectionPolicy", "logs:DeleteDataProtectionPolicy", "logs:GetDataProtectionPolicy"]
+        Resource = flatten([for g in local.arn[env].log_groups : [g, "${g}:*"]])
+      },
+      {
+        Sid       = "WriteRolesOnlyWithTheBoundary"
+        Effect    = "Allow"
+        Action    = local.role_writes
+        Resource  = local.arn[env].roles
+        Condition = { ArnEquals = { "iam:PermissionsBoundary" = local.arn[env].boundary } }
+      },
+      {
+        Sid      = "RoleLifecycleOfThisEnvironment"
+        Effect   = "Allow"
+        Action   = ["iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:ListInstanceProfilesForRole", "iam:ListRoleTags"]
+        Resource = local.arn[env].roles
+      },
+      {
+        Sid       = "PassRolesOfThisEnvironmentToLambdaAndFlowLogs"
+        Effect    = "Allow"
+        Action    = ["iam:PassRole"]
+        Resource  = local.arn[env].roles
+        Condition = { StringEquals = { "iam:PassedToService" = ["lambda.amazonaws.com", "vpc-flow-logs.amazonaws.com"] } }
+      },
+      {
+        Sid      = "PublishPackagesAndPointers"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject"]
+        Resource = "${aws_s3_bucket.this["artifacts-${env}"].arn}/*"
+      },
+      {
+        Sid      = "ListArtifacts"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket"]
+        Resource = aws_s3_bucket.this["artifacts-${env}"].arn
+      },
+      {
+        Sid       = "ArtifactsKeyForPublishing"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = aws_kms_key.buckets.arn
+        Condition = { StringLike = { "kms:EncryptionContext:aws:s3:arn" = [aws_s3_bucket.this["artifacts-${env}"].arn] } }
+      },
+      {
+        Sid      = "ManageSecretsOfThisEnvironmentNeverReadThem"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:GetResourcePolicy", "secretsmanager:RestoreSecret"]
+        Resource = local.arn[env].secrets
+      },
+    ]
+    # API Gateway, WAF associations, keys, certificates and DNS records.
+    edge = concat([
+      {
+        Sid       = "CreateApisTaggedWithThisEnvironment"
+        Effect    = "Allow"
+        Action    = ["apigateway:POST"]
+        Resource  = local.arn[env].api_collections
+        Condition = { StringEquals = { "aws:RequestTag/environment" = env } }
+      },
+      {
+        Sid       = "CreateKeysAndCertificatesTaggedWithThisEnvironment"
+        Effect    = "Allow"
+        Action    = ["kms:CreateKey", "acm:RequestCertificate"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:RequestTag/environment" = env } }
+      },
+      {
+        Sid       = "ManageApisOfThisEnvironment"
+        Effect    = "Allow"
+        Action    = ["apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE", "apigateway:SetWebACL"]
+        Resource  = local.arn[env].apis
+        Condition = local.environment_tag[env]
+      },
+      {
+        # rest.waf_web_acl_arn: associating the organisation's regional web ACL with this environment's
+        # stage (apigateway:SetWebACL on the stage is scoped by ManageApisOfThisEnvironment's tag).
+        Sid      = "AssociateWebAclsWithThisEnvironmentsStages"
+        Effect   = "Allow"
+        Action   = ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource", "wafv2:GetWebACL"]
+        Resource = "arn:${local.partition}:wafv2:${var.region}:${local.account}:regional/webacl/*"
+      },
+      {
+        Sid       = "ManageKeysOfThisEnvironment"
+        Effect    = "Allow"
+        Action    = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:EnableKeyRotation", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias", "kms:UpdateKeyDescription"]
+        Resource  = local.arn[env].keys
+        Condition = local.environment_tag[env]
+      },
+      {
+        # DynamoDB and Lambda make grants on the caller's behalf for the tables and functions
+        # encrypted with the key; no one else gets one.
+        Sid      = "GrantsOnlyForTablesAndFunctionsOfThisEnvironment"
+        Effect   = "Allow"
+        Action   = ["kms:CreateGrant"]
+        Resource = local.arn[env].keys
+        Condition = {
+          StringEquals = merge(local.environment_tag[env].StringEquals, { "kms:ViaService" = [for s in ["dynamodb", "lambda"] : "${s}.${var.region}.amazonaws.com"] })
+          Bool         = { "kms:GrantIsForAWSResource" = "true" }
+        }
+      },
+      {
+        Sid      = "AliasesOfThisEnvironment"
+        Effect   = "Allow"
+        Action   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
+        Resource = local.arn[env].aliases
+      },
+      {
+        Sid       = "ManageCertificatesOfThisEnvironment"
+        Effect    = "Allow"
+        Action    = ["acm:DescribeCertificate", "acm:ListTagsForCertificate", "acm:AddTagsToCertificate", "acm:DeleteCertificate"]
+        Resource  = local.certificates
+        Condition = local.environment_tag[env]
+      },
+      ], settings.hosted_zone_id == null ? [] : [{
+        # Only the environment's own names (its API's alias and its certificate's _validation
+        # record), and only the types those are (Route 53 Developer Guide, "Using IAM policy
+        # conditions for fine-grained access control").
+        Sid      = "RecordsOfThisEnvironmentInItsHostedZone"
+        Effect   = "Allow"
+        Action   = ["route53:ChangeResourceRecordSets"]
+        Resource = "arn:${local.partition}:route53:::hostedzone/${settings.hosted_zone_id}"
+        Condition = {
+          "ForAllValues:StringLike" = {
+            "route53:ChangeResourceRecordSetsNormalizedRecordNames" = flatten([for name in settings.record_names : [lower(trimsuffix(name, ".")), "_*.${lower(trimsuffix(name, "."))}"]])
+          }
+          "ForAllValues:StringEquals" = { "route53:ChangeResourceRecordSetsRecordTypes" = ["A", "AAAA", "CNAME"] }
+        }
+    }])
+    # The network of this environment (network.mode = "create").
+    network = [
+      {
+        Sid    = "CreateNetworkTaggedWithThisEnvironment"
+        Effect = "Allow"
+        Action = ["ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:CreateSecurityGroup", "ec2:CreateVpcEndpoint", "ec2:CreateInternetGateway",
+        "ec2:CreateNatGateway", "ec2:AllocateAddress", "ec2:CreateFlowLogs"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:RequestTag/environment" = env } }
+      },
+      {
+        Sid       = "TagNetworkResourcesAsTheyAreCreated"
+        Effect    = "Allow"
+        Action    = ["ec2:CreateTags"]
+        Resource  = "*"
+        Condition = { StringEquals = { "ec2:CreateAction" = ["CreateVpc", "CreateSubnet", "CreateRouteTable", "CreateSecurityGroup", "CreateVpcEndpoint", "CreateInternetGateway", "CreateNatGateway", "AllocateAddress", "CreateFlowLogs"] } }
+      },
+      {
+        # The network of this environment (network.mode = "create"): every change on resources tagged with it.
+        Sid    = "ManageTheNetworkOfThisEnvironment"
+        Effect = "Allow"
+        Action = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:ModifyVpcAttribute", "ec2:DeleteVpc", "ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
+          "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:DeleteRouteTable",
+          "ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
+          "ec2:DeleteSecurityGroup", "ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
+          "ec2:DeleteInternetGateway", "ec2:DeleteNatGateway", "ec2:ReleaseAddress", "ec2:AssociateAddress", "ec2:DisassociateAddress", "ec2:DeleteFlowLogs",
+        "ec2:CreateVpcEndpoint", "ec2:CreateNatGateway", "ec2:CreateFlowLogs"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:ResourceTag/environment" = env } }
+      },
+    ]
+  } }
 }
 
-resource "aws_iam_role_policy" "plan" {
-  # checkov:skip=CKV_AWS_355:Only reads without resource-level scoping use "*" (logs:DescribeLogGroups, kms:ListAliases, acm:ListCertificates, route53:GetChange, sts:GetCallerIdentity).
-  # checkov:skip=CKV_AWS_287:Same: reads without resource-level scoping; data reads are denied (guards).
-  # checkov:skip=CKV_AWS_288:Same as CKV_AWS_287.
-  for_each = { for key, role in local.roles : key => role if role.kind == "plan" }
-  name     = "plan-${each.value.environment}"
-  role     = aws_iam_role.ci[each.key].id
-  policy   = jsonencode({ Version = "2012-10-17", Statement = local.plan_statements[each.value.environment] })
+# Each CI role's allows as managed policies: <name>-ci-<env>-read (attached to both kinds), and for
+# deploy roles <name>-ci-<env>-deploy-resources|edge|network.
+locals {
+  ci_policies = merge(
+    { for env, _ in var.environments : "${env}-read" => { environment = env, statements = local.plan_statements[env] } },
+    merge([for env, parts in local.deploy_policies : { for part, statements in parts : "${env}-deploy-${part}" => { environment = env, statements = statements } }]...),
+  )
+  ci_attachments = merge([for key, role in local.roles : {
+    for policy, _ in local.ci_policies : "${key}/${policy}" => { role = key, policy = policy }
+    if local.ci_policies[policy].environment == role.environment && (policy == "${role.environment}-read" || role.kind == "deploy")
+  }]...)
 }
 
-resource "aws_iam_role_policy" "deploy" {
-  # checkov:skip=CKV_AWS_355:"*" appears only with an aws:RequestTag/environment condition (creates AWS cannot scope by ARN) or for unscoped reads.
+resource "aws_iam_policy" "ci" {
+  # checkov:skip=CKV_AWS_355:"*" appears only with an aws:RequestTag/environment condition (creates AWS cannot scope by ARN) or for reads without resource-level scoping.
   # checkov:skip=CKV_AWS_290:Same as CKV_AWS_355: every write on "*" carries an environment tag condition.
   # checkov:skip=CKV_AWS_289:Role and policy writes are limited to role/<name>-<env>-* and conditioned on the environment's permissions boundary; boundary and policy-version changes are denied (guards).
   # checkov:skip=CKV_AWS_287:Reads on "*" are the ones without resource-level scoping; data reads are denied (guards).
   # checkov:skip=CKV_AWS_286:iam:PassRole is limited to role/<name>-<env>-*, passed to Lambda only; those roles carry the boundary.
   # checkov:skip=CKV_AWS_288:Same as CKV_AWS_287.
-  for_each = { for key, role in local.roles : key => role if role.kind == "deploy" }
-  name     = "deploy-${each.value.environment}"
-  role     = aws_iam_role.ci[each.key].id
-  # What the plan role reads, the deploy role reads too.
-  policy = jsonencode({ Version = "2012-10-17", Statement = concat(local.plan_statements[each.value.environment], local.deploy_statements[each.value.environment]) })
+  for_each    = local.ci_policies
+  name        = "${var.name}-ci-${each.key}"
+  description = "What ${var.name}'s CI roles for ${each.value.environment} may do (environments/bootstrap)"
+  policy      = jsonencode({ Version = "2012-10-17", Statement = each.value.statements })
+  tags        = { environment = each.value.environment }
+}
+
+resource "aws_iam_role_policy_attachment" "ci" {
+  for_each   = local.ci_attachments
+  role       = aws_iam_role.ci[each.value.role].name
+  policy_arn = aws_iam_policy.ci[each.value.policy].arn
 }

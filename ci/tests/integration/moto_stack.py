@@ -1,16 +1,23 @@
 """What the integration tests share: a moto_server on 127.0.0.1 and a copy of the Terraform roots
 pointed at it. The copy carries the only test-specific configuration (override files), so nothing
 test-only is committed into the environments."""
+import base64
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(ROOT, "ci"))
 import servers  # noqa: E402
+from iam_check import trust_accepts  # noqa: E402
 from servers import free_port  # noqa: E402,F401  (the integration tests' one port helper)
 ENDPOINT_SERVICES = ["acm", "apigateway", "apigatewayv2", "dynamodb", "iam", "kms", "lambda", "logs", "route53", "s3", "secretsmanager", "sts"]
 
@@ -42,7 +49,7 @@ class MotoStack:
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
     def copy_tree(self):
-        ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*")
+        ignore = shutil.ignore_patterns(".terraform", "*.tfstate*")
         for part in ("modules", "environments"):
             shutil.copytree(os.path.join(ROOT, part), os.path.join(self.tree, part), symlinks=True, ignore=ignore)
         for declaration in os.listdir(os.path.join(ROOT, "services")):
@@ -96,7 +103,76 @@ class MotoStack:
         if not os.path.isfile(run_env.get("TF_CLI_CONFIG_FILE", "/")):
             run_env["TF_CLI_CONFIG_FILE"] = "/dev/null"
         plugins = os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins")
-        if args[0] == "init" and os.path.isdir(plugins):
-            args = (*args, f"-plugin-dir={plugins}")
+        if args[0] == "init":
+            args = (*args, "-lockfile=readonly", *([f"-plugin-dir={plugins}"] if os.path.isdir(plugins) else []))
         return subprocess.run(["terraform", f"-chdir={os.path.join(self.tree, root)}", *args, "-no-color"],
                               env=run_env, capture_output=True, text=True, check=True).stdout
+
+
+def web_identity_token(**claims):
+    """A token of the shape GitLab's ID tokens have (the stand-in below reads its claims; AWS also
+    verifies the signature against GitLab's published keys)."""
+    def part(value):
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+    return f"{part({'alg': 'RS256', 'kid': 'test'})}.{part(claims)}.c2ln"
+
+
+class TrustEnforcingSTS(ThreadingHTTPServer):
+    """STS on 127.0.0.1 in front of moto, doing what moto does not: AssumeRoleWithWebIdentity is
+    refused (403 AccessDenied, as STS answers) unless the role's trust policy, read from moto's IAM
+    and evaluated by ci/iam_check.py, accepts the token's aud and sub through the OIDC provider.
+    Every other call, and the accepted exchanges, go to moto. `exchanges` records each attempt
+    as (role name, aud, sub, accepted)."""
+
+    daemon_threads = True
+
+    def __init__(self, stack, issuer="gitlab.com"):
+        super().__init__(("127.0.0.1", 0), _TrustEnforcingHandler)
+        self.stack, self.issuer, self.exchanges = stack, issuer, []
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
+
+    def accepts(self, role_arn, token):
+        iam = self.stack.client("iam")
+        trust = iam.get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]["AssumeRolePolicyDocument"]
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        provider = f"arn:aws:iam::{role_arn.split(':')[4]}:oidc-provider/{self.issuer}"
+        accepted = trust_accepts(trust, provider, {f"{self.issuer}:aud": claims.get("aud"), f"{self.issuer}:sub": claims.get("sub")})
+        self.exchanges.append((role_arn.rsplit("/", 1)[1], claims.get("aud"), claims.get("sub"), accepted))
+        return accepted
+
+
+class _TrustEnforcingHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        form = dict(urllib.parse.parse_qsl(body.decode()))
+        if form.get("Action") == "AssumeRoleWithWebIdentity" and not self.server.accepts(form["RoleArn"], form["WebIdentityToken"]):
+            self.answer(403, b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+                             b'<Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message>'
+                             b'</Error></ErrorResponse>', "text/xml")
+            return
+        request = urllib.request.Request(self.server.stack.endpoint + self.path, data=body, method="POST",
+                                         headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                self.answer(response.status, response.read(), response.headers.get("Content-Type", "text/xml"))
+        except urllib.error.HTTPError as error:
+            self.answer(error.code, error.read(), error.headers.get("Content-Type", "text/xml"))
+
+    def answer(self, status, body, content_type):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)

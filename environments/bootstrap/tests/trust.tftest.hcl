@@ -1,5 +1,6 @@
-# The roles' trust policies and names, with a mock provider: who can become which role. What the
-# roles may do is checked on the policies as IAM stores them (ci/iam_check.py, against moto).
+# The roles' trust policies and names, with a mock provider: who can become which role, with which
+# token. What the roles may do is checked on the policies as IAM stores them (ci/iam_check.py,
+# against moto); here only what the mock can show: audiences, subjects, sizes, validations.
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
     defaults = { account_id = "123456789012" }
@@ -10,11 +11,12 @@ mock_provider "aws" {
   mock_resource "aws_iam_openid_connect_provider" {
     defaults = { arn = "arn:aws:iam::123456789012:oidc-provider/gitlab.com" }
   }
+  # ARNs as long as the real ones: the policies' sizes are asserted below.
   mock_resource "aws_s3_bucket" {
-    defaults = { arn = "arn:aws:s3:::bucket" }
+    defaults = { arn = "arn:aws:s3:::swiftapi-terraform-state-123456789012" }
   }
   mock_resource "aws_kms_key" {
-    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/k" }
+    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }
   }
   mock_resource "aws_iam_policy" {
     defaults = { arn = "arn:aws:iam::123456789012:policy/swiftapi-staging-function-boundary" }
@@ -25,28 +27,41 @@ variables {
   project_path = "acme/swift-api"
 }
 
-run "deploy_roles_trust_only_this_projects_protected_branches" {
+run "each_role_accepts_only_its_own_audience" {
   command = apply
 
   assert {
-    condition     = jsondecode(aws_iam_role.ci["production-deploy"].assume_role_policy).Statement[0].Condition.StringEquals["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:branch:ref:main"]
-    error_message = "Only main of acme/swift-api may assume the production deploy role (exact match)."
+    condition     = alltrue([for key, role in aws_iam_role.ci : length(jsondecode(role.assume_role_policy).Statement) == 1 && jsondecode(role.assume_role_policy).Statement[0].Condition.StringEquals["gitlab.com:aud"] == "swiftapi-ci-${key}"])
+    error_message = "Every role accepts one audience, its own name (a job's token is good for the one role it declares)."
   }
   assert {
-    condition     = jsondecode(aws_iam_role.ci["staging-deploy"].assume_role_policy).Statement[0].Condition.StringEquals["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:branch:ref:main"]
-    error_message = "Only main of acme/swift-api may assume the staging deploy role by default."
+    condition     = length(distinct([for role in aws_iam_role.ci : jsondecode(role.assume_role_policy).Statement[0].Condition.StringEquals["gitlab.com:aud"]])) == 4
+    error_message = "No two roles share an audience."
   }
   assert {
-    condition     = alltrue([for role in aws_iam_role.ci : jsondecode(role.assume_role_policy).Statement[0].Condition.StringEquals["gitlab.com:aud"] == "sts.amazonaws.com"])
-    error_message = "Every role requires the pipeline's audience."
+    condition     = aws_iam_openid_connect_provider.gitlab.client_id_list == toset(["swiftapi-ci-production-deploy", "swiftapi-ci-production-plan", "swiftapi-ci-staging-deploy", "swiftapi-ci-staging-plan"])
+    error_message = "The OIDC provider registers exactly the roles' audiences."
   }
   assert {
-    condition     = alltrue([for role in aws_iam_role.ci : jsondecode(role.assume_role_policy).Statement[0].Principal.Federated == aws_iam_openid_connect_provider.gitlab.arn && jsondecode(role.assume_role_policy).Statement[0].Action == "sts:AssumeRoleWithWebIdentity"])
+    condition     = alltrue([for role in aws_iam_role.ci : jsondecode(role.assume_role_policy).Statement[0].Principal.Federated == aws_iam_openid_connect_provider.gitlab.arn && jsondecode(role.assume_role_policy).Statement[0].Action == "sts:AssumeRoleWithWebIdentity" && jsondecode(role.assume_role_policy).Statement[0].Effect == "Allow"])
     error_message = "Roles are assumed through GitLab's OIDC provider only."
   }
+}
+
+run "production_deploys_only_from_protected_release_tags" {
+  command = apply
+
   assert {
-    condition     = alltrue([for key, role in aws_iam_role.ci : alltrue([for s in flatten([for _, test in jsondecode(role.assume_role_policy).Statement[0].Condition : lookup(test, "gitlab.com:sub", [])]) : startswith(s, "project_path:acme/swift-api:ref_type:branch:ref:")])])
-    error_message = "Every subject is pinned to the project path and to a branch."
+    condition     = jsondecode(aws_iam_role.ci["production-deploy"].assume_role_policy).Statement[0].Condition.StringLike["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:tag:ref:release-*"]
+    error_message = "Only release tags of acme/swift-api may assume the production deploy role, never a branch."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.ci["staging-deploy"].assume_role_policy).Statement[0].Condition.StringEquals["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:branch:ref:main"] && !can(jsondecode(aws_iam_role.ci["staging-deploy"].assume_role_policy).Statement[0].Condition.StringLike)
+    error_message = "Only main of acme/swift-api may assume the staging deploy role (exact match)."
+  }
+  assert {
+    condition     = alltrue([for key, role in aws_iam_role.ci : alltrue([for s in flatten([for _, test in jsondecode(role.assume_role_policy).Statement[0].Condition : lookup(test, "gitlab.com:sub", [])]) : startswith(s, "project_path:acme/swift-api:ref_type:")])])
+    error_message = "Every subject is pinned to the project path."
   }
 }
 
@@ -54,12 +69,12 @@ run "merge_requests_plan_staging_only" {
   command = apply
 
   assert {
-    condition     = jsondecode(aws_iam_role.ci["staging-plan"].assume_role_policy).Statement[0].Condition.StringLike["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:branch:ref:*"]
-    error_message = "The staging plan role serves merge requests from any branch of the project."
+    condition     = jsondecode(aws_iam_role.ci["staging-plan"].assume_role_policy).Statement[0].Condition.StringLike["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:branch:ref:*", "project_path:acme/swift-api:ref_type:tag:ref:release-*"]
+    error_message = "The staging plan role serves merge requests from any branch, and release tags (which check what staging runs)."
   }
   assert {
-    condition     = jsondecode(aws_iam_role.ci["production-plan"].assume_role_policy).Statement[0].Condition.StringEquals["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:branch:ref:main"] && !can(jsondecode(aws_iam_role.ci["production-plan"].assume_role_policy).Statement[0].Condition.StringLike)
-    error_message = "Only protected branches plan production."
+    condition     = jsondecode(aws_iam_role.ci["production-plan"].assume_role_policy).Statement[0].Condition.StringLike["gitlab.com:sub"] == ["project_path:acme/swift-api:ref_type:branch:ref:main", "project_path:acme/swift-api:ref_type:tag:ref:release-*"]
+    error_message = "Only main and release tags plan production."
   }
 }
 
@@ -71,7 +86,7 @@ run "ci_roles_are_named_outside_the_deployable_pattern" {
     error_message = "CI roles are swiftapi-ci-*, never inside swiftapi-<env>-*."
   }
   assert {
-    condition     = !strcontains(aws_iam_role_policy.deploy["staging-deploy"].policy, "production") && !strcontains(aws_iam_role_policy.plan["staging-plan"].policy, "production")
+    condition     = alltrue([for key, policy in aws_iam_policy.ci : !strcontains(policy.policy, "production") if startswith(key, "staging-")])
     error_message = "The staging roles name no production resource."
   }
   assert {
@@ -80,17 +95,57 @@ run "ci_roles_are_named_outside_the_deployable_pattern" {
   }
 }
 
+run "policies_fit_iams_size_limits" {
+  command = apply
+
+  # IAM's limits, whitespace not counted (jsonencode writes none): a role's inline policies hold at
+  # most 10,240 characters together, a managed policy 6,144 (IAM User Guide, "IAM and AWS STS quotas").
+  assert {
+    condition     = alltrue([for key, _ in aws_iam_role.ci : length(aws_iam_role_policy.guards[key].policy) + length(aws_iam_role_policy.state[key].policy) <= 10240])
+    error_message = "A CI role's inline policies exceed IAM's 10,240 characters."
+  }
+  assert {
+    condition     = alltrue([for policy in aws_iam_policy.ci : length(policy.policy) <= 6144])
+    error_message = "A CI role's managed policy exceeds IAM's 6,144 characters: split it (policies.tf, deploy_policies)."
+  }
+  assert {
+    condition     = sort(keys(aws_iam_role_policy_attachment.ci)) == sort(["staging-plan/staging-read", "staging-deploy/staging-read", "staging-deploy/staging-deploy-resources", "staging-deploy/staging-deploy-edge", "staging-deploy/staging-deploy-network", "production-plan/production-read", "production-deploy/production-read", "production-deploy/production-deploy-resources", "production-deploy/production-deploy-edge", "production-deploy/production-deploy-network"])
+    error_message = "Plan roles carry their environment's read policy; deploy roles that and its three deploy policies; nothing crosses environments."
+  }
+}
+
 run "extra_protected_branches_for_staging" {
   command = plan
   variables {
     environments = {
-      staging    = { deploy_refs = ["main", "release"] }
-      production = { deploy_refs = ["main"] }
+      staging    = { deploy_refs = ["branch:main", "branch:release"] }
+      production = { deploy_refs = ["tag:release-*"] }
     }
   }
   assert {
     condition     = length(jsondecode(aws_iam_role.ci["staging-deploy"].assume_role_policy).Statement[0].Condition.StringEquals["gitlab.com:sub"]) == 2
     error_message = "Each listed protected branch may deploy staging."
+  }
+}
+
+run "route53_writes_only_the_environments_names" {
+  command = apply
+  variables {
+    environments = {
+      staging    = { deploy_refs = ["branch:main"], hosted_zone_id = "Z123", record_names = ["API.staging.example.com."] }
+      production = { deploy_refs = ["tag:release-*"] }
+    }
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_policy.ci["staging-deploy-edge"].policy).Statement : s.Condition if s.Sid == "RecordsOfThisEnvironmentInItsHostedZone"] == [{
+      "ForAllValues:StringLike"   = { "route53:ChangeResourceRecordSetsNormalizedRecordNames" = ["api.staging.example.com", "_*.api.staging.example.com"] }
+      "ForAllValues:StringEquals" = { "route53:ChangeResourceRecordSetsRecordTypes" = ["A", "AAAA", "CNAME"] }
+    }]
+    error_message = "A deploy writes only its environment's names (normalized: lower case, no trailing dot) and their types."
+  }
+  assert {
+    condition     = alltrue([for key, policy in aws_iam_policy.ci : !strcontains(policy.policy, "route53:ChangeResourceRecordSets") if startswith(key, "production-")])
+    error_message = "An environment without a hosted zone writes no records."
   }
 }
 
@@ -105,7 +160,31 @@ run "rejects_wildcard_projects" {
 run "rejects_wildcard_deploy_branches" {
   command = plan
   variables {
-    environments = { production = { deploy_refs = ["*"] } }
+    environments = { production = { deploy_refs = ["branch:*"] } }
+  }
+  expect_failures = [var.environments]
+}
+
+run "rejects_deploy_tags_without_a_prefix" {
+  command = plan
+  variables {
+    environments = { production = { deploy_refs = ["tag:*"] } }
+  }
+  expect_failures = [var.environments]
+}
+
+run "rejects_refs_without_their_kind" {
+  command = plan
+  variables {
+    environments = { production = { deploy_refs = ["main"] } }
+  }
+  expect_failures = [var.environments]
+}
+
+run "rejects_a_hosted_zone_without_record_names" {
+  command = plan
+  variables {
+    environments = { staging = { deploy_refs = ["branch:main"], hosted_zone_id = "Z123" } }
   }
   expect_failures = [var.environments]
 }
@@ -113,7 +192,7 @@ run "rejects_wildcard_deploy_branches" {
 run "rejects_an_environment_named_like_the_ci_roles" {
   command = plan
   variables {
-    environments = { ci = { deploy_refs = ["main"] } }
+    environments = { ci = { deploy_refs = ["branch:main"] } }
   }
   expect_failures = [var.environments]
 }
