@@ -13,7 +13,7 @@ SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.j
 MINIMAL_ZIP_BUDGET ?= 5000000
 
 .PHONY: bench-cold test-new-service help tools serve-tools run invoke event build new test fuzz test-ci-scripts capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
-	test-terraform contract token plan apply deploy rollback rotate-secret destroy lock
+	test-terraform contract token plan apply deploy rollback rotate-secret destroy lock logs info alarms
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -27,9 +27,10 @@ serve-tools:
 # local-api's options from make's variables (see `local-api --help`).
 RUN_ARGS = --port $(or $(PORT),3000) --dynamodb-port $(or $(DYNAMODB_PORT),8000) --environment $(or $(ENV),staging) \
 	$(if $(RECORD),--record $(RECORD)) $(if $(PAYLOAD),--payload $(PAYLOAD)) $(if $(JWKS),--jwks $(JWKS)) \
-	$(if $(ARTIFACT),--artifact $(DIST)) $(if $(DEFAULT_ROUTE),--default-route $(DEFAULT_ROUTE)) $(if $(API),--api $(API))
+	$(if $(ARTIFACT),--artifact $(DIST)) $(if $(DEFAULT_ROUTE),--default-route $(DEFAULT_ROUTE)) $(if $(API),--api $(API)) \
+	$(if $(TIMINGS),--timings)
 
-run: $(if $(ARTIFACT),tools,serve-tools) ## Local API Gateway on 127.0.0.1:3000 (PORT, ENV=staging, API=http|rest, RECORD=name, ARTIFACT=1, WATCH=1, JWKS=file)
+run: $(if $(ARTIFACT),tools,serve-tools) ## Local API Gateway on 127.0.0.1:3000 (PORT, ENV=staging, API=http|rest, RECORD=name, ARTIFACT=1, WATCH=1, JWKS=file, TIMINGS=1)
 ifdef WATCH
 	ci/watch.sh $(RUN_ARGS)
 else
@@ -91,7 +92,7 @@ capacity: ## Throughput ceiling of every access pattern from service.json and Dy
 	$(phase)
 	python3 ci/capacity.py
 
-contract: tools ## Replay every service's contract corpus in-process, then against its packaged bootstrap; the REST authorizer's corpus against its package
+contract: tools ## Replay every service's contract corpus in-process, then against its packaged bootstrap; the REST authorizer's corpus against its package; the packaged runtime's metrics and traces
 	$(phase)
 	$(SWIFT) build --product local-api
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract
@@ -99,6 +100,8 @@ contract: tools ## Replay every service's contract corpus in-process, then again
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract --artifact $(DIST)
 	python3 ci/authorizer-contract.py replay --bootstrap $(DIST)/authorizer/bootstrap
 	PACKAGES=$(DIST) ci/contract-mutation.sh
+	$(SWIFT) build --product local-dynamodb
+	$(PYTHON) ci/telemetry-check.py --bootstrap $(DIST)/users/bootstrap --dynamodb $(LOCAL_DYNAMODB)
 
 test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments applied against moto
 	$(phase)
@@ -156,6 +159,20 @@ rollback: tools ## Return a service to its previous package: make rollback SERVI
 	$(need-env)
 	@test -n "$(SERVICE)" || { echo "make rollback: name the service, e.g. make rollback SERVICE=users ENV=staging" >&2; exit 2; }
 	$(PYTHON) ci/deploy.py rollback $(ENV) $(SERVICE)
+
+# Operating a deployed environment (ci/operate.py), with your own AWS credentials.
+logs: tools ## A service's and the API's logs, JSON pretty-printed: make logs SERVICE=users ENV=staging [SINCE=15m] [FOLLOW=1] [REQUEST=id]
+	$(need-env)
+	@test -n "$(SERVICE)" || { echo "make logs: name the service, e.g. make logs SERVICE=users ENV=$(ENV)" >&2; exit 2; }
+	@$(PYTHON) ci/operate.py logs $(ENV) $(SERVICE) --since $(or $(SINCE),15m) $(if $(FOLLOW),--follow) $(if $(REQUEST),--request $(REQUEST))
+
+info: tools ## What an environment runs: endpoint, each service's package and when, functions, tables, alarm states: make info ENV=staging
+	$(need-env)
+	@$(PYTHON) ci/operate.py info $(ENV)
+
+alarms: tools ## What is firing in an environment, since when and why: make alarms ENV=staging
+	$(need-env)
+	@$(PYTHON) ci/operate.py alarms $(ENV)
 
 rotate-secret: tools ## Store a new random value for an environment's secret: make rotate-secret ENV=staging NAME=cursor
 	$(need-env)

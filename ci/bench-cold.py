@@ -15,6 +15,8 @@ so the machine's drift hits them all alike. A benchmark, not a test: it prints m
    proxy on 127.0.0.1 with a throwaway CA, trusted through SSL_CERT_FILE as a bundle of the
    system's certificates plus that CA, so the trust store is as large as on Lambda. The TLS row's
    extra time over the plain row is the handshake's share.
+3. With --dynamodb: what the runtime's metrics and traces cost the users bootstrap, cold and warm,
+   configured as Terraform deploys it against the same without them.
 """
 import argparse
 import importlib.util
@@ -30,10 +32,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import declarations  # noqa: E402
 import servers  # noqa: E402
+from bootstraps import ENVIRONMENT, create_tables, event  # noqa: E402
 
-SCOPES = "users.read users.write items.read items.write"
 # The requests each DynamoDB-backed service is timed on: a create to seed, then the read timed.
 READS = {
     "users": {"seed": ("POST", "/users", {"email": "bench@example.com", "name": "Bench"}),
@@ -118,34 +119,11 @@ int main(void) {
 """
 
 
-def event(method, path, body=None):
-    """An API Gateway v2 event for `method path`, signed in as `bench` with every read/write scope."""
-    text = json.dumps(body) if body is not None else None
-    return {
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-        "headers": {"host": "bench.local", **({"content-type": "application/json"} if text else {})},
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "bench", "domainName": "bench.local", "requestId": "cold-1",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                     "userAgent": "bench"},
-            "authorizer": {"jwt": {"claims": {"sub": "bench", "scope": SCOPES}, "scopes": None}},
-            "stage": "$default", "time": "01/Dec/2026:00:00:00 +0000", "timeEpoch": 1795400000000,
-        },
-        **({"body": text} if text else {}),
-        "isBase64Encoded": False,
-    }
-
-
-BASE_ENV = {"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-            "CURSOR_SECRET": "bench-" + "x" * 40, "TABLE_USERS": "bench-users", "TABLE_ITEMS": "bench-items",
-            "LOG_LEVEL": "ERROR", "PATH": "/usr/bin:/bin"}
-
-
-def cold_start(bootstrap, first_event, env=None):
+def cold_start(bootstrap, first_event, env=None, trace=None):
     """Seconds from spawn to the first response, peak RSS in MB, and the response."""
-    api = servers.RuntimeAPI([first_event])
+    api = servers.RuntimeAPI([first_event], trace=trace)
     started = time.perf_counter()
-    process = subprocess.Popen([bootstrap], env={**BASE_ENV, **(env or {}), "AWS_LAMBDA_RUNTIME_API": api.address},
+    process = subprocess.Popen([bootstrap], env={**ENVIRONMENT, **(env or {}), "AWS_LAMBDA_RUNTIME_API": api.address},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         answered = api.done.wait(30)
@@ -243,24 +221,9 @@ class TLSProxy:
         self.listener.close()
 
 
-def create_tables(endpoint, service):
-    """The service's declared tables with their keys (what GetItem and PutItem need), via boto3."""
-    import boto3
-    tables = declarations.load(service).get("tables", {})
-    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1",
-                          aws_access_key_id="bench", aws_secret_access_key="bench")
-    for declared, table in tables.items():
-        keys = [(table["partitionKey"], "HASH")] + ([(table["sortKey"], "RANGE")] if "sortKey" in table else [])
-        client.create_table(TableName=BASE_ENV[f"TABLE_{declared.upper().replace('-', '_')}"],
-                            BillingMode="PAY_PER_REQUEST",
-                            KeySchema=[{"AttributeName": k["name"], "KeyType": t} for k, t in keys],
-                            AttributeDefinitions=[{"AttributeName": k["name"], "AttributeType": k["type"]}
-                                                  for k, _ in keys])
-
-
-def answered(bootstrap, read, env):
+def answered(bootstrap, read, env, trace=None):
     """A cold start whose first answer must be a 200 (the read found its record)."""
-    elapsed, rss, response = cold_start(bootstrap, read, env)
+    elapsed, rss, response = cold_start(bootstrap, read, env, trace)
     if response.get("statusCode") != 200:
         raise SystemExit(f"bench-cold: {bootstrap} answered {response} instead of 200")
     return elapsed, rss
@@ -342,6 +305,71 @@ def authorizer_cold(runs, bootstrap, baseline):
     print(f"| authorizer | {zip_size(bootstrap)} | {median * 1000:.1f} ms | {median / baseline[1]:.2f} | {rss:.1f} MB |")
 
 
+def warm_request(bootstrap, read, env, trace, requests):
+    """Seconds per request of one warm process answering `requests` reads in a row, its stdout
+    drained through a pipe as Lambda's agent drains it."""
+    api = servers.RuntimeAPI([read] * requests, trace=trace)
+    process = subprocess.Popen([bootstrap], env={**ENVIRONMENT, **env, "AWS_LAMBDA_RUNTIME_API": api.address},
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    drain = threading.Thread(target=lambda: process.stdout.read(), daemon=True)
+    drain.start()
+    try:
+        if not api.done.wait(120) or any(kind != "response" for kind, _, _ in api.answers):
+            raise SystemExit(f"bench-cold: {bootstrap} did not answer {requests} warm reads")
+        times = [at for _, _, at in api.answers]
+    finally:
+        process.kill()
+        process.wait()
+        api.stop()
+    return (times[-1] - times[0]) / (len(times) - 1)
+
+
+def discard(daemon):
+    """Reads and drops what arrives, as the X-Ray daemon takes it off the socket, until it closes."""
+    try:
+        while True:
+            daemon.recv(65536)
+    except OSError:
+        pass
+
+
+def telemetry_cost(runs, bootstrap, local_dynamodb, warm_requests=2000):
+    """What the runtime's metrics and traces cost: the first DynamoDB-backed answer and a warm
+    request of the users bootstrap, configured as Terraform deploys it (METRICS_NAMESPACE,
+    METRICS_SERVICE, an X-Ray daemon address and a sampled trace), against the same without them."""
+    daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    daemon.bind(("127.0.0.1", 0))
+    threading.Thread(target=discard, args=(daemon,), daemon=True).start()
+    database = servers.local_dynamodb(local_dynamodb)
+    try:
+        create_tables(database.endpoint, "users")
+        off = {"AWS_ENDPOINT_URL_DYNAMODB": database.endpoint}
+        on = {**off, "METRICS_NAMESPACE": "swiftapi/bench", "METRICS_SERVICE": "users",
+              "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}"}
+        trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+        method, route, body = READS["users"]["seed"]
+        _, _, created = cold_start(bootstrap, event(method, route, body), off)
+        read = event("GET", READS["users"]["read"](json.loads(created["body"])))
+        configurations = {"without": (off, None), "with metrics and traces": (on, trace)}
+        cold = alternate(runs, [(name, lambda env=env, trace=trace: answered(bootstrap, read, env, trace))
+                                for name, (env, trace) in configurations.items()])
+        warm = alternate(max(3, runs // 4), [(name, lambda env=env, trace=trace: (warm_request(bootstrap, read, env, trace, warm_requests), 0))
+                                             for name, (env, trace) in configurations.items()])
+    finally:
+        database.stop()
+        daemon.close()
+    print(f"\nmetrics and traces (users, first GET /users/{{id}} from the local DynamoDB; warm: {warm_requests} reads "
+          f"in one process, Runtime API emulated in Python), medians of alternating runs")
+    print("| configuration | first answer | warm request | × without (cold) | × without (warm) |")
+    print("| --- | --- | --- | --- | --- |")
+    base_cold = statistics.median(t for t, _ in cold["without"])
+    base_warm = statistics.median(t for t, _ in warm["without"])
+    for name in configurations:
+        c = statistics.median(t for t, _ in cold[name])
+        w = statistics.median(t for t, _ in warm[name])
+        print(f"| {name} | {c * 1000:.2f} ms | {w * 1e6:.0f} µs | {c / base_cold:.3f} | {w / base_warm:.3f} |")
+
+
 def trust_bundle(directory, ca):
     """The system's CA bundle plus `ca`, written into `directory`, as large a trust store as Lambda's."""
     source = next((b for b in SYSTEM_BUNDLES if os.path.exists(b)), None)
@@ -388,6 +416,9 @@ def main():
         authorizer_cold(args.runs, authorizer, (baseline_name, baseline))
     if args.dynamodb:
         dynamodb_backed(args.runs, bootstraps, args.dynamodb, (baseline_name, baseline))
+        users = next((path for name, path in bootstraps if name == "users"), None)
+        if users:
+            telemetry_cost(args.runs, users, args.dynamodb)
 
 
 if __name__ == "__main__":

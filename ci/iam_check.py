@@ -197,6 +197,8 @@ class Layout:
             ("s3:PutObject", self.state(env), {}),
             ("iam:PutRolePolicy", self.role(env), {"iam:PermissionsBoundary": self.boundary(env)}),
             ("iam:PassRole", self.role(env), {"iam:PassedToService": "lambda.amazonaws.com"}),
+            ("cloudwatch:DeleteAlarms", f"arn:aws:cloudwatch:{self.region}:{self.account}:alarm:{self.name}-{env}-users errors", {}),
+            ("sns:Subscribe", f"arn:aws:sns:{self.region}:{self.account}:{self.name}-{env}-alarms", {}),
         ]
 
     def data_reads(self, env):

@@ -6,7 +6,6 @@ for a port with `python3 ci/servers.py port`.
 Every server binds to 127.0.0.1 and is stopped by whoever started it (`stop()`)."""
 import json
 import os
-import shutil
 import signal
 import socket
 import ssl
@@ -54,10 +53,12 @@ class Server:
 
 
 def moto():
+    """moto_server from the project's venv (ci/moto_server.py: moto, with CloudWatch composite alarms)."""
     port = free_port()
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_ACM_VALIDATION_WAIT="0")
-    binary = shutil.which("moto_server", path=os.path.join(ROOT, ".venv", "bin")) or "moto_server"
-    return Server([binary, "-H", "127.0.0.1", "-p", str(port)], port, env=env, ready_path="/moto-api/")
+    python = os.path.join(ROOT, ".venv", "bin", "python")
+    return Server([python if os.path.exists(python) else sys.executable, os.path.join(ROOT, "ci", "moto_server.py"),
+                   "-H", "127.0.0.1", "-p", str(port)], port, env=env, ready_path="/moto-api/")
 
 
 def local_dynamodb(binary):
@@ -127,18 +128,21 @@ class _StaticHandler(BaseHTTPRequestHandler):
 
 
 class RuntimeAPI(ThreadingHTTPServer):
-    """Lambda's Runtime API on 127.0.0.1: hands out `events` in order, records each answer as
+    """Lambda's Runtime API on 127.0.0.1: hands out `events` in order (with a trace header when
+    `trace` is given), records each answer as
     (kind, body, perf_counter time) with kind "response", "error" or "init-error", then holds `/next`
     open as Lambda does between invocations, until `stop()`."""
 
     daemon_threads = True
 
-    def __init__(self, events):
+    def __init__(self, events, trace=None):
         super().__init__(("127.0.0.1", 0), _RuntimeAPIHandler)
         self.events = list(events)
+        self.trace = trace  # the Lambda-Runtime-Trace-Id header of every event, if any
         self.handed_out = 0
         self.answers = []
         self.done = threading.Event()  # every event answered, or init failed
+        self.idle = threading.Event()  # the runtime asked for more after the last event: it is done with it
         self.stopped = threading.Event()
         self.lock = threading.Lock()
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -169,6 +173,7 @@ class _RuntimeAPIHandler(BaseHTTPRequestHandler):
             index = self.server.handed_out
             self.server.handed_out += 1
         if index >= len(self.server.events):
+            self.server.idle.set()
             self.server.stopped.wait(60)
             self.close_connection = True
             return
@@ -177,7 +182,8 @@ class _RuntimeAPIHandler(BaseHTTPRequestHandler):
         for name, value in (("Lambda-Runtime-Aws-Request-Id", f"request-{index}"),
                             ("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000)),
                             ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-1:123456789012:function:local"),
-                            ("Content-Type", "application/json"), ("Content-Length", str(len(body)))):
+                            ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                            *((("Lambda-Runtime-Trace-Id", self.server.trace),) if self.server.trace else ())):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)

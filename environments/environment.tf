@@ -80,6 +80,7 @@ module "infrastructure" {
   reserved_concurrency = var.reserved_concurrency
   domain               = var.domain
   network              = var.network
+  alarm_subscriptions  = var.alarm_subscriptions
 }
 
 variable "name" {
@@ -162,6 +163,12 @@ variable "network" {
   default     = null
 }
 
+variable "alarm_subscriptions" {
+  description = "Who the environment's alarms notify: see modules/infrastructure (alarm_subscriptions)."
+  type        = list(object({ protocol = string, endpoint = string }))
+  default     = []
+}
+
 variable "domain" {
   type    = object({ name = string, zone_id = string, certificate_arn = optional(string) })
   default = null
@@ -197,4 +204,8 @@ output "secret_arns" {
 
 output "usage_plan_keys" {
   value = module.infrastructure.usage_plan_keys
+}
+
+output "monitoring" {
+  value = module.infrastructure.monitoring
 }

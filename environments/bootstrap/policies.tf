@@ -12,6 +12,9 @@ locals {
       log_groups = [for kind in ["lambda", "apigateway", "vpc"] : "arn:${local.partition}:logs:${var.region}:${local.account}:log-group:/aws/${kind}/${var.name}-${env}-*"]
       roles      = "arn:${local.partition}:iam::${local.account}:role/${var.name}-${env}-*"
       secrets    = "arn:${local.partition}:secretsmanager:${var.region}:${local.account}:secret:${var.name}-${env}-*"
+      topics     = "arn:${local.partition}:sns:${var.region}:${local.account}:${var.name}-${env}-*"
+      alarms     = "arn:${local.partition}:cloudwatch:${var.region}:${local.account}:alarm:${var.name}-${env}-*"
+      dashboards = ["arn:${local.partition}:cloudwatch::${local.account}:dashboard/${var.name}-${env}", "arn:${local.partition}:cloudwatch::${local.account}:dashboard/${var.name}-${env}-*"]
       aliases    = ["arn:${local.partition}:kms:${var.region}:${local.account}:alias/${var.name}-${env}", "arn:${local.partition}:kms:${var.region}:${local.account}:alias/${var.name}-${env}-*"]
       keys       = "arn:${local.partition}:kms:${var.region}:${local.account}:key/*"
       # HTTP APIs (/apis) and REST APIs (/restapis, their usage plans); children are evaluated against their API's tags.
@@ -329,6 +332,12 @@ locals {
       Condition = { StringLike = { "kms:EncryptionContext:aws:s3:arn" = [aws_s3_bucket.this["artifacts-${env}"].arn] } }
     },
     {
+      Sid      = "AlarmsTopicAndDashboardOfThisEnvironment"
+      Effect   = "Allow"
+      Action   = ["sns:GetTopicAttributes", "sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:GetDashboard"]
+      Resource = concat([local.arn[env].topics, local.arn[env].alarms], local.arn[env].dashboards)
+    },
+    {
       Sid      = "UnscopedReads"
       Effect   = "Allow"
       Action   = ["logs:DescribeLogGroups", "kms:ListAliases", "acm:ListCertificates", "route53:GetChange", "sts:GetCallerIdentity", "ec2:Describe*"]
@@ -342,7 +351,7 @@ locals {
   }]) }
 
   # Deploy roles manage their environment's resources and create roles only inside the boundary.
-  # API Gateway, KMS keys and ACM certificates have no name in their ARNs: tags scope them. Three
+  # API Gateway, KMS keys and ACM certificates have no name in their ARNs: tags scope them. Four
   # managed policies, as IAM allows at most 6,144 characters in one and 10,240 in a role's inline
   # policies together (tests/trust.tftest.hcl checks both).
   deploy_policies = { for env, settings in var.environments : env => {
@@ -505,6 +514,21 @@ locals {
           "ForAllValues:StringEquals" = { "route53:ChangeResourceRecordSetsRecordTypes" = ["A", "AAAA", "CNAME"] }
         }
     }])
+    # The alarms, their SNS topic and subscriptions, the dashboard (monitoring.tf).
+    monitoring = [
+      {
+        Sid      = "ManageTheAlarmTopicOfThisEnvironment"
+        Effect   = "Allow"
+        Action   = ["sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource", "sns:Subscribe", "sns:Unsubscribe", "sns:SetSubscriptionAttributes"]
+        Resource = local.arn[env].topics
+      },
+      {
+        Sid      = "ManageAlarmsAndTheDashboardOfThisEnvironment"
+        Effect   = "Allow"
+        Action   = ["cloudwatch:PutMetricAlarm", "cloudwatch:PutCompositeAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"]
+        Resource = concat([local.arn[env].alarms], local.arn[env].dashboards)
+      },
+    ]
     # The network of this environment (network.mode = "create").
     network = [
       {

@@ -47,6 +47,15 @@ resource "aws_kms_key" "this" {
         Resource  = "*"
       },
       {
+        # CloudWatch alarms publish to the environment's encrypted SNS topic (monitoring.tf).
+        Sid       = "CloudWatchAlarmsPublishToThisEnvironmentsTopic"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+      },
+      {
         Sid       = "CloudWatchLogsEncryptsThisEnvironmentsLogGroups"
         Effect    = "Allow"
         Principal = { Service = "logs.${local.region}.amazonaws.com" }
@@ -136,18 +145,22 @@ resource "aws_apigatewayv2_stage" "this" {
   name        = "$default"
   auto_deploy = true
 
+  # Detailed metrics: per-route metrics, which the route alarms and the dashboard read (CloudWatch
+  # bills them as custom metrics: README "Operating it").
   default_route_settings {
-    throttling_burst_limit = var.throttling.burst_limit
-    throttling_rate_limit  = var.throttling.rate_limit
+    detailed_metrics_enabled = true
+    throttling_burst_limit   = var.throttling.burst_limit
+    throttling_rate_limit    = var.throttling.rate_limit
   }
 
   # Routes that declare their own throttle in service.json.
   dynamic "route_settings" {
     for_each = { for key, route in local.routes : key => route.throttle if route.throttle != null }
     content {
-      route_key              = route_settings.key
-      throttling_burst_limit = route_settings.value.burstLimit
-      throttling_rate_limit  = route_settings.value.rateLimit
+      route_key                = route_settings.key
+      detailed_metrics_enabled = true
+      throttling_burst_limit   = route_settings.value.burstLimit
+      throttling_rate_limit    = route_settings.value.rateLimit
     }
   }
 
@@ -203,6 +216,6 @@ module "service" {
   environment = merge(each.value.function.environment, {
     CURSOR_SECRET_ARN      = aws_secretsmanager_secret.cursor.arn
     DEPLOYMENT_ENVIRONMENT = var.environment
-  })
+  }, each.value.function.metrics ? { METRICS_NAMESPACE = local.metrics_namespace, METRICS_SERVICE = each.key } : {})
   tags = var.tags
 }

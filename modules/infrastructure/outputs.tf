@@ -61,3 +61,16 @@ output "usage_plan_keys" {
   description = "REST only: the API key ids each usage plan should hold, by usage plan id (ci/deploy.py attaches them; no key value passes through Terraform)."
   value       = { for name, plan in aws_api_gateway_usage_plan.this : plan.id => var.rest.usage_plans[name].api_key_ids }
 }
+
+output "monitoring" {
+  description = "The alarms' SNS topic, the dashboard, each service's composite alarm and its alarms, and the runtime's metrics namespace (make info, make alarms)."
+  value = {
+    topic_arn         = aws_sns_topic.alarms.arn
+    dashboard         = aws_cloudwatch_dashboard.this.dashboard_name
+    metrics_namespace = local.metrics_namespace
+    services = { for name, _ in local.monitored_functions : name => {
+      unhealthy = aws_cloudwatch_composite_alarm.service[name].alarm_name
+      alarms    = sort([for key, alarm in local.alarms : aws_cloudwatch_metric_alarm.this[key].alarm_name if alarm.service == name])
+    } }
+  }
+}

@@ -125,6 +125,8 @@ module "authorizer" {
     # Which scopes open which route: the routes' declarations, as the authorizer reads them.
     ROUTE_SCOPES           = jsonencode({ for key, route in local.jwt_routes : key => route.scopes })
     DEPLOYMENT_ENVIRONMENT = var.environment
+    METRICS_NAMESPACE      = local.metrics_namespace
+    METRICS_SERVICE        = "authorizer"
   }
   tags = var.tags
 }

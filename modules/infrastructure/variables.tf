@@ -28,7 +28,15 @@ variable "services" {
       architecture        = string
       reservedConcurrency = optional(number)
       environment         = optional(map(string), {})
+      # The runtime's Embedded Metric Format lines (cold starts, per-route latency, DynamoDB calls).
+      metrics = optional(bool, true)
     })
+    # What the alarms and the dashboard hold the service to; a route may override latency and error rate.
+    objectives = optional(object({
+      latencyP99Milliseconds = optional(number, 1000)
+      errorRatePercent       = optional(number, 1)
+      durationShareOfTimeout = optional(number, 0.8)
+    }), {})
     routes = map(object({
       authorization       = optional(string, "NONE")
       scopes              = optional(list(string), [])
@@ -38,6 +46,10 @@ variable "services" {
         burstLimit = number
         rateLimit  = number
       }))
+      objectives = optional(object({
+        latencyP99Milliseconds = optional(number)
+        errorRatePercent       = optional(number)
+      }), {})
     }))
     tables = optional(map(object({
       partitionKey = object({ name = string, type = string })
@@ -89,6 +101,15 @@ variable "services" {
   validation {
     condition     = alltrue([for _, s in var.services : s.function.timeout >= 1 && s.function.timeout <= 900])
     error_message = "function.timeout must be between 1 and 900 seconds."
+  }
+  validation {
+    condition = alltrue(flatten([for _, s in var.services : concat(
+      [s.objectives.latencyP99Milliseconds >= 1 && s.objectives.latencyP99Milliseconds <= 30000, s.objectives.errorRatePercent > 0 && s.objectives.errorRatePercent <= 100,
+      s.objectives.durationShareOfTimeout > 0 && s.objectives.durationShareOfTimeout < 1],
+      [for _, r in s.routes : (r.objectives.latencyP99Milliseconds == null ? true : r.objectives.latencyP99Milliseconds >= 1 && r.objectives.latencyP99Milliseconds <= 30000)
+      && (r.objectives.errorRatePercent == null ? true : r.objectives.errorRatePercent > 0 && r.objectives.errorRatePercent <= 100)],
+    )]))
+    error_message = "objectives: latencyP99Milliseconds is 1-30000 (API Gateway's limit), errorRatePercent more than 0 and at most 100, durationShareOfTimeout between 0 and 1 (exclusive)."
   }
   validation {
     condition     = alltrue([for _, s in var.services : contains(["x86_64", "arm64"], s.function.architecture)])
@@ -234,6 +255,40 @@ variable "authorizer_function" {
   })
   default  = {}
   nullable = false
+}
+
+variable "authorizer_objectives" {
+  description = "What the REST API's authorizer function is held to (its alarms): as a service's objectives."
+  type = object({
+    latencyP99Milliseconds = optional(number, 1000)
+    errorRatePercent       = optional(number, 1)
+    durationShareOfTimeout = optional(number, 0.8)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "alarm_subscriptions" {
+  description = <<-EOT
+    Who the environment's alarms notify (its SNS topic): protocol email, https, sqs or lambda, and the
+    endpoint. Email and HTTPS endpoints confirm their subscription. A webhook URL that carries a
+    secret would be stored in Terraform's state: subscribe such integrations outside Terraform to
+    the topic the output monitoring.topic_arn names.
+  EOT
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default  = []
+  nullable = false
+  validation {
+    condition     = alltrue([for s in var.alarm_subscriptions : contains(["email", "https", "sqs", "lambda"], s.protocol)])
+    error_message = "alarm_subscriptions: protocol is email, https, sqs or lambda."
+  }
+  validation {
+    condition     = alltrue([for s in var.alarm_subscriptions : s.protocol != "https" || (startswith(s.endpoint, "https://") && !can(regex("[?&](token|key|secret|signature|sig)=", lower(s.endpoint))))])
+    error_message = "alarm_subscriptions: an https endpoint is an https:// URL without a credential in it (token=, key=, secret=, signature=): such a URL would be stored in the state; subscribe it outside Terraform."
+  }
 }
 
 variable "permissions_boundary" {

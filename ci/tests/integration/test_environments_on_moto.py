@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import unittest
 import zipfile
 
@@ -38,7 +39,8 @@ class EnvironmentsOnMoto(unittest.TestCase):
         cls.env = dict(os.environ, AWS_ENDPOINT_URL=cls.stack.endpoint, AWS_ACCESS_KEY_ID="testing",
                        AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1",
                        ENVIRONMENTS_DIR=os.path.join(cls.tree, "environments"), TF_CLI_ARGS_destroy="-parallelism=1")
-        cls.aws = {name: cls.stack.client(name) for name in ("s3", "lambda", "dynamodb", "iam", "secretsmanager", "ec2", "apigateway", "apigatewayv2")}
+        cls.aws = {name: cls.stack.client(name) for name in ("s3", "lambda", "dynamodb", "iam", "secretsmanager", "ec2", "apigateway",
+                                                              "apigatewayv2", "cloudwatch", "sns", "logs", "kms")}
         for environment in ("staging", "production"):
             cls.aws["s3"].create_bucket(Bucket=tfvars(environment)["artifacts_bucket"],
                                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
@@ -50,14 +52,15 @@ class EnvironmentsOnMoto(unittest.TestCase):
     def tearDownClass(cls):
         cls.stack.stop()
 
-    def run_make(self, environment, *args, expect=0):
+    def run_make(self, environment, *args, expect=0, stdout=False, env=None):
+        """make TARGET ENV=environment against moto; its stderr (or stdout)."""
         state = self.stack.local_backend_config(environment)
         result = subprocess.run(["make", "--no-print-directory", "-C", ROOT, *args, f"ENV={environment}"],
-                                env=dict(self.env, TF_BACKEND_CONFIG=state), capture_output=True, text=True)
+                                env=dict(env or self.env, TF_BACKEND_CONFIG=state), capture_output=True, text=True)
         if result.returncode != expect:
             sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
         self.assertEqual(result.returncode, expect, f"make {' '.join(args)} ENV={environment}")
-        return result.stderr
+        return result.stdout if stdout else result.stderr
 
     def plan_changes(self, environment):
         output = self.run_make(environment, "plan")
@@ -105,6 +108,8 @@ class EnvironmentsOnMoto(unittest.TestCase):
         self.assertIn("0 change(s)", self.plan_changes("staging"))
         self.assert_secret_stays_out_of_terraform("staging")
         self.assert_functions_run_in_the_private_network("staging")
+        self.assert_monitoring_is_deployed("staging", SERVICES)
+        self.assert_the_everyday_commands_show_the_environment("staging")
         items_before = self.function("staging", "items")
 
         rebuilt = self.rebuilt_package("users")
@@ -127,6 +132,7 @@ class EnvironmentsOnMoto(unittest.TestCase):
         names = self.aws["lambda"].list_functions()["Functions"]
         self.assertFalse([f for f in names if f["FunctionName"].startswith("swiftapi-staging-")])
         self.assertEqual(self.staging_vpcs(), [], "the destroy removed the network too, with no manual step")
+        self.assert_no_monitoring_left("staging")
 
     def test_staging_as_a_rest_api_deploys_one_service_and_destroys(self):
         """api_type = "rest" from the same service.json files: the REST API, its resource tree and
@@ -187,6 +193,7 @@ class EnvironmentsOnMoto(unittest.TestCase):
             variables = self.function("staging", AUTHORIZER)["Environment"]["Variables"]
             self.assertEqual(json.loads(variables["ROUTE_SCOPES"])["GET /users"], ["users.admin"])
             self.assertIn("0 change(s)", self.plan_changes("staging"))
+            self.assert_monitoring_is_deployed("staging", SERVICES + [AUTHORIZER])
 
             items_before = self.function("staging", "items")
             rebuilt = self.rebuilt_package("users")
@@ -205,7 +212,86 @@ class EnvironmentsOnMoto(unittest.TestCase):
             for entry in listed.get("Contents", []):
                 self.aws["s3"].delete_object(Bucket=tfvars("staging")["artifacts_bucket"], Key=entry["Key"])
         self.assertEqual(self.aws["apigateway"].get_rest_apis()["items"], [])
+        self.assert_no_monitoring_left("staging")
         self.assertFalse([f for f in self.aws["lambda"].list_functions()["Functions"] if f["FunctionName"].startswith("swiftapi-staging-")])
+
+    def assert_monitoring_is_deployed(self, environment, functions):
+        """Every function, route and table has its alarms; each function's composite alarm notifies
+        the environment's topic (encrypted with its key, the tfvars' subscription); the dashboard
+        shows every route."""
+        prefix = f"swiftapi-{environment}-"
+        alarms = self.aws["cloudwatch"].describe_alarms(AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        names = {a["AlarmName"] for a in alarms["MetricAlarms"]}
+        topic = [t["TopicArn"] for t in self.aws["sns"].list_topics()["Topics"] if t["TopicArn"].endswith(f":{prefix}alarms")]
+        self.assertEqual(len(topic), 1)
+        key = self.aws["kms"].describe_key(KeyId=f"alias/swiftapi-{environment}")["KeyMetadata"]["Arn"]
+        self.assertEqual(self.aws["sns"].get_topic_attributes(TopicArn=topic[0])["Attributes"]["KmsMasterKeyId"], key)
+        subscriptions = self.aws["sns"].list_subscriptions_by_topic(TopicArn=topic[0])["Subscriptions"]
+        self.assertEqual([(s["Protocol"], s["Endpoint"]) for s in subscriptions], [(a["protocol"], a["endpoint"]) for a in tfvars(environment)["alarm_subscriptions"]])
+        composites = {a["AlarmName"]: a for a in alarms["CompositeAlarms"]}
+        for function in functions:
+            for kind in ("errors", "throttles", "duration", "init errors"):
+                self.assertIn(f"{prefix}{function} {kind}", names)
+            composite = composites[f"{prefix}{function} unhealthy"]
+            self.assertEqual(composite["AlarmActions"], topic)
+            self.assertIn(f'ALARM("{prefix}{function} errors")', composite["AlarmRule"])
+        body = json.loads(self.aws["cloudwatch"].get_dashboard(DashboardName=f"swiftapi-{environment}")["DashboardBody"])
+        labels = {m[-1].get("label") for w in body["widgets"] for m in w.get("properties", {}).get("metrics", []) if isinstance(m[-1], dict)}
+        for service in SERVICES:
+            with open(os.path.join(ROOT, "services", service, "service.json")) as f:
+                declaration = json.load(f)
+            for route in declaration["routes"]:
+                self.assertIn(f"{prefix}{service} {route} 5xx", names)
+                self.assertIn(f"{prefix}{service} {route} latency", names)
+                self.assertIn(route, labels, "the dashboard shows every route")
+            for table in declaration.get("tables", {}):
+                self.assertIn(f"{prefix}{service} table {table} throttles", names)
+
+    def assert_no_monitoring_left(self, environment):
+        prefix = f"swiftapi-{environment}-"
+        alarms = self.aws["cloudwatch"].describe_alarms(AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        self.assertEqual(alarms["MetricAlarms"] + alarms["CompositeAlarms"], [], "the destroy removed the alarms")
+        self.assertFalse([t for t in self.aws["sns"].list_topics()["Topics"] if prefix in t["TopicArn"]])
+        self.assertFalse([d for d in self.aws["cloudwatch"].list_dashboards()["DashboardEntries"] if d["DashboardName"] == f"swiftapi-{environment}"])
+
+    def assert_the_everyday_commands_show_the_environment(self, environment):
+        """make logs / info / alarms against the moto environment, with the caller's credentials."""
+        group = f"/aws/lambda/swiftapi-{environment}-users"
+        now = int(time.time() * 1000)
+        self.aws["logs"].create_log_stream(logGroupName=group, logStreamName="2026/12/07/[$LATEST]test")
+        self.aws["logs"].put_log_events(logGroupName=group, logStreamName="2026/12/07/[$LATEST]test", logEvents=[
+            {"timestamp": now, "message": json.dumps({"level": "INFO", "message": "written by the test", "requestId": "req-1234"})},
+            {"timestamp": now + 1, "message": json.dumps({"level": "ERROR", "message": "another request", "requestId": "req-5678"})}])
+        output = self.run_make(environment, "logs", "SERVICE=users", "SINCE=1h", stdout=True)
+        self.assertIn('"message": "written by the test"', output, "JSON pretty-printed")
+        self.assertIn(" users {", output)
+        self.assertIn("another request", output)
+        output = self.run_make(environment, "logs", "SERVICE=users", "SINCE=1h", "REQUEST=req-1234", stdout=True)
+        self.assertIn("written by the test", output)
+        self.assertNotIn("another request", output, "REQUEST filters by request id")
+        self.assertIn("no service 'orders' in staging: services are items, users",
+                      self.run_make(environment, "logs", "SERVICE=orders", expect=2))
+
+        output = self.run_make(environment, "info", stdout=True)
+        self.assertIn(self.aws["apigatewayv2"].get_apis()["Items"][0]["ApiEndpoint"], output)
+        for service in SERVICES:
+            self.assertRegex(output, rf"{service} +swiftapi-{environment}-{service}: package {self.manifest(PACKAGES, service)['sha256'][:12]} deployed ")
+        self.assertRegex(output, r"alarms +(\d+ [A-Z_]+(, )?)+ \(of \d+\)")
+        self.assertIn(f"swiftapi-{environment}-users unhealthy: ", output)
+
+        self.assertIn(f"alarms: nothing is firing in {environment}", self.run_make(environment, "alarms", stdout=True))
+        name = f"swiftapi-{environment}-users errors"
+        self.aws["cloudwatch"].set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="Threshold Crossed: 3 datapoints were greater than 1.0")
+        output = self.run_make(environment, "alarms", stdout=True)
+        self.assertRegex(output, rf"{name}: ALARM since \S+: Threshold Crossed")
+        self.assertIn("First: make logs SERVICE=users", output, "the alarm says what to check first")
+        self.aws["cloudwatch"].set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test")
+
+        anonymous = {k: v for k, v in self.env.items() if not k.startswith("AWS_") or k == "AWS_ENDPOINT_URL"}
+        anonymous.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_EC2_METADATA_DISABLED="true")
+        output = self.run_make(environment, "info", expect=2, env=anonymous)
+        self.assertEqual([line for line in output.splitlines() if line.startswith("info:")],
+                         ["info: no AWS credentials: sign in (e.g. `aws sso login --profile <p>` and AWS_PROFILE=<p>) or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"])
 
     def staging_vpcs(self):
         return self.aws["ec2"].describe_vpcs(Filters=[{"Name": "tag:environment", "Values": ["staging"]}])["Vpcs"]

@@ -109,8 +109,8 @@ run "policies_fit_iams_size_limits" {
     error_message = "A CI role's managed policy exceeds IAM's 6,144 characters: split it (policies.tf, deploy_policies)."
   }
   assert {
-    condition     = sort(keys(aws_iam_role_policy_attachment.ci)) == sort(["staging-plan/staging-read", "staging-deploy/staging-read", "staging-deploy/staging-deploy-resources", "staging-deploy/staging-deploy-edge", "staging-deploy/staging-deploy-network", "production-plan/production-read", "production-deploy/production-read", "production-deploy/production-deploy-resources", "production-deploy/production-deploy-edge", "production-deploy/production-deploy-network"])
-    error_message = "Plan roles carry their environment's read policy; deploy roles that and its three deploy policies; nothing crosses environments."
+    condition     = sort(keys(aws_iam_role_policy_attachment.ci)) == sort(flatten([for env in ["staging", "production"] : concat(["${env}-plan/${env}-read", "${env}-deploy/${env}-read"], [for part in ["resources", "edge", "monitoring", "network"] : "${env}-deploy/${env}-deploy-${part}"])]))
+    error_message = "Plan roles carry their environment's read policy; deploy roles that and its four deploy policies; nothing crosses environments."
   }
 }
 

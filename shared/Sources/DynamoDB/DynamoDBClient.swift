@@ -37,20 +37,35 @@ public final class DynamoDBClient: Sendable {
     public func shutdown() async { await service.shutdown() }
 
     /// Calls one operation. Throttling, 5xx and connection failures are retried with exponential
-    /// backoff and full jitter, never past the current invocation's deadline.
+    /// backoff and full jitter, never past the current invocation's deadline. The call, with its
+    /// attempts and throttles, goes into the invocation's telemetry (metrics and an X-Ray subsegment).
     public func call(_ operation: String, _ request: JSONValue) async throws -> JSONValue {
         let body = request.serialized()
-        let deadline = LambdaContext.current.map { $0.deadlineMilliseconds - 50 }
-        var attempt = 0
+        let context = LambdaContext.current
+        let deadline = context.map { $0.deadlineMilliseconds - 50 }
+        var record = InvocationTelemetry.AWSCall(
+            service: "DynamoDB", operation: operation, resource: request["TableName"]?.stringValue,
+            startMicroseconds: WallClock.nowMicroseconds(), endMicroseconds: 0, attempts: 0)
+        defer {
+            record.endMicroseconds = WallClock.nowMicroseconds()
+            context?.telemetry.record(record)
+        }
         while true {
-            attempt += 1
+            record.attempts += 1
             do {
                 return try await send(operation, body, deadline: deadline)
-            } catch let error as DynamoDBClientError where error.retryable && attempt < retry.maxAttempts {
-                let ceiling = min(retry.maxDelayMilliseconds, retry.baseDelayMilliseconds << min(attempt - 1, 20))
+            } catch let error as DynamoDBClientError {
+                record.status = error.status
+                record.errorType = error.type
+                if case .throttled = error { record.throttles += 1 }
+                guard error.retryable && record.attempts < retry.maxAttempts else { throw error }
+                let ceiling = min(
+                    retry.maxDelayMilliseconds, retry.baseDelayMilliseconds << min(record.attempts - 1, 20))
                 let delay = Int64.random(in: 0...Int64(ceiling))
                 if let deadline, WallClock.nowMilliseconds() + delay >= deadline { throw error }
                 try await Task.sleep(for: .milliseconds(delay))
+                record.status = 200
+                record.errorType = nil
             }
         }
     }

@@ -30,6 +30,27 @@ public enum DynamoDBClientError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The HTTP status of the answer that carried the error (nil: none came); throttling is a 400.
+    var status: Int? {
+        switch self {
+        case .transport: nil
+        case .service(_, let status, _): status
+        default: 400
+        }
+    }
+
+    /// The service's error type, as DynamoDB names it.
+    var type: String {
+        switch self {
+        case .conditionalCheckFailed: "ConditionalCheckFailedException"
+        case .transactionCanceled: "TransactionCanceledException"
+        case .validation: "ValidationException"
+        case .resourceNotFound: "ResourceNotFoundException"
+        case .throttled(let type, _), .service(let type, _, _): type
+        case .transport: "Transport"
+        }
+    }
+
     /// Throttling and server errors are worth retrying; everything else is final.
     var retryable: Bool {
         switch self {

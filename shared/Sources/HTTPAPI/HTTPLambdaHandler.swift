@@ -14,6 +14,7 @@ public struct HTTPLambdaHandler: LambdaHandler {
         #if DEBUG
             if let mutation = statusMutation, route(of: request) == mutation.route { response.status = mutation.status }
         #endif
+        context.telemetry.recordStatus(response.status)
         return response.encoded(for: request.source)
     }
 

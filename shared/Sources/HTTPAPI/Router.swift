@@ -176,6 +176,7 @@ public struct Router: Sendable {
         }
         switch match {
         case .route(let key, let parameters, let handler):
+            context.telemetry.recordRoute(key)
             request.routeKey = key
             request.pathParameters = parameters
             do {

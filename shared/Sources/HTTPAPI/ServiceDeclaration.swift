@@ -10,6 +10,18 @@ public struct ServiceDeclaration: Codable, Sendable, Equatable {
         public var architecture: String
         public var reservedConcurrency: Int?
         public var environment: [String: String]?
+        /// The runtime's Embedded Metric Format lines (default on; Terraform sets METRICS_NAMESPACE).
+        public var metrics: Bool?
+    }
+
+    /// What the deployed environment's alarms and dashboard hold the service, or one route, to.
+    /// Absent values take the defaults in modules/infrastructure's `services` type (p99 1000 ms,
+    /// 1% errors, 80% of the timeout); `make run` and the contract tooling ignore them.
+    public struct Objectives: Codable, Sendable, Equatable {
+        public var latencyP99Milliseconds: Double?
+        public var errorRatePercent: Double?
+        /// Service level only: the function's p99 duration alarm, as a share of its timeout.
+        public var durationShareOfTimeout: Double?
     }
 
     public struct Route: Codable, Sendable, Equatable {
@@ -20,6 +32,7 @@ public struct ServiceDeclaration: Codable, Sendable, Equatable {
         public var throttle: Throttle?
         /// REST APIs only: the caller must send an API key of a usage plan (`x-api-key`).
         public var apiKeyRequired: Bool?
+        public var objectives: Objectives?
     }
 
     public struct Throttle: Codable, Sendable, Equatable {
@@ -89,6 +102,7 @@ public struct ServiceDeclaration: Codable, Sendable, Equatable {
     public var name: String
     public var description: String?
     public var function: Function
+    public var objectives: Objectives?
     public var routes: [String: Route]
     public var tables: [String: Table]?
     public var accessPatterns: [String: AccessPattern]?

@@ -15,11 +15,13 @@ public struct LambdaContext: Sendable {
     public let tenantID: String?
     /// A logger whose lines carry this invocation's request and trace ids.
     public let logger: Logger
+    /// What the invocation records for the runtime's metrics and traces (its route, its AWS calls).
+    public let telemetry: InvocationTelemetry
 
     public init(
         requestID: String, deadlineMilliseconds: Int64, invokedFunctionARN: String, traceID: String? = nil,
         clientContext: JSONValue? = nil, cognitoIdentity: JSONValue? = nil, tenantID: String? = nil,
-        logger: Logger
+        logger: Logger, telemetry: InvocationTelemetry = InvocationTelemetry()
     ) {
         self.requestID = requestID
         self.deadlineMilliseconds = deadlineMilliseconds
@@ -28,6 +30,7 @@ public struct LambdaContext: Sendable {
         self.clientContext = clientContext
         self.cognitoIdentity = cognitoIdentity
         self.tenantID = tenantID
+        self.telemetry = telemetry
         var logger = logger
         logger[metadataKey: "requestId"] = .string(requestID)
         if let traceID { logger[metadataKey: "traceId"] = .string(traceID) }

@@ -32,6 +32,7 @@ public enum LambdaRuntime {
     public static func run<Handler: LambdaHandler>(
         _ makeHandler: @escaping @Sendable (Logger) async throws -> Handler
     ) -> Never {
+        let started = ContinuousClock.now
         let environment = ProcessEnvironment.current()
         let configuration = LogConfiguration(environment: environment)
         LoggingSystem.bootstrap { LambdaLogHandler(label: $0, configuration: configuration) }
@@ -42,7 +43,9 @@ public enum LambdaRuntime {
             LogOutput.standardOutput.flush()
             exit(1)
         }
-        let outcome = serve(endpoint: endpoint, logger: logger, makeHandler: makeHandler)
+        let outcome = serve(
+            endpoint: endpoint, logger: logger, telemetry: RuntimeTelemetry(environment: environment), started: started,
+            makeHandler: makeHandler)
         LogOutput.standardOutput.flush()
         switch outcome {
         case .initFailed, .runtimeAPIFailed: exit(1)
@@ -51,10 +54,12 @@ public enum LambdaRuntime {
     }
 
     /// Runs the loop on the calling thread, which it blocks; handlers run on the concurrency pool.
+    /// `started`: when the process started, for the cold-start metric's init duration.
     public static func serve<Handler: LambdaHandler>(
         endpoint: String, logger: Logger,
         deadlineMarginMilliseconds: Int64 = defaultDeadlineMarginMilliseconds,
-        maxInvocations: Int? = nil,
+        maxInvocations: Int? = nil, telemetry: RuntimeTelemetry = RuntimeTelemetry(),
+        started: ContinuousClock.Instant = .now,
         makeHandler: @escaping @Sendable (Logger) async throws -> Handler
     ) -> Exit {
         let client: RuntimeAPIClient
@@ -66,16 +71,22 @@ public enum LambdaRuntime {
         case .failure(let error), .timedOut(let error):
             let report = ErrorReport(error)
             logger.critical("start-up failed: \(report.errorType): \(report.errorMessage)")
+            if let metrics = telemetry.metrics {
+                telemetry.output.write(line: metrics.initErrorLine(timestamp: WallClock.nowMilliseconds()))
+                telemetry.output.flush()
+            }
             _ = try? client.reportInitError(report)
             return .initFailed(report)
         }
 
+        let initMilliseconds = milliseconds(started.duration(to: .now))
         var served = 0
         while maxInvocations.map({ served < $0 }) ?? true {
             do {
                 let invocation = try client.next()
                 try handle(
-                    invocation, with: handler, client: client, logger: logger, margin: deadlineMarginMilliseconds)
+                    invocation, with: handler, client: client, logger: logger, margin: deadlineMarginMilliseconds,
+                    telemetry: telemetry, coldStartInitMilliseconds: served == 0 ? initMilliseconds : nil)
                 served += 1
             } catch {
                 logger.critical("Runtime API failure, exiting: \(error)")
@@ -87,7 +98,8 @@ public enum LambdaRuntime {
     }
 
     static func handle<Handler: LambdaHandler>(
-        _ invocation: Invocation, with handler: Handler, client: RuntimeAPIClient, logger: Logger, margin: Int64
+        _ invocation: Invocation, with handler: Handler, client: RuntimeAPIClient, logger: Logger, margin: Int64,
+        telemetry: RuntimeTelemetry = RuntimeTelemetry(), coldStartInitMilliseconds: Double? = nil
     ) throws(RuntimeAPIError) {
         if let traceID = invocation.traceID {
             setenv("_X_AMZN_TRACE_ID", traceID, 1)
@@ -98,11 +110,14 @@ public enum LambdaRuntime {
             requestID: invocation.requestID, deadlineMilliseconds: invocation.deadlineMilliseconds,
             invokedFunctionARN: invocation.invokedFunctionARN, traceID: invocation.traceID,
             clientContext: invocation.clientContext, cognitoIdentity: invocation.cognitoIdentity,
-            tenantID: invocation.tenantID, logger: logger)
+            tenantID: invocation.tenantID, logger: logger,
+            telemetry: telemetry.invocation(traceHeader: invocation.traceID))
         let event = invocation.event
+        let began = ContinuousClock.now
         let outcome = blockingAwait(until: invocation.deadlineMilliseconds - margin) {
             try await LambdaContext.$current.withValue(context) { try await handler.handle(event, context: context) }
         }
+        let latency = milliseconds(began.duration(to: .now))
         let posted: PostOutcome
         switch outcome {
         case .success(let body) where body.count > maxResponseBytes:
@@ -137,6 +152,20 @@ public enum LambdaRuntime {
         case .rejected(let status, let body):
             context.logger.error("the Runtime API rejected the answer (\(status)): \(body)")
         }
+        // After the answer is posted: metrics never delay a response.
+        if let metrics = telemetry.metrics {
+            for line in metrics.lines(
+                for: context.telemetry, latencyMilliseconds: latency, requestID: invocation.requestID,
+                timestamp: WallClock.nowMilliseconds(), coldStartInitMilliseconds: coldStartInitMilliseconds)
+            {
+                telemetry.output.write(line: line)
+            }
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 
     static func installTerminationHandler(logger: Logger) {

@@ -11,14 +11,15 @@ import Logging
 /// thread would, and reports how it ended.
 public func serveOnThread<Handler: LambdaHandler>(
     endpoint: String, logger: Logger = Logger(label: "test"), deadlineMarginMilliseconds: Int64 = 100,
-    maxInvocations: Int? = nil, makeHandler: @escaping @Sendable (Logger) async throws -> Handler
+    maxInvocations: Int? = nil, telemetry: RuntimeTelemetry = RuntimeTelemetry(),
+    makeHandler: @escaping @Sendable (Logger) async throws -> Handler
 ) async -> LambdaRuntime.Exit {
     await withCheckedContinuation { continuation in
         let box = ThreadBody {
             continuation.resume(
                 returning: LambdaRuntime.serve(
                     endpoint: endpoint, logger: logger, deadlineMarginMilliseconds: deadlineMarginMilliseconds,
-                    maxInvocations: maxInvocations, makeHandler: makeHandler))
+                    maxInvocations: maxInvocations, telemetry: telemetry, makeHandler: makeHandler))
         }
         var thread = pthread_t()
         let context = Unmanaged.passRetained(box).toOpaque()

@@ -43,6 +43,14 @@ public struct DynamoDBError: Error, Sendable, CustomStringConvertible {
             status: 400, type: dynamo + "IdempotentParameterMismatchException",
             message: "Request token mismatch for an idempotent transaction")
     }
+    /// DynamoDB's answer to a request over a table's throughput (Developer Guide, "Error handling").
+    static func throttled() -> DynamoDBError {
+        DynamoDBError(
+            status: 400, type: dynamo + "ProvisionedThroughputExceededException",
+            message:
+                "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API."
+        )
+    }
     static func internalFailure(_ message: String) -> DynamoDBError {
         DynamoDBError(status: 500, type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: message)
     }

@@ -9,6 +9,7 @@ public actor LocalDynamoDB {
     private var server: LoopbackHTTPServer?
     private var sweeper: Task<Void, Never>?
     private var requestCounter = 0
+    private var throttling = 0
 
     /// `path` is a database file (created if missing) or `:memory:`.
     public init(path: String) throws {
@@ -36,6 +37,15 @@ public actor LocalDynamoDB {
 
     @discardableResult
     public func sweepExpired() throws -> Int { try engine.sweepExpired() }
+
+    /// Fault injection for tests of clients' retries and throttle metrics: the next `requests` item
+    /// operations are answered as a throttled table answers them.
+    public func throttle(next requests: Int) { throttling = requests }
+
+    static let itemOperations: Set<String> = [
+        "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
+        "TransactGetItems", "TransactWriteItems",
+    ]
 
     /// Runs one operation directly (no HTTP), as the protocol would.
     public func handle(operation: String, request: JSONValue) -> (status: Int, body: JSONValue) {
@@ -84,6 +94,10 @@ public actor LocalDynamoDB {
             return (400, DynamoDBError.serialization("Start of structure or map found where not expected").body)
         }
         let (service, operation) = target.split(separator: ".", maxSplits: 1).map(String.init).pair
+        if throttling > 0, Self.itemOperations.contains(operation) {
+            throttling -= 1
+            return (400, DynamoDBError.throttled().body)
+        }
         return service == "DynamoDBStreams_20120810"
             ? handle(streams: operation, request: body) : handle(operation: operation, request: body)
     }

@@ -51,3 +51,6 @@ mock_resource "aws_security_group" {
 mock_resource "aws_secretsmanager_secret" {
   defaults = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:swiftapi-staging-cursor-secret-AbCdEf" }
 }
+mock_resource "aws_sns_topic" {
+  defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:swiftapi-staging-alarms" }
+}

@@ -41,7 +41,7 @@ public enum LocalAPI {
         root: String, gatewayPort: Int, dynamodbPort: Int, database: String, record: String? = nil,
         payloadVersion: String = "2.0", artifacts: String? = nil, stage: StageSettings = StageSettings(),
         authorizer: JWTAuthorizer? = nil, api: String = "http", accessLog: (@Sendable (String) -> Void)? = nil,
-        defaultService: String? = nil
+        defaultService: String? = nil, timings: (@Sendable (String) -> Void)? = nil
     ) async throws -> Running {
         guard api == "http" || api == "rest" else {
             throw RegistrationError(description: "the API type is http or rest, not \(api)")
@@ -77,7 +77,7 @@ public enum LocalAPI {
             services: services, stage: gatewayStage, payloadVersion: rest == nil ? payloadVersion : "1.0",
             settings: stage,
             authorizer: authorizer, rest: rest, accessLog: accessLog, defaultService: defaultService,
-            observer: record.map { recorder(root: root, scenario: $0) })
+            observer: record.map { recorder(root: root, scenario: $0) }, timings: timings)
         let boundGateway = try await gateway.start(port: gatewayPort)
         return Running(
             gateway: gateway, dynamodb: dynamodb, gatewayPort: boundGateway, dynamodbPort: boundDynamoDB, pools: pools)

@@ -123,6 +123,12 @@ struct Serve: AsyncParsableCommand {
             valueName: "dir"))
     var artifact: String?
 
+    @Flag(
+        help:
+            "Print a line per request with where its time went: the gateway, the function, each DynamoDB call (in-process services)."
+    )
+    var timings = false
+
     func validate() throws {
         try validPort(port, "--port")
         try validPort(dynamodbPort, "--dynamodb-port")
@@ -144,13 +150,14 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let database = store.database()
         let running: LocalAPI.Running
+        let timingLines: (@Sendable (String) -> Void)? = timings ? { @Sendable line in say(line) } : nil
         do {
             let stage = try stageOptions.stage()
             running = try await LocalAPI.start(
                 root: ".", gatewayPort: port, dynamodbPort: dynamodbPort, database: database, record: record,
                 payloadVersion: payload ?? "2.0", artifacts: artifact, stage: stage,
                 authorizer: try stageOptions.authorizer(stage).0, api: api ?? stage.apiType, accessLog: { say($0) },
-                defaultService: defaultRoute)
+                defaultService: defaultRoute, timings: timingLines)
         } catch {
             fail("\(error) (is another process using port \(port) or \(dynamodbPort)? try --port / --dynamodb-port)")
         }

@@ -6,6 +6,7 @@ import LambdaRuntime
 import LambdaTesting
 import LocalAPI
 import LocalGateway
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -73,7 +74,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             #expect(id == "ada", "a user's id is its token's subject")
             #expect(try await send("GET", "\(base)/users/\(id)", headers: signedIn).json["email"] == "ada@example.com")
             let patched = try await send(
-                "PATCH", "\(base)/users/\(id)", #"{"name":"Ada L."}"#, headers: ["if-match": "\"1\""].merging(signedIn) { $1 })
+                "PATCH", "\(base)/users/\(id)", #"{"name":"Ada L."}"#,
+                headers: ["if-match": "\"1\""].merging(signedIn) { $1 })
             #expect(patched.status == 200 && patched.headers["etag"] == "\"2\"")
             #expect(
                 try await send(
@@ -122,6 +124,32 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         await running.stop()
     }
 
+    /// `make run TIMINGS=1`: each request's line says where its time went, down to each DynamoDB call.
+    @Test func timingLinesBreakDownEachRequest() async throws {
+        let lines = Mutex<[String]>([])
+        let running = try await LocalAPI.start(
+            root: repositoryRoot, gatewayPort: 0, dynamodbPort: 0, database: ":memory:",
+            authorizer: try Self.authorizer(), timings: { line in lines.withLock { $0.append(line) } })
+        let base = "http://127.0.0.1:\(running.gatewayPort)"
+        do {
+            let signedIn = ["authorization": try Self.bearer("ada")]
+            #expect(try await send("GET", "\(base)/users/ada", headers: signedIn).status == 404)
+            #expect(try await send("GET", "\(base)/nowhere").status == 404)
+        } catch {
+            await running.stop()
+            throw error
+        }
+        await running.stop()
+        let recorded = lines.withLock { $0 }
+        #expect(recorded.count == 2)
+        let read = try #require(recorded.first)
+        #expect(read.hasPrefix("timing GET /users/{id} 404 in "), "the route template, not the path: \(read)")
+        #expect(read.containsText(": gateway ") && read.containsText(", function "), "\(read)")
+        #expect(read.containsText("(DynamoDB GetItem "), "each DynamoDB call the function made: \(read)")
+        #expect(recorded.last?.hasPrefix("timing GET /nowhere 404 in ") == true)
+        #expect(recorded.last?.containsText("function") == false, "no function ran for an unknown route")
+    }
+
     /// Every route is authorized and tenant-isolated, over real HTTP: anonymous callers get the
     /// authorizer's 401, user A reaches neither user B nor B's items, and only the admin scopes list
     /// every user (across the shards, without duplicates) or another owner's items.
@@ -131,16 +159,20 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             authorizer: try Self.authorizer())
         let base = "http://127.0.0.1:\(running.gatewayPort)"
         do {
-            let routes = ["POST /users", "GET /users", "GET /users/x", "PUT /users/x", "PATCH /users/x", "DELETE /users/x",
-                "POST /items", "GET /items", "GET /items/01ARZ3NDEKTSV4RRFFQ69G5FAV", "PUT /items/01ARZ3NDEKTSV4RRFFQ69G5FAV",
-                "PATCH /items/01ARZ3NDEKTSV4RRFFQ69G5FAV", "DELETE /items/01ARZ3NDEKTSV4RRFFQ69G5FAV"]
+            let routes = [
+                "POST /users", "GET /users", "GET /users/x", "PUT /users/x", "PATCH /users/x", "DELETE /users/x",
+                "POST /items", "GET /items", "GET /items/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+                "PUT /items/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+                "PATCH /items/01ARZ3NDEKTSV4RRFFQ69G5FAV", "DELETE /items/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            ]
             for route in routes {
                 let parts = route.split(separator: " ")
                 let method = String(parts[0])
                 let reply = try await send(method, base + parts[1], ["GET", "DELETE"].contains(method) ? nil : "{}")
                 #expect(reply.status == 401 && reply.json == ["message": "Unauthorized"], "anonymous \(route)")
             }
-            let a = ["authorization": try Self.bearer("tenant-a")], b = ["authorization": try Self.bearer("tenant-b")]
+            let a = ["authorization": try Self.bearer("tenant-a")]
+            let b = ["authorization": try Self.bearer("tenant-b")]
             for (who, headers) in [("a", a), ("b", b)] {
                 let body = #"{"email":"\#(who)@example.com","name":"\#(who)"}"#
                 #expect(try await send("POST", "\(base)/users", body, headers: headers).status == 201)
@@ -161,7 +193,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
             for i in 0..<9 {
                 let headers = ["authorization": try Self.bearer("listed-\(i)")]
-                _ = try await send("POST", "\(base)/users", #"{"email":"l\#(i)@example.com","name":"L"}"#, headers: headers)
+                _ = try await send(
+                    "POST", "\(base)/users", #"{"email":"l\#(i)@example.com","name":"L"}"#, headers: headers)
             }
             let admin = ["authorization": try Self.bearer("ops", scope: "users.admin items.admin")]
             var seen: [String] = []
