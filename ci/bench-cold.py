@@ -17,11 +17,16 @@ so the machine's drift hits them all alike. A benchmark, not a test: it prints m
    extra time over the plain row is the handshake's share.
 3. With --dynamodb: what the runtime's metrics and traces cost the users bootstrap, cold and warm,
    configured as Terraform deploys it against the same without them.
+4. With --dynamodb: the deployed configuration: the environment Lambda and Terraform give a
+   function (its name, the cursor secret's ARN), Secrets Manager (a stand-in) and DynamoDB behind
+   TLS, the trust store as a bundle (SSL_CERT_FILE) and as a hashed directory (SSL_CERT_DIR); the
+   first request a DynamoDB-backed GET, and a listing that fetches the cursor secret.
 """
 import argparse
 import importlib.util
 import json
 import os
+import re
 import socket
 import ssl
 import statistics
@@ -30,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
@@ -370,15 +376,124 @@ def telemetry_cost(runs, bootstrap, local_dynamodb, warm_requests=2000):
         print(f"| {name} | {c * 1000:.2f} ms | {w * 1e6:.0f} µs | {c / base_cold:.3f} | {w / base_warm:.3f} |")
 
 
-def trust_bundle(directory, ca):
-    """The system's CA bundle plus `ca`, written into `directory`, as large a trust store as Lambda's."""
+def trust_bundle(directory, *cas):
+    """The system's CA bundle plus `cas`, written into `directory`, as large a trust store as Lambda's."""
     source = next((b for b in SYSTEM_BUNDLES if os.path.exists(b)), None)
     if source is None:
         raise SystemExit(f"bench-cold: no system CA bundle ({' or '.join(SYSTEM_BUNDLES)}); install ca-certificates")
     bundle = os.path.join(directory, "bundle.pem")
-    with open(source) as system, open(ca) as extra, open(bundle, "w") as out:
-        out.write(system.read() + extra.read())
+    with open(source) as system, open(bundle, "w") as out:
+        out.write(system.read())
+        for ca in cas:
+            with open(ca) as extra:
+                out.write(extra.read())
     return bundle
+
+
+def hashed_directory(directory, bundle):
+    """The same certificates as `bundle`, one file each in an OpenSSL hashed directory (what
+    SSL_CERT_DIR names, and the layout of the system directories the transport prefers)."""
+    target = os.path.join(directory, "hashed")
+    os.makedirs(target)
+    with open(bundle) as f:
+        certificates = re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n?", f.read(), re.S)
+    for i, certificate in enumerate(certificates):
+        with open(os.path.join(target, f"ca-{i}.pem"), "w") as out:
+            out.write(certificate)
+    subprocess.run(["openssl", "rehash", target], check=True, capture_output=True)
+    return target
+
+
+class SecretsManagerStandIn(ThreadingHTTPServer):
+    """Secrets Manager's GetSecretValue on 127.0.0.1 (plain HTTP; a TLSProxy goes in front)."""
+
+    daemon_threads = True
+
+    def __init__(self, value):
+        super().__init__(("127.0.0.1", 0), _SecretsHandler)
+        self.value = value
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
+
+
+class _SecretsHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        found = self.headers.get("X-Amz-Target") == "secretsmanager.GetSecretValue"
+        body = json.dumps({"ARN": request.get("SecretId"), "Name": "cursor", "SecretString": self.server.value} if found
+                          else {"__type": "InvalidRequestException", "message": "unknown operation"}).encode()
+        self.send_response(200 if found else 400)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def deployed(runs, local_dynamodb, baseline):
+    """The cold start a deployed function has: the environment Terraform and Lambda give it
+    (AWS_LAMBDA_FUNCTION_NAME, CURSOR_SECRET_ARN, no secret value), Secrets Manager and DynamoDB
+    behind TLS from throwaway CAs in a trust store as large as Lambda's, the first request a
+    DynamoDB-backed GET; and a listing, which fetches the cursor secret on first use."""
+    with tempfile.TemporaryDirectory(prefix="bench-deployed-") as directory:
+        database = servers.local_dynamodb(local_dynamodb)
+        secrets = SecretsManagerStandIn("bench-" + "s" * 40)
+        for part in ("dynamodb", "secrets"):
+            os.makedirs(os.path.join(directory, part))
+        dynamodb_tls = TLSProxy(os.path.join(directory, "dynamodb"), database.port)
+        secrets_tls = TLSProxy(os.path.join(directory, "secrets"), secrets.server_address[1])
+        try:
+            bundle = trust_bundle(directory, dynamodb_tls.ca, secrets_tls.ca)
+            hashed = hashed_directory(directory, bundle)
+            plain = {"AWS_ENDPOINT_URL_DYNAMODB": database.endpoint}
+            lambda_ = {"AWS_LAMBDA_FUNCTION_NAME": "swiftapi-bench-service", "CURSOR_SECRET": "",
+                       "CURSOR_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:swiftapi-bench-cursor-secret-AbCdEf",
+                       "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"https://127.0.0.1:{secrets_tls.port}",
+                       "AWS_ENDPOINT_URL_DYNAMODB": f"https://127.0.0.1:{dynamodb_tls.port}"}
+            trust = {"bundle": {"SSL_CERT_FILE": bundle}, "hashed directory": {"SSL_CERT_DIR": hashed}}
+            candidates = []
+            for name in ("users", "items"):
+                bootstrap = os.path.join(os.environ.get("PACKAGES", ".build/dist"), name, "bootstrap")
+                create_tables(database.endpoint, name)
+                method, route, body = READS[name]["seed"]
+                created = [cold_start(bootstrap, event(method, route, body), plain)[2] for _ in range(2)]
+                read = event("GET", READS[name]["read"](json.loads(created[0]["body"])))
+                candidates.append((f"{name} GET, plain HTTP (reference)", lambda b=bootstrap, r=read: answered(b, r, plain)))
+                for label, env in trust.items():
+                    candidates.append((f"{name} GET, deployed, {label}",
+                                       lambda b=bootstrap, r=read, e={**lambda_, **env}: answered(b, r, e)))
+            items = os.path.join(os.environ.get("PACKAGES", ".build/dist"), "items", "bootstrap")
+            listing = event("GET", "/items", query={"limit": "1"})
+            candidates.append(("items listing, deployed, hashed directory (fetches the secret)",
+                               lambda: answered(items, listing, {**lambda_, **trust["hashed directory"]})))
+            results = alternate(runs, candidates)
+        finally:
+            for server in (dynamodb_tls, secrets_tls, secrets, database):
+                server.stop()
+    medians = {name: statistics.median(t for t, _ in values) for name, values in results.items()}
+    print(f"\ndeployed configuration: first answer as Lambda runs the function (AWS_LAMBDA_FUNCTION_NAME, the cursor "
+          f"secret's ARN, DynamoDB and Secrets Manager over TLS from throwaway CAs, trust store of the system's "
+          f"certificates plus those CAs), median of {runs} alternating runs")
+    print(f"| first request | first answer | × {baseline[0]} cold | peak RSS | where the time goes |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, values in results.items():
+        median = medians[name]
+        rss = statistics.median(r for _, r in values)
+        service = name.split(" ")[0]
+        reference = medians.get(f"{service} GET, plain HTTP (reference)")
+        if "listing" in name:
+            get = medians["items GET, deployed, hashed directory"]
+            note = f"secret fetch and signing ≈ {(median - get) * 1000:.1f} ms over the GET"
+        elif "deployed" in name:
+            note = f"TLS set-up {(median - reference) * 1000:.1f} ms ({(median - reference) / median * 100:.0f}%)"
+        else:
+            note = "-"
+        print(f"| {name} | {median * 1000:.1f} ms | {median / baseline[1]:.2f} | {rss:.1f} MB | {note} |")
 
 
 def main():
@@ -419,6 +534,7 @@ def main():
         users = next((path for name, path in bootstraps if name == "users"), None)
         if users:
             telemetry_cost(args.runs, users, args.dynamodb)
+        deployed(args.runs, args.dynamodb, (baseline_name, baseline))
 
 
 if __name__ == "__main__":

@@ -16,11 +16,14 @@ ENVIRONMENT = {"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SEC
                "LOG_LEVEL": "ERROR", "PATH": "/usr/bin:/bin"}
 
 
-def event(method, path, body=None, subject="bench"):
-    """An API Gateway v2 event for `method path`, signed in as `subject` with every read/write scope."""
+def event(method, path, body=None, subject="bench", query=None):
+    """An API Gateway v2 event for `method path` (and `query`, a dict), signed in as `subject` with
+    every read/write scope."""
     text = json.dumps(body) if body is not None else None
     return {
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "version": "2.0", "routeKey": "$default", "rawPath": path,
+        "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
+        **({"queryStringParameters": query} if query else {}),
         "headers": {"host": "bench.local", **({"content-type": "application/json"} if text else {})},
         "requestContext": {
             "accountId": "123456789012", "apiId": "bench", "domainName": "bench.local", "requestId": "cold-1",
@@ -35,18 +38,46 @@ def event(method, path, body=None, subject="bench"):
 
 
 def create_tables(endpoint, service):
-    """The service's declared tables with their keys (what GetItem and PutItem need), via boto3."""
+    """The service's declared tables with their keys and secondary indexes, via boto3."""
     import boto3
     tables = declarations.load(service).get("tables", {})
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1",
                           aws_access_key_id="bench", aws_secret_access_key="bench")
+
+    def schema(keys):
+        return [{"AttributeName": k["name"], "KeyType": kind} for k, kind in keys]
+
+    def projection(index):
+        declared = {"ProjectionType": index["projection"]}
+        if index.get("nonKeyAttributes"):
+            declared["NonKeyAttributes"] = index["nonKeyAttributes"]
+        return declared
+
     for declared, table in tables.items():
         keys = [(table["partitionKey"], "HASH")] + ([(table["sortKey"], "RANGE")] if "sortKey" in table else [])
+        attributes = {k["name"]: k["type"] for k, _ in keys}
+        extra = {}
+        globals_ = table.get("globalSecondaryIndexes", [])
+        if globals_:
+            extra["GlobalSecondaryIndexes"] = [
+                {"IndexName": index["name"], "Projection": projection(index),
+                 "KeySchema": schema([(index["partitionKey"], "HASH")] + ([(index["sortKey"], "RANGE")] if "sortKey" in index else []))}
+                for index in globals_]
+            for index in globals_:
+                for key in (index["partitionKey"], index.get("sortKey")):
+                    if key:
+                        attributes[key["name"]] = key["type"]
+        locals_ = table.get("localSecondaryIndexes", [])
+        if locals_:
+            extra["LocalSecondaryIndexes"] = [
+                {"IndexName": index["name"], "Projection": projection(index),
+                 "KeySchema": schema([(table["partitionKey"], "HASH"), (index["sortKey"], "RANGE")])} for index in locals_]
+            for index in locals_:
+                attributes[index["sortKey"]["name"]] = index["sortKey"]["type"]
         client.create_table(TableName=ENVIRONMENT[f"TABLE_{declared.upper().replace('-', '_')}"],
-                            BillingMode="PAY_PER_REQUEST",
-                            KeySchema=[{"AttributeName": k["name"], "KeyType": t} for k, t in keys],
-                            AttributeDefinitions=[{"AttributeName": k["name"], "AttributeType": k["type"]}
-                                                  for k, _ in keys])
+                            BillingMode="PAY_PER_REQUEST", KeySchema=schema(keys),
+                            AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in attributes.items()],
+                            **extra)
 
 
 def run(bootstrap, events, env=None, trace=None, timeout=30):

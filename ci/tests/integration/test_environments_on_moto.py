@@ -33,12 +33,9 @@ class EnvironmentsOnMoto(unittest.TestCase):
         cls.work, cls.tree = cls.stack.work, cls.stack.tree
         for environment in ("staging", "production"):
             cls.stack.point_root_at_moto(f"environments/{environment}", static_credentials=True, local_backend=True)
-        # Destroys one resource at a time: moto 5.2.1 removes a function's policy statements while
-        # iterating over them without a lock, so concurrent RemovePermission calls on one function
-        # can skip a statement (left behind, the provider then waits 5 minutes for it to go).
         cls.env = dict(os.environ, AWS_ENDPOINT_URL=cls.stack.endpoint, AWS_ACCESS_KEY_ID="testing",
                        AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1",
-                       ENVIRONMENTS_DIR=os.path.join(cls.tree, "environments"), TF_CLI_ARGS_destroy="-parallelism=1")
+                       ENVIRONMENTS_DIR=os.path.join(cls.tree, "environments"))
         cls.aws = {name: cls.stack.client(name) for name in ("s3", "lambda", "dynamodb", "iam", "secretsmanager", "ec2", "apigateway",
                                                               "apigatewayv2", "cloudwatch", "sns", "logs", "kms")}
         for environment in ("staging", "production"):

@@ -5,6 +5,14 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// An HTTP/1.1 response, fully read.
 public struct TransportResponse: Sendable {
     public var status: Int
@@ -26,22 +34,23 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 /// A pooled HTTP/1.1 client for one endpoint (HTTP or HTTPS), created once per process and
 /// shared by every invocation: connections stay open between requests, up to `maxConnections`.
 ///
-/// HTTPS certificates are always verified, against `trustStore`: the file `SSL_CERT_FILE` names
-/// if set, else the system's bundle (AL2023: /etc/pki/tls/certs/ca-bundle.crt). The TLS context
-/// (which parses ~140 certificates) is built on the first connection, not at init, so a cold
-/// start does not pay for it before the first `/next`.
+/// HTTPS certificates are always verified, with TLS 1.2 at least, against `trustStore`
+/// (`HTTPTransport.trustStore(environment:)`). The TLS context is built on the first connection,
+/// not at init; from a hashed directory it reads only the certificates a server's chain names,
+/// not the whole bundle, so a cold start's first handshake does not wait for ~140 certificates to
+/// be parsed.
 public final class HTTPTransport: Sendable {
     public let scheme: String
     public let host: String
     public let port: Int
-    /// A CA bundle (PEM) to trust instead of the system's; nil: the system's.
+    /// What to trust: a PEM bundle or an OpenSSL hashed directory; nil: NIOSSL's platform default.
     public let trustStore: String?
     private let tls = Mutex<NIOSSLContext?>(nil)
     let pool: ConnectionPool
 
     public init(
         endpoint: String, maxConnections: Int = 16,
-        trustStore: String? = ProcessEnvironment.current()["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        trustStore: String? = HTTPTransport.trustStore(environment: ProcessEnvironment.current())
     ) throws {
         guard let offset = endpoint.utf8Offset(of: "://") else {
             throw TransportError(
@@ -62,12 +71,48 @@ public final class HTTPTransport: Sendable {
         pool = ConnectionPool(maxConnections: maxConnections)
     }
 
+    /// Where certificates are checked against, as OpenSSL's tools decide it: `SSL_CERT_FILE` (a PEM
+    /// bundle), `SSL_CERT_DIR` (a hashed directory), else the system's hashed directory where it
+    /// has one (Amazon Linux 2023 and Fedora extract one beside their bundle; Debian and Ubuntu keep
+    /// theirs in /etc/ssl/certs), else nil: NIOSSL's default, the system's bundle.
+    public static func trustStore(environment: [String: String]) -> String? {
+        if let file = environment["SSL_CERT_FILE"], !file.isEmpty { return file }
+        if let directory = environment["SSL_CERT_DIR"], !directory.isEmpty { return directory }
+        return systemHashedDirectories.first(where: isHashedDirectory)
+    }
+
+    public static let systemHashedDirectories = ["/etc/pki/ca-trust/extracted/pem/directory-hash", "/etc/ssl/certs"]
+
+    static func isDirectory(_ path: String) -> Bool {
+        guard let directory = opendir(path) else { return false }
+        closedir(directory)
+        return true
+    }
+
+    /// A directory holding at least one `<8 hex digits>.<n>` entry, as `openssl rehash` names them.
+    public static func isHashedDirectory(_ path: String) -> Bool {
+        guard let directory = opendir(path) else { return false }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            let hex = name.prefix(8)
+            if name.count >= 10, hex.count == 8,
+                hex.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }),
+                name[8] == UInt8(ascii: "."), name.dropFirst(9).allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+            {
+                return true
+            }
+        }
+        return false
+    }
+
     /// The TLS context, built once on first use (under the lock, so two first connections share it).
     func tlsContext() throws -> NIOSSLContext {
         try tls.withLock { context in
             if let context { return context }
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.certificateVerification = .fullVerification
+            configuration.minimumTLSVersion = .tlsv12
             if let trustStore { configuration.trustRoots = .file(trustStore) }
             let made: NIOSSLContext
             do {
@@ -75,7 +120,7 @@ public final class HTTPTransport: Sendable {
             } catch {
                 throw TransportError(
                     description:
-                        "cannot load the TLS trust store \(trustStore.map { "SSL_CERT_FILE=\($0)" } ?? "(the system's)"): \(error)",
+                        "cannot load the TLS trust store \(trustStore.map { (Self.isDirectory($0) ? "SSL_CERT_DIR=" : "SSL_CERT_FILE=") + $0 } ?? "(the system's)"): \(error)",
                     beforeResponse: true)
             }
             context = made

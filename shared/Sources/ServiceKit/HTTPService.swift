@@ -16,12 +16,17 @@ public struct ServiceContext: Sendable {
     public let db: DynamoDBClient
     /// Declared table name → deployed table name (`TABLE_<NAME>`, which Terraform sets).
     public let tables: [String: String]
-    public let cursorSecret: String
+    /// Signs page cursors; fetched when a listing first needs it.
+    public let cursorSecret: LazySecret
 
-    public init(db: DynamoDBClient, tables: [String: String] = [:], cursorSecret: String) {
+    public init(db: DynamoDBClient, tables: [String: String] = [:], cursorSecret: LazySecret) {
         self.db = db
         self.tables = tables
         self.cursorSecret = cursorSecret
+    }
+
+    public init(db: DynamoDBClient, tables: [String: String] = [:], cursorSecret: String) {
+        self.init(db: db, tables: tables, cursorSecret: .fixed(cursorSecret))
     }
 
     /// The deployed name of a declared table (the declared name itself locally).
@@ -35,8 +40,9 @@ public struct ServiceContext: Sendable {
 
 /// A deployed function's whole `main.swift`: `ServiceBootstrap.run(UsersAPI.self)`.
 public enum ServiceBootstrap {
-    /// Reads the tables and the cursor secret from the environment, failing closed (a missing
-    /// secret under Lambda is an /init/error), builds the service once, and serves invocations.
+    /// Reads the tables and where the cursor secret comes from, failing closed (no secret ARN under
+    /// Lambda is an /init/error), builds the service once, and serves invocations. The secret itself
+    /// is fetched when a request first needs it: nothing before the first event waits for it.
     public static func run<Service: HTTPService>(_ service: Service.Type) -> Never {
         LambdaRuntime.run { _ in
             let environment = ProcessEnvironment.current()
@@ -48,7 +54,7 @@ public enum ServiceBootstrap {
             }
             let context = ServiceContext(
                 db: db, tables: tables,
-                cursorSecret: try await ServiceSecrets.value(of: "CURSOR_SECRET", environment: environment))
+                cursorSecret: try ServiceSecrets.source(of: "CURSOR_SECRET", environment: environment))
             var handler = HTTPLambdaHandler(router: Service(context: context).router)
             #if DEBUG
                 handler.statusMutation = statusMutation(environment["CONTRACT_MUTATION"])

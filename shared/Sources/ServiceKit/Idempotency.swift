@@ -43,7 +43,8 @@ public struct IdempotencyStore: Sendable {
                 .init(pointer: "Idempotency-Key", detail: "must be 1 to 255 visible ASCII characters")
             ])
         }
-        let recordKey = Self.recordKey(caller: caller, route: request.routeKey ?? "\(request.method) \(request.rawPath)", key: key)
+        let recordKey = Self.recordKey(
+            caller: caller, route: request.routeKey ?? "\(request.method) \(request.rawPath)", key: key)
         let fingerprint = Self.fingerprint(request)
         let now = WallClock.nowMilliseconds() / 1000
         // The lease ends when this invocation must have answered.

@@ -2,6 +2,7 @@ import AWSCore
 import HTTPAPI
 import JSONCoding
 import LambdaRuntime
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -11,11 +12,12 @@ import LambdaRuntime
     import Darwin
 #endif
 
-/// Where a service's secrets come from, read once at init and failing closed:
+/// Where a service's secrets come from, decided at init and failing closed:
 ///
 /// - `<NAME>_ARN` set (what Terraform gives a deployed function): the value from AWS Secrets
-///   Manager, over the same SigV4 JSON client as DynamoDB. The value is never in the function's
-///   environment, Terraform's state or a plan.
+///   Manager, over the same SigV4 JSON client as DynamoDB, fetched when a request first needs it
+///   (`LazySecret`), not before the first event. The value is never in the function's environment,
+///   Terraform's state or a plan.
 /// - under Lambda (`AWS_LAMBDA_FUNCTION_NAME` set) without it: an error, so init posts
 ///   `/init/error`; there is no built-in default.
 /// - outside Lambda: `<NAME>` from the environment (the local gateway's packaged functions), else
@@ -25,12 +27,13 @@ public enum ServiceSecrets {
         public let description: String
     }
 
-    public static func value(
+    public static func source(
         of name: String, environment: [String: String] = ProcessEnvironment.current(),
         developmentDirectory: String = ".local"
-    ) async throws -> String {
+    ) throws -> LazySecret {
         if let arn = environment["\(name)_ARN"], !arn.isEmpty {
-            return try await SecretsManager(environment: try AWSEnvironment.load(environment)).secretString(arn)
+            let client = try SecretsManager(environment: try AWSEnvironment.load(environment))
+            return LazySecret(name: name) { try await client.secretString(arn) }
         }
         if environment["AWS_LAMBDA_FUNCTION_NAME"] != nil {
             throw Missing(
@@ -38,8 +41,8 @@ public enum ServiceSecrets {
                     "\(name)_ARN is not set: a deployed function reads \(name) from Secrets Manager (modules/infrastructure sets \(name)_ARN)"
             )
         }
-        if let value = environment[name], !value.isEmpty { return value }
-        return try development(name, directory: developmentDirectory)
+        if let value = environment[name], !value.isEmpty { return .fixed(value) }
+        return .fixed(try development(name, directory: developmentDirectory))
     }
 
     /// A random development secret kept in `<directory>/<name>` (created on first use, mode 0600),
@@ -74,8 +77,39 @@ public enum ServiceSecrets {
     }
 }
 
-/// Secrets Manager's `GetSecretValue`, the one call a function makes at init.
-struct SecretsManager {
+/// A secret fetched when first needed and kept for the life of the process. Concurrent first uses
+/// share one fetch; a failed fetch is not kept, so the next use tries again.
+public final class LazySecret: Sendable {
+    public let name: String
+    private let fetch: @Sendable () async throws -> String
+    private let state = Mutex<Task<String, any Error>?>(nil)
+
+    public init(name: String, fetch: @escaping @Sendable () async throws -> String) {
+        self.name = name
+        self.fetch = fetch
+    }
+
+    /// A value known from the start (tests, local runs).
+    public static func fixed(_ value: String) -> LazySecret { LazySecret(name: "fixed") { value } }
+
+    public func value() async throws -> String {
+        let task = state.withLock { current in
+            if let current { return current }
+            let started = Task { try await fetch() }
+            current = started
+            return started
+        }
+        do {
+            return try await task.value
+        } catch {
+            state.withLock { if $0 == task { $0 = nil } }
+            throw error
+        }
+    }
+}
+
+/// Secrets Manager's `GetSecretValue`.
+struct SecretsManager: Sendable {
     let service: AWSJSONService
 
     init(environment: AWSEnvironment) throws {
@@ -88,19 +122,28 @@ struct SecretsManager {
     func secretString(_ id: String) async throws -> String {
         let body = JSONValue.object(["SecretId": .string(id)]).serialized()
         let sent: Result<TransportResponse, any Error>
+        let start = WallClock.nowMicroseconds()
         do { sent = .success(try await service.send("GetSecretValue", body: body, timeout: .seconds(5))) } catch {
             sent = .failure(error)
         }
-        await service.shutdown()  // one call per process: no connection to keep
+        // Inside an invocation, the call is part of its trace.
+        LambdaContext.current?.telemetry.record(
+            .init(
+                service: "SecretsManager", operation: "GetSecretValue", startMicroseconds: start,
+                endMicroseconds: WallClock.nowMicroseconds(), status: try? sent.get().status))
+        await service.shutdown()  // one successful call per process: no connection to keep
         let response = try sent.get()
         let document = try? JSONValue.parse(response.body)
         guard response.status == 200 else {
-            let type = response.header("x-amzn-errortype") ?? document?["__type"]?.stringValue ?? "HTTP \(response.status)"
+            let type =
+                response.header("x-amzn-errortype") ?? document?["__type"]?.stringValue ?? "HTTP \(response.status)"
             let message = document?["message"]?.stringValue ?? document?["Message"]?.stringValue ?? ""
-            throw ServiceSecrets.Missing(description: "Secrets Manager refused GetSecretValue for \(id): \(type) \(message)")
+            throw ServiceSecrets.Missing(
+                description: "Secrets Manager refused GetSecretValue for \(id): \(type) \(message)")
         }
         guard let value = document?["SecretString"]?.stringValue, !value.isEmpty else {
-            throw ServiceSecrets.Missing(description: "secret \(id) has no SecretString value yet: run `make deploy` (it sets new secrets)")
+            throw ServiceSecrets.Missing(
+                description: "secret \(id) has no SecretString value yet: run `make deploy` (it sets new secrets)")
         }
         return value
     }

@@ -8,7 +8,7 @@ public struct ServiceStore: Sendable {
     public let cursors: CursorCodec
     public let idempotency: IdempotencyStore
 
-    public init(db: DynamoDBClient, table: String, cursorSecret: String) {
+    public init(db: DynamoDBClient, table: String, cursorSecret: LazySecret) {
         self.db = db
         self.table = table
         cursors = CursorCodec(secret: cursorSecret)

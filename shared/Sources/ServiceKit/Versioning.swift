@@ -47,7 +47,10 @@ public enum ETag {
             if weak { rest = rest.dropFirst(2) }
             guard rest.first == "\"", let close = rest.dropFirst().firstIndex(of: "\"") else { return nil }
             let opaque = rest[rest.index(after: rest.startIndex)..<close]
-            guard opaque.unicodeScalars.allSatisfy({ $0.value == 0x21 || (0x23...0x7E).contains($0.value) || $0.value >= 0x80 })
+            guard
+                opaque.unicodeScalars.allSatisfy({
+                    $0.value == 0x21 || (0x23...0x7E).contains($0.value) || $0.value >= 0x80
+                })
             else { return nil }
             result.append(("\"\(opaque)\"", weak))
             rest = rest[rest.index(after: close)...].drop { $0 == " " || $0 == "\t" }

@@ -49,14 +49,18 @@ import Testing
     }
 
     /// `openssl s_server` with the certificate, on a free port of 127.0.0.1, for the body's duration.
-    func withServer(_ certificates: Certificates, _ body: (Int) async throws -> Void) async throws {
+    func withServer(_ certificates: Certificates, options: [String] = [], _ body: (Int) async throws -> Void)
+        async throws
+    {
         let port = TestSupport.freePort()
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         server.currentDirectoryURL = URL(fileURLWithPath: certificates.directory)
-        server.arguments = [
-            "openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", "server.pem", "-key", "server.key", "-www",
-        ]
+        server.arguments =
+            [
+                "openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", "server.pem", "-key", "server.key",
+                "-www",
+            ] + options
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
@@ -94,5 +98,46 @@ import Testing
         }
         #expect(
             error?.description.hasPrefix("cannot load the TLS trust store SSL_CERT_FILE=/nonexistent/ca.pem") == true)
+    }
+
+    /// A server that speaks only TLS 1.1 (RFC 8996 deprecates it) is refused, whatever it presents.
+    @Test func tlsOlderThanOnePointTwoIsRefused() async throws {
+        let certificates = try Certificates()
+        try await withServer(certificates, options: ["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]) { port in
+            await #expect(throws: (any Error).self, "TLS 1.1 is below the transport's minimum") {
+                _ = try await get(port, trustStore: certificates.ca)
+            }
+        }
+    }
+
+    /// A hashed directory (`openssl rehash`, the layout SSL_CERT_DIR and the system directories
+    /// have) is trusted exactly as its certificates are: the test CA's vouches, another CA's does not.
+    @Test func aHashedDirectoryIsTrustedForWhatItHolds() async throws {
+        let certificates = try Certificates()
+        for (name, file) in [("trusted", certificates.ca), ("other", certificates.otherCA)] {
+            let directory = "\(certificates.directory)/\(name)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: file, toPath: "\(directory)/ca.pem")
+            try certificates.openssl(["rehash", directory])
+        }
+        #expect(HTTPTransport.isHashedDirectory("\(certificates.directory)/trusted"))
+        #expect(!HTTPTransport.isHashedDirectory(certificates.directory), "ca.pem files are not hash links")
+        try await withServer(certificates) { port in
+            await #expect(throws: (any Error).self, "another CA's directory does not vouch for this certificate") {
+                _ = try await get(port, trustStore: "\(certificates.directory)/other")
+            }
+        }
+        try await withServer(certificates) { port in
+            let trusted = try await get(port, trustStore: "\(certificates.directory)/trusted")
+            #expect(trusted.status == 200)
+        }
+    }
+
+    /// OpenSSL's variables decide, then the system's hashed directory where there is one.
+    @Test func theTrustStoreComesFromTheEnvironmentThenTheSystem() {
+        #expect(HTTPTransport.trustStore(environment: ["SSL_CERT_FILE": "/a.pem", "SSL_CERT_DIR": "/d"]) == "/a.pem")
+        #expect(HTTPTransport.trustStore(environment: ["SSL_CERT_DIR": "/d"]) == "/d")
+        let system = HTTPTransport.trustStore(environment: [:])
+        #expect(system == HTTPTransport.systemHashedDirectories.first(where: HTTPTransport.isHashedDirectory))
     }
 }

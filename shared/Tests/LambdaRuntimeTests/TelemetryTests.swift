@@ -37,9 +37,9 @@ import Testing
 
     /// Runs the loop with this telemetry until `body` is done.
     func withRuntime(
-        telemetry: RuntimeTelemetry, _ makeHandler: @escaping @Sendable (Logger) async throws -> HTTPLambdaHandler,
-        _ body: (RuntimeAPIEmulator) async throws -> Void
+        telemetry: RuntimeTelemetry, _ body: (RuntimeAPIEmulator) async throws -> Void
     ) async throws {
+        let makeHandler: @Sendable (Logger) async throws -> HTTPLambdaHandler = { _ in Self.service() }
         let emulator = try await RuntimeAPIEmulator.start()
         async let exit = serveOnThread(endpoint: emulator.endpoint, telemetry: telemetry, makeHandler: makeHandler)
         do { try await body(emulator) } catch {
@@ -59,10 +59,7 @@ import Testing
 
     @Test func everyLineFollowsTheEmbeddedMetricFormat() async throws {
         let output = LogOutput.capturing()
-        try await withRuntime(
-            telemetry: RuntimeTelemetry(metrics: Self.metrics, output: output), { _ in Self.service() }
-        ) {
-            emulator in
+        try await withRuntime(telemetry: RuntimeTelemetry(metrics: Self.metrics, output: output)) { emulator in
             _ = await emulator.invoke(Self.event(path: "/users/ada"))
             _ = await emulator.invoke(Self.event(path: "/nothing/here"))
         }
@@ -97,7 +94,7 @@ import Testing
             Metrics(environment: ["METRICS_NAMESPACE": "n", "METRICS_SERVICE": "s"])
                 == Metrics(namespace: "n", service: "s"))
         let output = LogOutput.capturing()
-        try await withRuntime(telemetry: RuntimeTelemetry(metrics: nil, output: output), { _ in Self.service() }) {
+        try await withRuntime(telemetry: RuntimeTelemetry(metrics: nil, output: output)) {
             emulator in
             _ = await emulator.invoke(Self.event(path: "/users/ada"))
         }
@@ -126,9 +123,7 @@ import Testing
     @Test func sampledInvocationsSendEachAWSCallAsASubsegment() async throws {
         let daemon = try UDPListener()
         let tracer = try #require(Tracer(address: "127.0.0.1:\(daemon.port)"))
-        try await withRuntime(telemetry: RuntimeTelemetry(tracer: tracer, region: "eu-west-1"), { _ in Self.service() })
-        {
-            emulator in
+        try await withRuntime(telemetry: RuntimeTelemetry(tracer: tracer, region: "eu-west-1")) { emulator in
             _ = await emulator.invoke(
                 Self.event(path: "/users/ada"),
                 traceID: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")

@@ -122,12 +122,13 @@ public struct ItemsAPI: HTTPService {
         }
         // A cursor serves only the listing that issued it (this owner, this filter).
         let scope = "GET /items \(owner) \(request.query["status"] ?? "")"
-        let start = try store.cursors.decode(request.query["cursor"], scope: scope)
-        let page = try await db.query(table: table, index: index, keyCondition: keyCondition, limit: limit, startKey: start)
+        let start = try await store.cursors.decode(request.query["cursor"], scope: scope)
+        let page = try await db.query(
+            table: table, index: index, keyCondition: keyCondition, limit: limit, startKey: start)
         return try .json(
             ListPage(
                 items: try page.items.map(Records.item),
-                nextCursor: store.cursors.encode(page.lastEvaluatedKey, scope: scope)))
+                nextCursor: try await store.cursors.encode(page.lastEvaluatedKey, scope: scope)))
     }
 
     /// Writes are conditional on the version and the status read, so a transition is validated

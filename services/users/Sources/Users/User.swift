@@ -27,7 +27,8 @@ struct UserPatch: Decodable {
 enum Records {
     /// Every user is in `byShard` under one of 16 shard keys, so the admin listing never puts all
     /// users under one partition key value (16 × 1,000 writes/s instead of 1,000).
-    static let byShard = ShardedIndex(name: "byShard", attribute: "shard", sortAttribute: "id", prefix: "user", shards: 16)
+    static let byShard = ShardedIndex(
+        name: "byShard", attribute: "shard", sortAttribute: "id", prefix: "user", shards: 16)
 
     static func userKey(_ id: String) -> Item { ["pk": .s("USER#\(id)")] }
 

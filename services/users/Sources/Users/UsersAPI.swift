@@ -114,12 +114,12 @@ public struct UsersAPI: HTTPService {
     /// Every user (the route requires `users.admin`), from all shards of `byShard`, merged.
     func list(_ request: HTTPRequest) async throws -> HTTPResponse {
         let limit = try pageLimit(request)
-        let position = try store.cursors.decode(request.query["cursor"], scope: "GET /users")
+        let position = try await store.cursors.decode(request.query["cursor"], scope: "GET /users")
         let page = try await Records.byShard.page(db: db, table: table, limit: limit, position: position)
         return try .json(
             ListPage(
                 items: try page.items.map(Records.user),
-                nextCursor: store.cursors.encode(page.next, scope: "GET /users")))
+                nextCursor: try await store.cursors.encode(page.next, scope: "GET /users")))
     }
 
     /// PUT replaces both fields, PATCH changes the ones given (OptimisticWrite: If-Match, retries).

@@ -1,4 +1,4 @@
-import Users
 import ServiceKit
+import Users
 
 ServiceBootstrap.run(UsersAPI.self)

@@ -7,8 +7,9 @@ import ServiceKit
 import ServiceTesting
 import Testing
 
-/// The packaged users bootstrap reads its cursor secret at init and fails closed: under Lambda it
-/// comes from Secrets Manager (CURSOR_SECRET_ARN) or init posts /init/error.
+/// The users bootstrap reads its cursor secret from Secrets Manager (CURSOR_SECRET_ARN) when a
+/// request first needs it, and fails closed: without the ARN under Lambda init posts /init/error; a
+/// secret it cannot get is a 500 for the requests that need it, and the next one tries again.
 @Suite(.serialized) struct BootstrapSecretsTests {
     static let credentials = [
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "eu-west-1",
@@ -42,7 +43,7 @@ import Testing
         await emulator.stop()
     }
 
-    @Test func theSecretIsReadFromSecretsManagerAtInit() async throws {
+    @Test func theSecretIsReadFromSecretsManagerWhenFirstNeeded() async throws {
         let moto = try await MotoServer.start()
         let environment = AWSEnvironment(
             credentials: AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing"), region: "eu-west-1")
@@ -60,26 +61,50 @@ import Testing
         let db = try DynamoDBClient(environment: environment, endpoint: moto.endpoint)
         try await ServiceDeclaration.load(path: declarationPath).createTables(db)
 
+        // A cursor the signature check must read the secret for (well-formed, not signed by it).
+        func list(cursor: String? = nil) -> [UInt8] {
+            let query = cursor.map { "cursor=\($0)" } ?? ""
+            let event: JSONValue = [
+                "version": "2.0", "routeKey": "GET /users", "rawPath": "/users", "rawQueryString": .string(query),
+                "queryStringParameters": cursor.map { ["cursor": .string($0)] } ?? .null,
+                "headers": [:], "isBase64Encoded": false,
+                "requestContext": [
+                    "http": ["method": "GET", "path": "/users", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"],
+                    "requestId": "r", "stage": "$default", "routeKey": "GET /users",
+                ],
+            ]
+            return event.serialized()
+        }
+        let forged = "e30.AAAA"
+
         let emulator = try await RuntimeAPIEmulator.start()
         let process = try launch(emulator, ["CURSOR_SECRET_ARN": withValue, "AWS_ENDPOINT_URL": moto.endpoint])
-        let event: JSONValue = [
-            "version": "2.0", "routeKey": "GET /users", "rawPath": "/users", "rawQueryString": "",
-            "headers": [:], "isBase64Encoded": false,
-            "requestContext": [
-                "http": ["method": "GET", "path": "/users", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"],
-                "requestId": "r", "stage": "$default", "routeKey": "GET /users",
-            ],
-        ]
-        let result = await emulator.invoke(event.serialized())
-        #expect(result.responseJSON?["statusCode"] == 200, "\(result) \(process.text)")
+        let listed = await emulator.invoke(list())
+        #expect(listed.responseJSON?["statusCode"] == 200, "\(listed) \(process.text)")
+        let checked = await emulator.invoke(list(cursor: forged))
+        #expect(
+            checked.responseJSON?["statusCode"] == 400, "the secret was fetched and checks the signature: \(checked)")
         process.terminate()
         await emulator.stop()
 
+        // A secret without a value yet: the process starts, routes without cursors answer, a
+        // request that needs the secret is a 500 with its cause logged, and the next one retries.
         let unset = try await RuntimeAPIEmulator.start()
         let second = try launch(unset, ["CURSOR_SECRET_ARN": withoutValue, "AWS_ENDPOINT_URL": moto.endpoint])
         defer { second.terminate() }
-        let message = try await initError(unset, second)
-        #expect(message.contains("has no SecretString value yet") || message.contains("ResourceNotFoundException"), "\(message)")
+        #expect(await unset.initError == nil)
+        #expect(await unset.invoke(list()).responseJSON?["statusCode"] == 200, "no cursor, no secret needed")
+        let failed = await unset.invoke(list(cursor: forged))
+        #expect(failed.responseJSON?["statusCode"] == 500, "\(failed)")
+        #expect(try JSONValue.parse(Array((failed.responseJSON?["body"]?.stringValue ?? "").utf8))["status"] == 500)
+        _ = try await secrets.send(
+            "PutSecretValue",
+            body: (["SecretId": .string(withoutValue), "SecretString": "set-after-the-process-started-0123456789"]
+                as JSONValue)
+                .serialized(), timeout: .seconds(5))
+        let retried = await unset.invoke(list(cursor: forged))
+        #expect(retried.responseJSON?["statusCode"] == 400, "the next request fetched the secret: \(retried)")
+        #expect(second.text.contains("the cursor secret is unavailable"), "the cause is logged: \(second.text)")
         await unset.stop()
         await secrets.shutdown()
         await db.shutdown()
