@@ -23,9 +23,14 @@ case "${1:-}" in
   terraform)
     shift
     [ $# -gt 0 ] || { echo "lock: name the platforms, e.g. ci/lock.sh terraform linux_amd64 linux_arm64 darwin_arm64" >&2; exit 2; }
-    for root in environments/staging environments/production environments/bootstrap modules/infrastructure; do
+    # staging and production share environments/.terraform.lock.hcl (links, like their main.tf).
+    for root in environments/staging environments/bootstrap modules/infrastructure; do
       terraform -chdir="$root" providers lock "${@/#/-platform=}"
     done
+    if [ ! -L environments/staging/.terraform.lock.hcl ]; then
+      mv environments/staging/.terraform.lock.hcl environments/.terraform.lock.hcl
+      ln -s ../.terraform.lock.hcl environments/staging/.terraform.lock.hcl
+    fi
     ;;
   *)
     echo "usage: ci/lock.sh python | ci/lock.sh terraform PLATFORM..." >&2
