@@ -12,7 +12,7 @@ SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.j
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: bench-cold test-new-service help tools serve-tools run invoke event build new test fuzz test-ci-scripts capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
+.PHONY: bench-cold test-new-service help tools serve-tools run invoke event build new test check lint fuzz capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
 	test-terraform contract token plan apply deploy rollback rotate-secret destroy lock logs info alarms
 
 help: ## List the targets
@@ -59,15 +59,24 @@ build: tools ## Build every package and its tests (debug)
 # Each phase starts with a banner (ci/phase.sh); `make test` records them in this run's file.
 phase = @ci/phase.sh $@
 test: export MAKE_TEST_PHASES := $(CURDIR)/.build/phases/$(shell date +%s%N).log
-test: tools test-ci-scripts capacity dynamodb-conformance check-minimal-package contract test-terraform fuzz test-new-service ## Run every test: ci scripts, packaging, Terraform, fuzzing, make new, all Swift packages
-	@ci/phase.sh swift-test
-	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
-	$(SWIFT) test --no-parallel
+# make check has run Terraform's unit tests already.
+test: TERRAFORM_SCOPE := integration
+test: tools check capacity dynamodb-conformance check-minimal-package contract test-terraform fuzz test-new-service ## Run every test: make check, then packaging, contracts against the packages, Terraform on moto, fuzzing, make new
 	@ci/phase.sh --summary
 
-test-ci-scripts: tools ## CI scripts: unit tests, shellcheck, .gitlab-ci.yml against GitLab's schema
+check: tools ## The inner loop: build with tests, the Swift suites, in-process contracts, the CI scripts' tests, lint, Terraform's unit tests
 	$(phase)
+	$(SWIFT) build --build-tests
+	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
+	$(SWIFT) test --skip-build --no-parallel
+	"$$($(SWIFT) build --show-bin-path)/local-api" contract
 	python3 -m unittest discover -s ci/tests
+	@$(MAKE) --no-print-directory lint
+	ci/test-terraform.sh unit
+
+lint: tools ## swift format lint, ruff, shellcheck, .gitlab-ci.yml against GitLab's schema (terraform fmt: ci/test-terraform.sh)
+	$(SWIFT) format lint --strict -r Package.swift shared services
+	.venv/bin/ruff check ci
 	shellcheck ci/*.sh
 	.venv/bin/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
 
@@ -92,10 +101,9 @@ capacity: ## Throughput ceiling of every access pattern from service.json and Dy
 	$(phase)
 	python3 ci/capacity.py
 
-contract: tools ## Replay every service's contract corpus in-process, then against its packaged bootstrap; the REST authorizer's corpus against its package; the packaged runtime's metrics and traces
+contract: tools ## Replay every service's contract corpus against its packaged bootstrap (make check replays them in-process); the REST authorizer's corpus against its package; the packaged runtime's metrics and traces
 	$(phase)
 	$(SWIFT) build --product local-api
-	"$$($(SWIFT) build --show-bin-path)/local-api" contract
 	PACKAGES=$(DIST) ci/build.sh
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract --artifact $(DIST)
 	python3 ci/authorizer-contract.py replay --bootstrap $(DIST)/authorizer/bootstrap
@@ -103,9 +111,9 @@ contract: tools ## Replay every service's contract corpus in-process, then again
 	$(SWIFT) build --product local-dynamodb
 	$(PYTHON) ci/telemetry-check.py --bootstrap $(DIST)/users/bootstrap --dynamodb $(LOCAL_DYNAMODB)
 
-test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments applied against moto
+test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments and the pipeline applied against moto
 	$(phase)
-	ci/test-terraform.sh
+	ci/test-terraform.sh $(or $(TERRAFORM_SCOPE),all)
 
 test-new-service: tools ## make new end to end in a scratch copy: builds, tests, serves, passes its contract, is planned
 	$(phase)

@@ -79,7 +79,7 @@ def replay(bootstrap):
         raise SystemExit(f"authorizer-contract: init failed: {answers[0][1].get('errorMessage')}")
     if fetches != 1:
         failures.append(f"the JWKS was fetched {fetches} times, not once at init")
-    for case, (kind, body) in zip(cases, answers):
+    for case, (kind, body) in zip(cases, answers, strict=True):
         expected = case["expect"]
         got = {"error": body.get("errorMessage")} if kind == "error" else {"answer": body}
         if got != expected:
@@ -203,7 +203,7 @@ def record(bootstrap):
     if answers and answers[0][0] == "init-error":
         raise SystemExit(f"authorizer-contract: init failed: {answers[0][1].get('errorMessage')}")
     cases = []
-    for (name, route, _, _, verdict), evt, (kind, body) in zip(plan, events, answers):
+    for (name, route, _, _, verdict), evt, (kind, body) in zip(plan, events, answers, strict=True):
         if verdict == "Unauthorized":
             ok = kind == "error" and body.get("errorMessage") == "Unauthorized"
             expect = {"error": "Unauthorized"}

@@ -222,7 +222,7 @@ def read_package(service, packages):
         with open(os.path.join(directory, "bootstrap.zip"), "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        raise DeployError(f"no package for {service} in {packages}: run `make package SERVICE={service}` first")
+        raise DeployError(f"no package for {service} in {packages}: run `make package SERVICE={service}` first") from None
     digest = hashlib.sha256(data).hexdigest()
     if digest != manifest["sha256"]:
         raise DeployError(f"{directory}/bootstrap.zip does not match its package.json (sha256 {digest[:12]}… vs "

@@ -92,10 +92,10 @@ def condition_holds(condition, context):
             if base.startswith(("String", "Arn")):
                 like = base.endswith("Like")
 
-                def matches(value):
+                def matches(value, expected=expected, like=like):
                     return any(fnmatch.fnmatchcase(value, e) if like else value == e for e in expected)
             elif base == "Bool":
-                def matches(value):
+                def matches(value, expected=expected):
                     return value.lower() in [e.lower() for e in expected]
             else:
                 raise ValueError(f"condition operator {operator} is not understood by ci/iam_check.py")

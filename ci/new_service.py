@@ -51,7 +51,8 @@ let package = Package(
     dependencies: [.package(path: "../../shared")],
     targets: [
         .target(
-            name: "{m}", dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "LambdaRuntime")),
+            name: "{m}",
+            dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "LambdaRuntime")),
         .executableTarget(name: "{m}Bootstrap", dependencies: ["{m}"] + shared("ServiceKit")),
         .testTarget(
             name: "{m}Tests",

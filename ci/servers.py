@@ -43,7 +43,7 @@ class Server:
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"{command[0]} did not start on port {port}")
+                    raise RuntimeError(f"{command[0]} did not start on port {port}") from None
                 time.sleep(0.1)
 
     def stop(self):

@@ -2,7 +2,8 @@
 # `make new` end to end, in a scratch copy of the repository (the working tree is never touched):
 # scaffold a service, then prove with no other edit that it builds, passes its own tests, serves
 # under the local gateway (401 without a token, 404 for a record that is not the caller's), passes
-# its recorded contract, and is in the Terraform plan of an environment.
+# its recorded contract, and is in the Terraform plan of an environment, with its alarms and
+# dashboard widgets (modules/infrastructure/tests/monitoring.tftest.hcl reads every service).
 #
 # The copy links shared/ and the existing services to the real ones and builds with the
 # repository's scratch directory, so only the root package's own targets and the new service
@@ -84,7 +85,13 @@ print(f'''run "the_scaffolded_service_is_planned" {{
 EOF
   terraform -chdir=environments/staging init -backend=false -input=false -lockfile=readonly -no-color "${plugins[@]}" >/dev/null
   terraform -chdir=environments/staging test -no-color
+  echo "new-service: its alarms and dashboard widgets"
+  terraform -chdir=modules/infrastructure init -backend=false -input=false -lockfile=readonly -no-color "${plugins[@]}" >/dev/null
+  terraform -chdir=modules/infrastructure test -no-color -filter=tests/monitoring.tftest.hcl
+elif [ "${CI:-}" = true ]; then
+  echo "new-service: terraform is not installed, and CI=true needs the plan check: run ci/install-terraform.sh first" >&2
+  exit 1
 else
   echo "new-service: terraform is not installed, skipping the plan check (install Terraform >= 1.10 to run it)"
 fi
-echo "new-service: $service scaffolded, built, tested, served, contract-checked and planned with no other edit"
+echo "new-service: $service scaffolded, built, tested, served, contract-checked, planned and monitored with no other edit"

@@ -1,28 +1,45 @@
 #!/usr/bin/env bash
-# The Terraform tests: formatting, validation of every root, `terraform test` with a mock provider,
-# checkov, and the environments applied against moto (ci/tests/integration). Without Terraform it
-# says so in one line and skips only these.
+# The Terraform tests. Without Terraform they say so in one line and skip (under CI=true, where
+# Terraform must be there, they fail instead).
+#   ci/test-terraform.sh unit   formatting, validation of every root, `terraform test` with a mock
+#                               provider (make check)
+#   ci/test-terraform.sh integration   checkov, and the environments and the pipeline applied
+#                               against moto (ci/tests/integration)
+#   ci/test-terraform.sh all    both (make test-terraform; make test runs make check, then integration)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scope=${1:-all}
 
 if ! command -v terraform >/dev/null; then
-  echo "test-terraform: terraform is not installed, skipping the Terraform tests (install Terraform >= 1.10 to run them)"
+  if [ "${CI:-}" = true ]; then
+    echo "test-terraform: terraform is not installed, and CI=true needs the Terraform tests: run ci/install-terraform.sh (pinned, checksum-verified) first" >&2
+    exit 1
+  fi
+  echo "test-terraform: terraform is not installed, skipping the Terraform tests (install Terraform >= 1.10 to run them; ci/install-terraform.sh)"
   exit 0
 fi
 [ -f "${TF_CLI_CONFIG_FILE:-/}" ] || export TF_CLI_CONFIG_FILE=/dev/null
 plugins=()
 [ -d "${TF_PLUGIN_DIR:-/opt/tf-plugins}" ] && plugins=(-plugin-dir="${TF_PLUGIN_DIR:-/opt/tf-plugins}")
 
-terraform fmt -check -recursive -diff modules environments
-for root in modules/infrastructure environments/*/; do
-  [ -n "$(ls "$root"/*.tf 2>/dev/null)" ] || continue
-  terraform -chdir="$root" init -backend=false -input=false -lockfile=readonly -no-color "${plugins[@]}" >/dev/null
-  terraform -chdir="$root" validate -no-color >/dev/null
-  echo "test-terraform: $root is valid"
-done
-for root in modules/*/ environments/*/; do
-  if [ -d "$root/tests" ]; then terraform -chdir="$root" test -no-color; fi
-done
+unit() {
+  terraform fmt -check -recursive -diff modules environments
+  for root in modules/infrastructure environments/*/; do
+    [ -n "$(ls "$root"/*.tf 2>/dev/null)" ] || continue
+    terraform -chdir="$root" init -backend=false -input=false -lockfile=readonly -no-color "${plugins[@]}" >/dev/null
+    terraform -chdir="$root" validate -no-color >/dev/null
+    echo "test-terraform: $root is valid"
+  done
+  for root in modules/*/ environments/*/; do
+    if [ -d "$root/tests" ]; then terraform -chdir="$root" test -no-color; fi
+  done
+}
+case "$scope" in
+  unit) unit; exit 0 ;;
+  all) unit ;;
+  integration) ;;
+  *) echo "usage: ci/test-terraform.sh unit|integration|all" >&2; exit 2 ;;
+esac
 
 # Every skipped check carries its reason next to the resource (checkov:skip=...). A file checkov
 # cannot parse would go unchecked while it still reports 0 failed, so that fails too.

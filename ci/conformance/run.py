@@ -81,7 +81,7 @@ class Target:
             document = json.loads(error.read() or b"{}")
             code = (document.get("__type") or document.get("code") or "").split("#")[-1]
             raise ClientError({"Error": {"Code": code, "Message": document.get("message", "")},
-                               "ResponseMetadata": {"HTTPStatusCode": error.code}}, target)
+                               "ResponseMetadata": {"HTTPStatusCode": error.code}}, target) from None
 
     def wait_index_active(self, table, index):
         deadline = time.monotonic() + 15

@@ -45,10 +45,11 @@ class InstallTerraform(unittest.TestCase):
         self.target = os.path.join(self.work, "bin")
         os.makedirs(self.target)
 
-    def install(self, script=os.path.join(ROOT, "ci", "install-terraform.sh"), **env):
+    def install(self, script=None, **env):
         # A PATH without any Terraform, so the script installs.
         environment = dict(PATH="/usr/bin:/bin", HOME=self.work, TERRAFORM_RELEASES_URL=self.url, TERRAFORM_INSTALL_DIR=self.target, **env)
-        return subprocess.run(["bash", script], env=environment, capture_output=True, text=True)
+        return subprocess.run(["bash", script or os.path.join(ROOT, "ci", "install-terraform.sh")], env=environment,
+                              capture_output=True, text=True)
 
     def test_an_archive_that_does_not_match_the_recorded_sha256_is_refused(self):
         result = self.install()

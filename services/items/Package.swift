@@ -15,7 +15,8 @@ let package = Package(
     dependencies: [.package(path: "../../shared")],
     targets: [
         .target(
-            name: "Items", dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "LambdaRuntime")),
+            name: "Items",
+            dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "LambdaRuntime")),
         .executableTarget(name: "ItemsBootstrap", dependencies: ["Items"] + shared("ServiceKit")),
         .testTarget(
             name: "ItemsTests",

@@ -15,7 +15,8 @@ let package = Package(
     dependencies: [.package(path: "../../shared")],
     targets: [
         .target(
-            name: "Users", dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "LambdaRuntime")),
+            name: "Users",
+            dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "LambdaRuntime")),
         .executableTarget(name: "UsersBootstrap", dependencies: ["Users"] + shared("ServiceKit")),
         .testTarget(
             name: "UsersTests",

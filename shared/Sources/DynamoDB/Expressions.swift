@@ -26,7 +26,14 @@ public final class Placeholders {
 
 /// A condition (ConditionExpression, FilterExpression, KeyConditionExpression).
 public indirect enum Condition: Sendable {
-    public enum Comparison: String, Sendable { case eq = "=", ne = "<>", lt = "<", le = "<=", gt = ">", ge = ">=" }
+    public enum Comparison: String, Sendable {
+        case eq = "="
+        case ne = "<>"
+        case lt = "<"
+        case le = "<="
+        case gt = ">"
+        case ge = ">="
+    }
     case exists(String)
     case notExists(String)
     case compare(String, Comparison, AttributeValue)

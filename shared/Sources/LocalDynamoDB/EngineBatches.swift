@@ -53,11 +53,14 @@ extension Engine {
             }
         }
         try db.transaction { for write in writes { try commit(write) } }
-        let usages = try CapacityUsage.mode(request) == nil ? [] : writes.map { write -> CapacityUsage in
-            var usage = CapacityUsage(table: write.table.name)
-            usage.write(write)
-            return usage
-        }
+        let usages =
+            try CapacityUsage.mode(request) == nil
+            ? []
+            : writes.map { write -> CapacityUsage in
+                var usage = CapacityUsage(table: write.table.name)
+                usage.write(write)
+                return usage
+            }
         return try CapacityUsage.attach(usages, to: ["UnprocessedItems": [:]], request)
     }
 
@@ -88,7 +91,8 @@ extension Engine {
                 }
                 let item = try read(table, key)
                 var usage = CapacityUsage(table: tableName)
-                usage.read(bytes: item.map(itemSize) ?? 0, consistent: spec["ConsistentRead"]?.boolValue == true, index: nil)
+                usage.read(
+                    bytes: item.map(itemSize) ?? 0, consistent: spec["ConsistentRead"]?.boolValue == true, index: nil)
                 usages.append(usage)
                 if let item { found.append(AttributeValue.wire(project(item, paths))) }
             }

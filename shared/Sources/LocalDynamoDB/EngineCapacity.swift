@@ -26,12 +26,18 @@ struct CapacityUsage {
     static func writeUnits(bytes: Int) -> Double { Double(max(1, (bytes + 1023) / 1024)) }
 
     mutating func read(bytes: Int, consistent: Bool, index: IndexSchema?) {
-        let units = transactional ? 2 * Self.readUnits(bytes: bytes, consistent: true) : Self.readUnits(bytes: bytes, consistent: consistent)
+        let units =
+            transactional
+            ? 2 * Self.readUnits(bytes: bytes, consistent: true) : Self.readUnits(bytes: bytes, consistent: consistent)
         guard let index else {
             tableRead += units
             return
         }
-        if index.local { local[index.name, default: (0, 0)].read += units } else { global[index.name, default: (0, 0)].read += units }
+        if index.local {
+            local[index.name, default: (0, 0)].read += units
+        } else {
+            global[index.name, default: (0, 0)].read += units
+        }
     }
 
     /// One item write: the larger of the item before and after (a delete: the item deleted), and
@@ -41,8 +47,12 @@ struct CapacityUsage {
         let size = max(planned.old.map(itemSize) ?? 0, planned.new.map(itemSize) ?? 0)
         tableWrite += factor * Self.writeUnits(bytes: size)
         for index in planned.table.indexes {
-            let before = planned.old.flatMap { try? planned.table.indexKey(index, $0) }.map { _ in planned.table.projectForIndex(index, planned.old!) }
-            let after = planned.new.flatMap { try? planned.table.indexKey(index, $0) }.map { _ in planned.table.projectForIndex(index, planned.new!) }
+            let before = planned.old.flatMap { try? planned.table.indexKey(index, $0) }.map { _ in
+                planned.table.projectForIndex(index, planned.old!)
+            }
+            let after = planned.new.flatMap { try? planned.table.indexKey(index, $0) }.map { _ in
+                planned.table.projectForIndex(index, planned.new!)
+            }
             var units = 0.0
             switch (before, after) {
             case (nil, nil): break
@@ -57,7 +67,11 @@ struct CapacityUsage {
                 }
             }
             guard units > 0 else { continue }
-            if index.local { local[index.name, default: (0, 0)].write += units } else { global[index.name, default: (0, 0)].write += units }
+            if index.local {
+                local[index.name, default: (0, 0)].write += units
+            } else {
+                global[index.name, default: (0, 0)].write += units
+            }
         }
     }
 
@@ -77,16 +91,25 @@ struct CapacityUsage {
 
     /// The ConsumedCapacity object for `mode` (TOTAL or INDEXES).
     func json(mode: String) -> JSONValue {
-        var object = Self.units(read: tableRead + global.values.reduce(0) { $0 + $1.read } + local.values.reduce(0) { $0 + $1.read },
-                                write: tableWrite + global.values.reduce(0) { $0 + $1.write } + local.values.reduce(0) { $0 + $1.write })
+        var object = Self.units(
+            read: tableRead + global.values.reduce(0) { $0 + $1.read } + local.values.reduce(0) { $0 + $1.read },
+            write: tableWrite + global.values.reduce(0) { $0 + $1.write } + local.values.reduce(0) { $0 + $1.write })
         object["TableName"] = .string(table)
         if mode == "INDEXES" {
             object["Table"] = .object(Self.units(read: tableRead, write: tableWrite))
             if !global.isEmpty {
-                object["GlobalSecondaryIndexes"] = .object(JSONObject(global.sorted { $0.key < $1.key }.map { ($0.key, .object(Self.units(read: $0.value.read, write: $0.value.write))) }))
+                object["GlobalSecondaryIndexes"] = .object(
+                    JSONObject(
+                        global.sorted { $0.key < $1.key }.map {
+                            ($0.key, .object(Self.units(read: $0.value.read, write: $0.value.write)))
+                        }))
             }
             if !local.isEmpty {
-                object["LocalSecondaryIndexes"] = .object(JSONObject(local.sorted { $0.key < $1.key }.map { ($0.key, .object(Self.units(read: $0.value.read, write: $0.value.write))) }))
+                object["LocalSecondaryIndexes"] = .object(
+                    JSONObject(
+                        local.sorted { $0.key < $1.key }.map {
+                            ($0.key, .object(Self.units(read: $0.value.read, write: $0.value.write)))
+                        }))
             }
         }
         return .object(object)
@@ -122,8 +145,14 @@ struct CapacityUsage {
             var total = merged[usage.table] ?? CapacityUsage(table: usage.table, transactional: usage.transactional)
             total.tableRead += usage.tableRead
             total.tableWrite += usage.tableWrite
-            for (name, units) in usage.global { total.global[name, default: (0, 0)].read += units.read; total.global[name, default: (0, 0)].write += units.write }
-            for (name, units) in usage.local { total.local[name, default: (0, 0)].read += units.read; total.local[name, default: (0, 0)].write += units.write }
+            for (name, units) in usage.global {
+                total.global[name, default: (0, 0)].read += units.read
+                total.global[name, default: (0, 0)].write += units.write
+            }
+            for (name, units) in usage.local {
+                total.local[name, default: (0, 0)].read += units.read
+                total.local[name, default: (0, 0)].write += units.write
+            }
             merged[usage.table] = total
         }
         object["ConsumedCapacity"] = .array(merged.keys.sorted().map { merged[$0]!.json(mode: mode) })

@@ -47,9 +47,12 @@ enum Legacy {
         var parts: [Condition] = []
         for (name, spec) in filter {
             guard let op = spec["ComparisonOperator"]?.stringValue else {
-                throw .validation("One or more parameter values were invalid: ComparisonOperator is required in \(field) for Attribute: \(name)")
+                throw .validation(
+                    "One or more parameter values were invalid: ComparisonOperator is required in \(field) for Attribute: \(name)"
+                )
             }
-            parts.append(try comparison(op, DocumentPath(elements: [.key(name)]), spec["AttributeValueList"], name: name))
+            parts.append(
+                try comparison(op, DocumentPath(elements: [.key(name)]), spec["AttributeValueList"], name: name))
         }
         return try joined(parts, request)
     }
@@ -60,7 +63,8 @@ enum Legacy {
         var result: Condition?
         for (name, spec) in conditions {
             guard let op = spec["ComparisonOperator"]?.stringValue else {
-                throw .validation("One or more parameter values were invalid: ComparisonOperator is required for key: \(name)")
+                throw .validation(
+                    "One or more parameter values were invalid: ComparisonOperator is required for key: \(name)")
             }
             guard ["EQ", "LE", "LT", "GE", "GT", "BEGINS_WITH", "BETWEEN"].contains(op) else {
                 throw .validation("Unsupported operator on KeyCondition: \(op)")
@@ -81,7 +85,8 @@ enum Legacy {
         }
         let strings = list.compactMap(\.stringValue)
         guard Set(strings).count == strings.count else {
-            throw .validation("One or more parameter values were invalid: Duplicate value in attribute name: \(strings)")
+            throw .validation(
+                "One or more parameter values were invalid: Duplicate value in attribute name: \(strings)")
         }
         return strings.map { DocumentPath(elements: [.key($0)]) }
     }
@@ -190,7 +195,8 @@ enum Legacy {
         }
         if op == "BETWEEN", values[0].typeName != values[1].typeName {
             throw .validation(
-                "One or more parameter values were invalid: AttributeValues inside AttributeValueList must be of same type")
+                "One or more parameter values were invalid: AttributeValues inside AttributeValueList must be of same type"
+            )
         }
         let target = Operand.path(path)
         let isList = Condition.attributeType(path, .value(.s("L")))

@@ -46,7 +46,8 @@ enum Parameters {
             "StreamSpecification", "SSESpecification", "TableClass", "DeletionProtectionEnabled", "OnDemandThroughput",
             "WarmThroughput",
         ],
-        "DescribeTable": ["TableName"], "DeleteTable": ["TableName"], "ListTables": ["ExclusiveStartTableName", "Limit"],
+        "DescribeTable": ["TableName"], "DeleteTable": ["TableName"],
+        "ListTables": ["ExclusiveStartTableName", "Limit"],
         "UpdateTimeToLive": ["TableName", "TimeToLiveSpecification"], "DescribeTimeToLive": ["TableName"],
         "TagResource": ["ResourceArn", "Tags"], "UntagResource": ["ResourceArn", "TagKeys"],
         "ListTagsOfResource": ["ResourceArn", "NextToken"],
@@ -66,7 +67,9 @@ enum Parameters {
     /// The members of each transaction action and BatchGetItem table entry.
     static let transactionActions: [String: Set<String>] = [
         "Put": ["TableName", "Item", "ConditionExpression", "ReturnValuesOnConditionCheckFailure"],
-        "Update": ["TableName", "Key", "UpdateExpression", "ConditionExpression", "ReturnValuesOnConditionCheckFailure"],
+        "Update": [
+            "TableName", "Key", "UpdateExpression", "ConditionExpression", "ReturnValuesOnConditionCheckFailure",
+        ],
         "Delete": ["TableName", "Key", "ConditionExpression", "ReturnValuesOnConditionCheckFailure"],
         "ConditionCheck": ["TableName", "Key", "ConditionExpression", "ReturnValuesOnConditionCheckFailure"],
         "Get": ["TableName", "Key", "ProjectionExpression"],

@@ -12,7 +12,8 @@ extension Engine {
         try subs.checkAllUsed()
         let found = try read(table, key)
         var consumed = CapacityUsage(table: table.name)
-        consumed.read(bytes: found.map(itemSize) ?? 0, consistent: request["ConsistentRead"]?.boolValue == true, index: nil)
+        consumed.read(
+            bytes: found.map(itemSize) ?? 0, consistent: request["ConsistentRead"]?.boolValue == true, index: nil)
         let response: JSONValue = found.map { ["Item": AttributeValue.wire(project($0, paths))] } ?? [:]
         return try consumed.attach(to: response, request)
     }
@@ -188,7 +189,8 @@ extension Engine {
             throw DynamoDBError.validation(
                 request["QueryFilter"] != nil
                     ? "QueryFilter can only contain non-primary key attributes: Primary key attribute: \(keyName)"
-                    : "Filter Expression can only contain non-primary key attributes: Primary key attribute: \(keyName)")
+                    : "Filter Expression can only contain non-primary key attributes: Primary key attribute: \(keyName)"
+            )
         }
         let paths = try projection(request, subs)
         try subs.checkAllUsed()
@@ -225,7 +227,9 @@ extension Engine {
             let stored = Self.decodeItem(row.text(0) ?? "{}")
             if let residual = range?.residual, try !residual.evaluate(stored) { return true }
             // An LSI fetches what it does not project from the table; a GSI returns its projection.
-            let item = index.map { select == "ALL_ATTRIBUTES" && $0.local ? stored : table.projectForIndex($0, stored) } ?? stored
+            let item =
+                index.map { select == "ALL_ATTRIBUTES" && $0.local ? stored : table.projectForIndex($0, stored) }
+                ?? stored
             scanned += 1
             bytes += Int(row.integer(1))
             if try filter?.evaluate(item) ?? true {
@@ -267,7 +271,8 @@ extension Engine {
         case "ALL_PROJECTED_ATTRIBUTES":
             guard index != nil else {
                 throw .validation(
-                    "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries or scans")
+                    "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries or scans"
+                )
             }
         case "SPECIFIC_ATTRIBUTES", "COUNT": break
         default:
@@ -301,8 +306,10 @@ extension Engine {
                 )
             }
             return (segment, total)
-        case (nil, _): throw .validation("The TotalSegments parameter is specified, but the Segment parameter is not provided")
-        case (_, nil): throw .validation("The Segment parameter is specified, but the TotalSegments parameter is not provided")
+        case (nil, _):
+            throw .validation("The TotalSegments parameter is specified, but the Segment parameter is not provided")
+        case (_, nil):
+            throw .validation("The Segment parameter is specified, but the TotalSegments parameter is not provided")
         }
     }
 

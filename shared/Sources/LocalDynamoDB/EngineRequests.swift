@@ -48,10 +48,14 @@ extension Engine {
     static func checkShape(_ item: Item) throws(DynamoDBError) {
         for (name, value) in item {
             guard !name.isEmpty else {
-                throw .validation("One or more parameter values were invalid: An AttributeValue may not contain an empty attribute name")
+                throw .validation(
+                    "One or more parameter values were invalid: An AttributeValue may not contain an empty attribute name"
+                )
             }
             guard name.utf8.count <= 65_535 else {
-                throw .validation("One or more parameter values were invalid: Attribute name is too large, must be less than 65536 bytes")
+                throw .validation(
+                    "One or more parameter values were invalid: Attribute name is too large, must be less than 65536 bytes"
+                )
             }
             if depth(value) > 32 { throw .validation("Nesting Levels have exceeded supported limits") }
         }
@@ -78,7 +82,9 @@ extension Engine {
 
     /// ProjectionExpression, or the pre-expression AttributesToGet.
     func projection(_ request: JSONValue, _ subs: Substitutions) throws(DynamoDBError) -> [DocumentPath]? {
-        guard let text = request["ProjectionExpression"]?.stringValue else { return try Legacy.attributesToGet(request) }
+        guard let text = request["ProjectionExpression"]?.stringValue else {
+            return try Legacy.attributesToGet(request)
+        }
         return try ExpressionParser.parseProjection(text, subs)
     }
 

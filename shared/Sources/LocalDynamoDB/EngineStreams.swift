@@ -24,7 +24,8 @@ struct StreamSettings {
             }
         } else if view != nil {
             throw .validation(
-                "One or more parameter values were invalid: StreamViewType cannot be specified when StreamEnabled is false")
+                "One or more parameter values were invalid: StreamViewType cannot be specified when StreamEnabled is false"
+            )
         }
         self.enabled = enabled
         self.view = view ?? ""
@@ -44,8 +45,10 @@ extension Engine {
         let arn = "\(Self.tableArn(table.name))/stream/\(label)"
         try db.run(
             "INSERT OR REPLACE INTO ddb_streams (arn, tbl, label, view, enabled, created, key_schema) VALUES (?, ?, ?, ?, 1, ?, ?)",
-            [.text(arn), .text(table.name), .text(label), .text(view), .integer(nowSeconds),
-             .text((table.definition["KeySchema"] ?? []).jsonString)])
+            [
+                .text(arn), .text(table.name), .text(label), .text(view), .integer(nowSeconds),
+                .text((table.definition["KeySchema"] ?? []).jsonString),
+            ])
         guard case .object(var object) = definition else { return definition }
         object["StreamSpecification"] = ["StreamEnabled": true, "StreamViewType": .string(view)]
         object["LatestStreamLabel"] = .string(label)
@@ -64,7 +67,8 @@ extension Engine {
     /// Appends the stream record of one committed write, if the table has a stream.
     func recordChange(_ write: PlannedWrite, byService: Bool = false) throws {
         // The table's definition says whether it streams: no query on the write path otherwise.
-        guard write.old != write.new, write.table.definition["StreamSpecification"]?["StreamEnabled"]?.boolValue == true,
+        guard write.old != write.new,
+            write.table.definition["StreamSpecification"]?["StreamEnabled"]?.boolValue == true,
             let (arn, view) = try enabledStream(write.table.name)
         else { return }
         streamSequence += 1
@@ -75,9 +79,14 @@ extension Engine {
             "ApproximateCreationDateTime": .number(String(nowSeconds)), "Keys": AttributeValue.wire(keys),
             "SequenceNumber": .string(Self.sequenceNumber(streamSequence)), "StreamViewType": .string(view),
         ]
-        if ["NEW_IMAGE", "NEW_AND_OLD_IMAGES"].contains(view), let new = write.new { change["NewImage"] = AttributeValue.wire(new) }
-        if ["OLD_IMAGE", "NEW_AND_OLD_IMAGES"].contains(view), let old = write.old { change["OldImage"] = AttributeValue.wire(old) }
-        let imageBytes = [change["NewImage"], change["OldImage"]].compactMap { $0 }.map { $0.serialized().count }.reduce(0, +)
+        if ["NEW_IMAGE", "NEW_AND_OLD_IMAGES"].contains(view), let new = write.new {
+            change["NewImage"] = AttributeValue.wire(new)
+        }
+        if ["OLD_IMAGE", "NEW_AND_OLD_IMAGES"].contains(view), let old = write.old {
+            change["OldImage"] = AttributeValue.wire(old)
+        }
+        let imageBytes = [change["NewImage"], change["OldImage"]].compactMap { $0 }.map { $0.serialized().count }
+            .reduce(0, +)
         change["SizeBytes"] = .number(String(keys.reduce(0) { $0 + $1.key.utf8.count + $1.value.size } + imageBytes))
         var record: JSONObject = [
             "eventID": .string(String(streamSequence, radix: 16)), "eventName": .string(eventName),
@@ -128,8 +137,10 @@ extension Engine {
         var rows: [StreamRow] = []
         try db.query(
             "SELECT arn, tbl, label, view, enabled, created, key_schema FROM ddb_streams WHERE (? IS NULL OR tbl = ?) AND (? IS NULL OR arn = ?) AND created >= ? ORDER BY arn",
-            [table.map { .text($0) } ?? .null, table.map { .text($0) } ?? .null, arn.map { .text($0) } ?? .null,
-             arn.map { .text($0) } ?? .null, .integer(nowSeconds - Self.streamRetentionSeconds)]
+            [
+                table.map { .text($0) } ?? .null, table.map { .text($0) } ?? .null, arn.map { .text($0) } ?? .null,
+                arn.map { .text($0) } ?? .null, .integer(nowSeconds - Self.streamRetentionSeconds),
+            ]
         ) { row in
             rows.append(
                 StreamRow(
@@ -143,7 +154,8 @@ extension Engine {
     func stream(_ request: JSONValue) throws -> StreamRow {
         guard let arn = request["StreamArn"]?.stringValue else {
             throw DynamoDBError.validation(
-                "1 validation error detected: Value null at 'streamArn' failed to satisfy constraint: Member must not be null")
+                "1 validation error detected: Value null at 'streamArn' failed to satisfy constraint: Member must not be null"
+            )
         }
         guard let stream = try streams(arn: arn).first else {
             throw DynamoDBError.resourceNotFound("Requested resource not found: Stream: \(arn) not found")
@@ -155,12 +167,16 @@ extension Engine {
         let limit = request["Limit"].flatMap { Int($0.jsonString) } ?? 100
         guard (1...100).contains(limit) else {
             throw DynamoDBError.validation(
-                "1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100")
+                "1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100"
+            )
         }
         var all = try streams(table: request["TableName"]?.stringValue)
         if let start = request["ExclusiveStartStreamArn"]?.stringValue { all = all.filter { $0.arn > start } }
         var response: JSONObject = [
-            "Streams": .array(all.prefix(limit).map { ["StreamArn": .string($0.arn), "TableName": .string($0.table), "StreamLabel": .string($0.label)] })
+            "Streams": .array(
+                all.prefix(limit).map {
+                    ["StreamArn": .string($0.arn), "TableName": .string($0.table), "StreamLabel": .string($0.label)]
+                })
         ]
         if all.count > limit { response["LastEvaluatedStreamArn"] = .string(all[limit - 1].arn) }
         return .object(response)
@@ -192,7 +208,8 @@ extension Engine {
         return [
             "StreamDescription": [
                 "StreamArn": .string(stream.arn), "StreamLabel": .string(stream.label),
-                "StreamStatus": .string(stream.enabled ? "ENABLED" : "DISABLED"), "StreamViewType": .string(stream.view),
+                "StreamStatus": .string(stream.enabled ? "ENABLED" : "DISABLED"),
+                "StreamViewType": .string(stream.view),
                 "CreationRequestDateTime": .number(String(stream.created)), "TableName": .string(stream.table),
                 "KeySchema": (try? JSONValue.parse(Array(stream.keySchema.utf8))) ?? [], "Shards": [.object(shard)],
             ]
@@ -217,7 +234,8 @@ extension Engine {
         case "LATEST": after = streamSequence
         case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
             guard let sequence else {
-                throw DynamoDBError.validation("Must specify a sequence number for iterator type AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER")
+                throw DynamoDBError.validation(
+                    "Must specify a sequence number for iterator type AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER")
             }
             after = request["ShardIteratorType"]?.stringValue == "AT_SEQUENCE_NUMBER" ? sequence - 1 : sequence
         case let other:
@@ -238,20 +256,26 @@ extension Engine {
         }
         guard now() - issued <= Self.iteratorLifetimeMilliseconds else {
             var error = DynamoDBError(
-                status: 400, type: DynamoDBError.dynamo + "ExpiredIteratorException", message: "Iterator expired. The iterator was created at time \(issued) while right now it is \(now()) ms")
+                status: 400, type: DynamoDBError.dynamo + "ExpiredIteratorException",
+                message:
+                    "Iterator expired. The iterator was created at time \(issued) while right now it is \(now()) ms")
             error.extra = [:]
             throw error
         }
         let limit = request["Limit"].flatMap { Int($0.jsonString) } ?? 1000
         guard (1...1000).contains(limit) else {
             throw DynamoDBError.validation(
-                "1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value between 1 and 1000")
+                "1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value between 1 and 1000"
+            )
         }
         var records: [JSONValue] = []
         var last = after
         try db.query(
             "SELECT seq, record FROM ddb_stream_records WHERE stream = ? AND seq > ? AND created >= ? ORDER BY seq LIMIT ?",
-            [.text(parts[2]), .integer(after), .integer(nowSeconds - Self.streamRetentionSeconds), .integer(Int64(limit))]
+            [
+                .text(parts[2]), .integer(after), .integer(nowSeconds - Self.streamRetentionSeconds),
+                .integer(Int64(limit)),
+            ]
         ) { row in
             last = row.integer(0)
             if let record = try? JSONValue.parse(row.text(1) ?? "{}") { records.append(record) }
@@ -260,7 +284,9 @@ extension Engine {
         var response: JSONObject = ["Records": .array(records)]
         let enabled = try streams(arn: parts[2]).first?.enabled ?? false
         // A disabled stream's shard closes once read to its end.
-        if enabled || !records.isEmpty { response["NextShardIterator"] = .string(iterator(stream: parts[2], after: last)) }
+        if enabled || !records.isEmpty {
+            response["NextShardIterator"] = .string(iterator(stream: parts[2], after: last))
+        }
         return .object(response)
     }
 }

@@ -48,7 +48,9 @@ extension Engine {
         if case .array(let indexes)? = description["GlobalSecondaryIndexes"] {
             description["GlobalSecondaryIndexes"] = .array(
                 indexes.map { index in
-                    guard case .object(var object) = index, let name = object["IndexName"]?.stringValue else { return index }
+                    guard case .object(var object) = index, let name = object["IndexName"]?.stringValue else {
+                        return index
+                    }
                     let status = pending[name]?.status ?? "ACTIVE"
                     object["IndexStatus"] = .string(status)
                     if status == "CREATING" { object["Backfilling"] = true }
@@ -115,8 +117,10 @@ extension Engine {
     /// existing table": the index is CREATING, then ACTIVE; the table is UPDATING meanwhile).
     func updateTable(_ request: JSONValue) throws -> JSONValue {
         var table = try table(request)
-        let changes = ["ProvisionedThroughput", "BillingMode", "StreamSpecification", "GlobalSecondaryIndexUpdates",
-            "SSESpecification", "DeletionProtectionEnabled", "TableClass", "OnDemandThroughput", "WarmThroughput"]
+        let changes = [
+            "ProvisionedThroughput", "BillingMode", "StreamSpecification", "GlobalSecondaryIndexUpdates",
+            "SSESpecification", "DeletionProtectionEnabled", "TableClass", "OnDemandThroughput", "WarmThroughput",
+        ]
         guard changes.contains(where: { request[$0] != nil }) else {
             throw DynamoDBError.validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
@@ -126,9 +130,13 @@ extension Engine {
             throw DynamoDBError.resourceInUse(
                 "Attempt to change a resource which is still in use: Table is being updated: \(table.name)")
         }
-        guard case .object(var definition) = table.definition else { throw DynamoDBError.internalFailure("bad definition") }
-        for name in ["ProvisionedThroughput", "BillingMode", "SSESpecification", "DeletionProtectionEnabled", "TableClass",
-            "OnDemandThroughput", "WarmThroughput"] {
+        guard case .object(var definition) = table.definition else {
+            throw DynamoDBError.internalFailure("bad definition")
+        }
+        for name in [
+            "ProvisionedThroughput", "BillingMode", "SSESpecification", "DeletionProtectionEnabled", "TableClass",
+            "OnDemandThroughput", "WarmThroughput",
+        ] {
             if let value = request[name] { definition[name] = value }
         }
         if definition["BillingMode"]?.stringValue == "PAY_PER_REQUEST" { definition["ProvisionedThroughput"] = nil }
@@ -149,7 +157,8 @@ extension Engine {
                     if let existing = attributes.first(where: { $0["AttributeName"]?.stringValue == n }) {
                         guard existing["AttributeType"] == attribute["AttributeType"] else {
                             throw DynamoDBError.validation(
-                                "One or more parameter values were invalid: Attribute \(n) is already defined with type \(existing["AttributeType"]?.stringValue ?? "?")")
+                                "One or more parameter values were invalid: Attribute \(n) is already defined with type \(existing["AttributeType"]?.stringValue ?? "?")"
+                            )
                         }
                     } else {
                         attributes.append(attribute)
@@ -158,10 +167,13 @@ extension Engine {
                 definition["AttributeDefinitions"] = .array(attributes)
                 globals.append(create)
                 definition["GlobalSecondaryIndexes"] = .array(globals)
-                backfill = try TableSchema(definition: .object(definition), created: table.created, ttlAttribute: table.ttlAttribute)
-                    .indexes.first { $0.name == create["IndexName"]?.stringValue }
+                backfill = try TableSchema(
+                    definition: .object(definition), created: table.created, ttlAttribute: table.ttlAttribute
+                )
+                .indexes.first { $0.name == create["IndexName"]?.stringValue }
             } else if let delete = update["Delete"] {
-                guard let name = delete["IndexName"]?.stringValue, globals.contains(where: { $0["IndexName"]?.stringValue == name })
+                guard let name = delete["IndexName"]?.stringValue,
+                    globals.contains(where: { $0["IndexName"]?.stringValue == name })
                 else {
                     throw DynamoDBError.resourceNotFound(
                         "Requested resource not found: Index: \(delete["IndexName"]?.stringValue ?? "") not found")
@@ -169,8 +181,9 @@ extension Engine {
                 globals.removeAll { $0["IndexName"]?.stringValue == name }
                 definition["GlobalSecondaryIndexes"] = globals.isEmpty ? nil : .array(globals)
                 // Attribute definitions only index keys used: drop the ones no key uses any more.
-                let stillUsed = Set(table.key.names + table.localIndexes.flatMap(\.key.names)
-                    + table.globalIndexes.filter { $0.name != name }.flatMap(\.key.names))
+                let stillUsed = Set(
+                    table.key.names + table.localIndexes.flatMap(\.key.names)
+                        + table.globalIndexes.filter { $0.name != name }.flatMap(\.key.names))
                 definition["AttributeDefinitions"] = .array(
                     (definition["AttributeDefinitions"]?.arrayValue ?? []).filter {
                         stillUsed.contains($0["AttributeName"]?.stringValue ?? "")
@@ -178,30 +191,39 @@ extension Engine {
                 try db.run("DELETE FROM ddb_index_entries WHERE tbl = ? AND idx = ?", [.text(table.name), .text(name)])
                 transitions[table.name, default: [:]][name] = ("DELETING", now() + transitionMilliseconds)
             } else if let change = update["Update"] {
-                guard let name = change["IndexName"]?.stringValue, let at = globals.firstIndex(where: { $0["IndexName"]?.stringValue == name }),
+                guard let name = change["IndexName"]?.stringValue,
+                    let at = globals.firstIndex(where: { $0["IndexName"]?.stringValue == name }),
                     case .object(var index) = globals[at]
                 else { throw DynamoDBError.resourceNotFound("Requested resource not found: Index not found") }
-                for field in ["ProvisionedThroughput", "OnDemandThroughput", "WarmThroughput"] { if let v = change[field] { index[field] = v } }
+                for field in ["ProvisionedThroughput", "OnDemandThroughput", "WarmThroughput"] {
+                    if let v = change[field] { index[field] = v }
+                }
                 globals[at] = .object(index)
                 definition["GlobalSecondaryIndexes"] = .array(globals)
             } else {
-                throw DynamoDBError.validation("GlobalSecondaryIndexUpdates entries take one of Create, Update or Delete")
+                throw DynamoDBError.validation(
+                    "GlobalSecondaryIndexUpdates entries take one of Create, Update or Delete")
             }
         }
         if let spec = request["StreamSpecification"], let stream = try StreamSettings(spec) {
             let current = table.definition["StreamSpecification"]?["StreamEnabled"]?.boolValue == true
             if stream.enabled == current {
                 throw DynamoDBError.validation(
-                    stream.enabled ? "Table already has an enabled stream: \(table.name)" : "Table does not have an enabled stream: \(table.name)")
+                    stream.enabled
+                        ? "Table already has an enabled stream: \(table.name)"
+                        : "Table does not have an enabled stream: \(table.name)")
             }
             if stream.enabled {
-                definition = try startStream(table: table, view: stream.view, definition: .object(definition)).objectValue ?? definition
+                definition =
+                    try startStream(table: table, view: stream.view, definition: .object(definition)).objectValue
+                    ?? definition
             } else {
                 try db.run("UPDATE ddb_streams SET enabled = 0 WHERE tbl = ?", [.text(table.name)])
                 definition["StreamSpecification"] = ["StreamEnabled": false]
             }
         }
-        let updated = try TableSchema(definition: .object(definition), created: table.created, ttlAttribute: table.ttlAttribute)
+        let updated = try TableSchema(
+            definition: .object(definition), created: table.created, ttlAttribute: table.ttlAttribute)
         try db.transaction {
             if let backfill {
                 // Existing items go into the new index; items whose key attributes do not fit it
@@ -216,11 +238,16 @@ extension Engine {
                     let key = try updated.storageKey(item, requireExact: false)
                     try db.run(
                         "INSERT OR REPLACE INTO ddb_index_entries (tbl, idx, gpk, gsk, pk, sk) VALUES (?, ?, ?, ?, ?, ?)",
-                        [.text(table.name), .text(backfill.name), .blob(indexKey.pk), .blob(indexKey.sk), .blob(key.pk), .blob(key.sk)])
+                        [
+                            .text(table.name), .text(backfill.name), .blob(indexKey.pk), .blob(indexKey.sk),
+                            .blob(key.pk), .blob(key.sk),
+                        ])
                 }
                 transitions[table.name, default: [:]][backfill.name] = ("CREATING", now() + transitionMilliseconds)
             }
-            try db.run("UPDATE ddb_tables SET definition = ? WHERE name = ?", [.text(JSONValue.object(definition).jsonString), .text(table.name)])
+            try db.run(
+                "UPDATE ddb_tables SET definition = ? WHERE name = ?",
+                [.text(JSONValue.object(definition).jsonString), .text(table.name)])
         }
         table = updated
         tables[table.name] = table
@@ -284,7 +311,8 @@ extension Engine {
         for tag in list {
             guard let key = tag["Key"]?.stringValue, let value = tag["Value"]?.stringValue else {
                 throw .validation(
-                    "1 validation error detected: Value null at 'tags.member.key' failed to satisfy constraint: Member must not be null")
+                    "1 validation error detected: Value null at 'tags.member.key' failed to satisfy constraint: Member must not be null"
+                )
             }
             guard (1...128).contains(key.count) else {
                 throw .validation(
@@ -297,7 +325,9 @@ extension Engine {
                 )
             }
             guard !key.lowercased().hasPrefix("aws:") else {
-                throw .validation("One or more parameter values were invalid: Tag keys may not start with the reserved prefix aws: \(key)")
+                throw .validation(
+                    "One or more parameter values were invalid: Tag keys may not start with the reserved prefix aws: \(key)"
+                )
             }
             result.append((key, value))
         }
@@ -307,9 +337,11 @@ extension Engine {
     func taggedTable(_ request: JSONValue) throws(DynamoDBError) -> String {
         guard let arn = request["ResourceArn"]?.stringValue else {
             throw .validation(
-                "1 validation error detected: Value null at 'resourceArn' failed to satisfy constraint: Member must not be null")
+                "1 validation error detected: Value null at 'resourceArn' failed to satisfy constraint: Member must not be null"
+            )
         }
-        guard arn.hasPrefix("arn:"), let name = arn.split(separator: "/").last.map(String.init), arn.contains(":table/") else {
+        guard arn.hasPrefix("arn:"), let name = arn.split(separator: "/").last.map(String.init), arn.contains(":table/")
+        else {
             throw .validation("Invalid TableArn: Invalid ResourceArn provided as input \(arn)")
         }
         guard tables[name] != nil, arn == Self.tableArn(name) else {
@@ -331,10 +363,13 @@ extension Engine {
         var merged = Dictionary(try currentTags(arn), uniquingKeysWith: { $1 })
         for (key, value) in tags { merged[key] = value }
         guard merged.count <= 50 else {
-            throw DynamoDBError.validation("One or more parameter values were invalid: The number of tags exceeds the limit of 50")
+            throw DynamoDBError.validation(
+                "One or more parameter values were invalid: The number of tags exceeds the limit of 50")
         }
         for (key, value) in tags {
-            try db.run("INSERT OR REPLACE INTO ddb_tags (arn, key, value) VALUES (?, ?, ?)", [.text(arn), .text(key), .text(value)])
+            try db.run(
+                "INSERT OR REPLACE INTO ddb_tags (arn, key, value) VALUES (?, ?, ?)",
+                [.text(arn), .text(key), .text(value)])
         }
     }
 
@@ -342,7 +377,8 @@ extension Engine {
         let arn = try taggedTable(request)
         guard request["Tags"] != nil else {
             throw DynamoDBError.validation(
-                "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
+                "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null"
+            )
         }
         let tags = try Self.tags(request["Tags"])
         try db.transaction { try storeTags(tags, arn: arn) }
@@ -353,7 +389,8 @@ extension Engine {
         let arn = try taggedTable(request)
         guard let keys = request["TagKeys"]?.arrayValue?.compactMap(\.stringValue) else {
             throw DynamoDBError.validation(
-                "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
+                "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null"
+            )
         }
         try db.transaction {
             for key in keys { try db.run("DELETE FROM ddb_tags WHERE arn = ? AND key = ?", [.text(arn), .text(key)]) }

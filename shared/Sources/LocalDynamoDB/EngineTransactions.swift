@@ -91,11 +91,14 @@ extension Engine {
                 throw error
             }
             for write in writes { try commit(write) }
-            usages = try CapacityUsage.mode(request) == nil ? [] : writes.map { write in
-                var usage = CapacityUsage(table: write.table.name, transactional: true)
-                usage.write(write)
-                return usage
-            }
+            usages =
+                try CapacityUsage.mode(request) == nil
+                ? []
+                : writes.map { write in
+                    var usage = CapacityUsage(table: write.table.name, transactional: true)
+                    usage.write(write)
+                    return usage
+                }
         }
         if let token = request["ClientRequestToken"]?.stringValue {
             transactionTokens[token] = (request["TransactItems"]!, now())

@@ -35,7 +35,9 @@ extension ExpressionParser {
     mutating func primary() throws(DynamoDBError) -> Condition {
         if current == .symbol("(") {
             // "((a = :v))": DynamoDB refuses parentheses that only wrap other parentheses.
-            if tokens[position + 1] == .symbol("("), let inner = closing(position + 1), tokens[inner + 1] == .symbol(")") {
+            if tokens[position + 1] == .symbol("("), let inner = closing(position + 1),
+                tokens[inner + 1] == .symbol(")")
+            {
                 throw .validation("Invalid \(kind): The expression has redundant parentheses;")
             }
             advance()
@@ -103,7 +105,8 @@ extension ExpressionParser {
             // "The maximum number of operands for the IN comparator is 100."
             guard options.count <= 100 else {
                 throw .validation(
-                    "Invalid \(kind): The IN operator is provided with too many operands; number of operands: \(options.count)")
+                    "Invalid \(kind): The IN operator is provided with too many operands; number of operands: \(options.count)"
+                )
             }
             return .inList(left, options)
         }

@@ -37,7 +37,8 @@ struct ExpressionParser {
         }
         guard text.utf8.count <= Self.maxBytes else {
             throw .validation(
-                "Invalid \(kind): Expression size has exceeded the maximum allowed size; expression size: \(text.utf8.count)")
+                "Invalid \(kind): Expression size has exceeded the maximum allowed size; expression size: \(text.utf8.count)"
+            )
         }
         tokens = try tokenize(Array(text.unicodeScalars))
     }

@@ -42,7 +42,8 @@ extension TableSchema {
         if definition["SSESpecification"]?["Enabled"]?.boolValue == true {
             table["SSEDescription"] = [
                 "Status": "ENABLED", "SSEType": definition["SSESpecification"]?["SSEType"] ?? "KMS",
-                "KMSMasterKeyArn": definition["SSESpecification"]?["KMSMasterKeyId"] ?? "arn:aws:kms:local:000000000000:key/local",
+                "KMSMasterKeyArn": definition["SSESpecification"]?["KMSMasterKeyId"]
+                    ?? "arn:aws:kms:local:000000000000:key/local",
             ]
         }
         if let stream = definition["StreamSpecification"], stream["StreamEnabled"]?.boolValue == true,
@@ -52,7 +53,10 @@ extension TableSchema {
             table["LatestStreamLabel"] = .string(label)
             table["LatestStreamArn"] = .string("\(arn)/stream/\(label)")
         }
-        for (field, list) in [("GlobalSecondaryIndexes", definition["GlobalSecondaryIndexes"]), ("LocalSecondaryIndexes", definition["LocalSecondaryIndexes"])] {
+        for (field, list) in [
+            ("GlobalSecondaryIndexes", definition["GlobalSecondaryIndexes"]),
+            ("LocalSecondaryIndexes", definition["LocalSecondaryIndexes"]),
+        ] {
             guard let indexes = list?.arrayValue, !indexes.isEmpty else { continue }
             table[field] = .array(
                 indexes.map { index in

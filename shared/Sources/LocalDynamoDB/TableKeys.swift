@@ -21,7 +21,8 @@ extension TableSchema {
     static func checkKeySizes(partition: AttributeValue?, sort: AttributeValue?) throws(DynamoDBError) {
         if let partition, keySize(partition) > 2048 {
             throw .validation(
-                "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes")
+                "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes"
+            )
         }
         if let sort, keySize(sort) > 1024 {
             throw .validation(
@@ -106,8 +107,11 @@ extension TableSchema {
         for value in partitions { try Self.checkKeySizes(partition: value, sort: nil) }
         for value in sorts { try Self.checkKeySizes(partition: nil, sort: value) }
         return (
-            try Self.compose(zip(index.key.partitions, partitions).map { (n, v) throws(DynamoDBError) in try Self.encode(v, name: n) }),
-            try Self.compose(zip(index.key.sorts, sorts).map { (n, v) throws(DynamoDBError) in try Self.encode(v, name: n) })
+            try Self.compose(
+                zip(index.key.partitions, partitions).map { (n, v) throws(DynamoDBError) in try Self.encode(v, name: n)
+                }),
+            try Self.compose(
+                zip(index.key.sorts, sorts).map { (n, v) throws(DynamoDBError) in try Self.encode(v, name: n) })
         )
     }
 

@@ -15,7 +15,9 @@ public enum OpenAPIRoutes {
         let document = try JSONValue.parse(try FileBytes.read(documentPath))
         var operations: [String: JSONValue] = [:]
         for (path, item) in document["paths"]?.objectValue ?? [:] {
-            for method in methods { if let operation = item[method] { operations["\(method.uppercased()) \(path)"] = operation } }
+            for method in methods {
+                if let operation = item[method] { operations["\(method.uppercased()) \(path)"] = operation }
+            }
         }
         return operations
     }

@@ -23,7 +23,9 @@ public func serviceContractViolations(declarationPath: String, router: Router) t
         if route.authorization?.uppercased() == "JWT" {
             let scopes = operation["security"]?.arrayValue?.first?["jwt"]?.arrayValue?.compactMap(\.stringValue)
             if scopes != (route.scopes ?? []) {
-                problems.append("openapi.json: \(key) must declare security [{\"jwt\": \(route.scopes ?? [])}] as service.json does")
+                problems.append(
+                    "openapi.json: \(key) must declare security [{\"jwt\": \(route.scopes ?? [])}] as service.json does"
+                )
             }
             for status in ["401", "403"] where responses[status] == nil {
                 problems.append("openapi.json: \(key) must document its \(status) (the JWT authorizer answers it)")
@@ -36,7 +38,8 @@ public func serviceContractViolations(declarationPath: String, router: Router) t
             for key in [index.partitionKey] + (index.sortKey.map { [$0] } ?? [])
             where key.name.hasPrefix(IdempotencyStore.attributePrefix) {
                 problems.append(
-                    "table \(name): index \(index.name) keys on \(key.name), an attribute name idempotency records write")
+                    "table \(name): index \(index.name) keys on \(key.name), an attribute name idempotency records write"
+                )
             }
         }
     }

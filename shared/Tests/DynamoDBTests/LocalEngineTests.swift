@@ -1,8 +1,8 @@
 import DynamoDB
 import DynamoDBModel
 import Foundation
-import JSONCoding
 import HTTPAPI
+import JSONCoding
 import LocalDynamoDB
 import ServiceKit
 import Testing
@@ -435,7 +435,8 @@ import Testing
     }
 
     @Test func deeplyNestedUpdateFunctionsAreRefused() async {
-        let update = "SET n = " + String(repeating: "if_not_exists(n, ", count: 500) + ":v" + String(repeating: ")", count: 500)
+        let update =
+            "SET n = " + String(repeating: "if_not_exists(n, ", count: 500) + ":v" + String(repeating: ")", count: 500)
         let (status, _) = await db.handle(
             operation: "UpdateItem",
             request: [
@@ -448,8 +449,11 @@ import Testing
     @Test func aConditionalWriteWithExpectedThatFailsWritesNothing() async {
         let key: JSONValue = ["pk": ["S": "e"], "sk": ["N": "1"]]
         #expect(
-            await db.handle(operation: "PutItem", request: ["TableName": "items", "Item": ["pk": ["S": "e"], "sk": ["N": "1"], "v": ["N": "1"]]])
-                .status == 200)
+            await db.handle(
+                operation: "PutItem",
+                request: ["TableName": "items", "Item": ["pk": ["S": "e"], "sk": ["N": "1"], "v": ["N": "1"]]]
+            )
+            .status == 200)
         let (status, body) = await db.handle(
             operation: "PutItem",
             request: [
@@ -457,7 +461,8 @@ import Testing
                 "Expected": ["v": ["Value": ["N": "9"]]],
             ])
         #expect(status == 400 && body["__type"]?.stringValue?.hasSuffix("#ConditionalCheckFailedException") == true)
-        let read = await db.handle(operation: "GetItem", request: ["TableName": "items", "Key": key, "ConsistentRead": true])
+        let read = await db.handle(
+            operation: "GetItem", request: ["TableName": "items", "Key": key, "ConsistentRead": true])
         #expect(read.body["Item"]?["v"] == ["N": "1"], "the failed write changed nothing")
     }
 
@@ -473,14 +478,16 @@ import Testing
                 ],
             ])
         #expect(status == 200, "\(body.jsonString)")
-        let read = await db.handle(operation: "GetItem", request: ["TableName": "items", "Key": key, "ConsistentRead": true])
+        let read = await db.handle(
+            operation: "GetItem", request: ["TableName": "items", "Key": key, "ConsistentRead": true])
         #expect(read.body["Item"]?["count"] == ["N": "2"] && read.body["Item"]?["name"] == ["S": "Ada"])
         #expect(read.body["Item"]?["tags"] == ["SS": ["x"]])
     }
 
     @Test func parametersTheEngineDoesNotKnowAreRefusedByName() async {
         let (status, body) = await db.handle(
-            operation: "PutItem", request: ["TableName": "items", "Item": ["pk": ["S": "a"], "sk": ["N": "1"]], "Expectd": [:]])
+            operation: "PutItem",
+            request: ["TableName": "items", "Item": ["pk": ["S": "a"], "sk": ["N": "1"]], "Expectd": [:]])
         #expect(status == 400 && body["message"]?.stringValue?.contains("'Expectd'") == true)
     }
 }
@@ -495,14 +502,17 @@ import Testing
                 #"{"partitionKey":{"name":"pk","type":"S"},"sortKey":{"name":"sk","type":"S"},"stream":"NEW_IMAGE","localSecondaryIndexes":[{"name":"byTime","sortKey":{"name":"at","type":"N"},"projection":"KEYS_ONLY"}]}"#
             ))
         let db = try LocalDynamoDB(path: ":memory:")
-        #expect(await db.handle(operation: "CreateTable", request: declaration.createTableRequest(name: "events")).status == 200)
+        #expect(
+            await db.handle(operation: "CreateTable", request: declaration.createTableRequest(name: "events")).status
+                == 200)
         let described = await db.handle(operation: "DescribeTable", request: ["TableName": "events"]).body["Table"]
         #expect(described?["LocalSecondaryIndexes"]?.arrayValue?.first?["IndexName"] == "byTime")
         #expect(described?["StreamSpecification"]?["StreamViewType"] == "NEW_IMAGE")
 
         // A global index keyed on two partition and two sort attributes (DynamoDB's multi-attribute keys).
         let table: JSONValue = [
-            "TableName": "orders", "BillingMode": "PAY_PER_REQUEST", "KeySchema": [["AttributeName": "id", "KeyType": "HASH"]],
+            "TableName": "orders", "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [["AttributeName": "id", "KeyType": "HASH"]],
             "AttributeDefinitions": [
                 ["AttributeName": "id", "AttributeType": "S"], ["AttributeName": "tenant", "AttributeType": "S"],
                 ["AttributeName": "region", "AttributeType": "S"], ["AttributeName": "day", "AttributeType": "S"],
@@ -521,14 +531,17 @@ import Testing
         ]
         #expect(await db.handle(operation: "CreateTable", request: table).status == 200)
         for (id, tenant, region, day, n) in [
-            ("1", "t1", "eu", "2026-12-01", "1"), ("2", "t1", "eu", "2026-12-01", "2"), ("3", "t1", "eu", "2026-12-02", "1"),
+            ("1", "t1", "eu", "2026-12-01", "1"), ("2", "t1", "eu", "2026-12-01", "2"),
+            ("3", "t1", "eu", "2026-12-02", "1"),
             ("4", "t1", "us", "2026-12-01", "1"), ("5", "t2", "eu", "2026-12-01", "1"),
         ] {
             let item: JSONValue = [
                 "id": .object(["S": .string(id)]), "tenant": .object(["S": .string(tenant)]),
-                "region": .object(["S": .string(region)]), "day": .object(["S": .string(day)]), "n": .object(["N": .string(n)]),
+                "region": .object(["S": .string(region)]), "day": .object(["S": .string(day)]),
+                "n": .object(["N": .string(n)]),
             ]
-            #expect(await db.handle(operation: "PutItem", request: ["TableName": "orders", "Item": item]).status == 200)
+            #expect(
+                await db.handle(operation: "PutItem", request: ["TableName": "orders", "Item": item]).status == 200)
         }
         func ids(_ condition: String, _ values: JSONValue) async -> [String] {
             // region and day are reserved words: placeholders stand for them.
@@ -541,11 +554,15 @@ import Testing
                     "TableName": "orders", "IndexName": "byTenantRegion", "KeyConditionExpression": .string(condition),
                     "ExpressionAttributeValues": values, "ExpressionAttributeNames": .object(names),
                 ])
-            return result.body["Items"]?.arrayValue?.compactMap { $0["id"]?["S"]?.stringValue } ?? ["\(result.body.jsonString)"]
+            return result.body["Items"]?.arrayValue?.compactMap { $0["id"]?["S"]?.stringValue } ?? [
+                "\(result.body.jsonString)"
+            ]
         }
         #expect(await ids("tenant = :t AND #r = :r", [":t": ["S": "t1"], ":r": ["S": "eu"]]) == ["1", "2", "3"])
         #expect(
-            await ids("tenant = :t AND #r = :r AND #d = :d", [":t": ["S": "t1"], ":r": ["S": "eu"], ":d": ["S": "2026-12-01"]])
+            await ids(
+                "tenant = :t AND #r = :r AND #d = :d",
+                [":t": ["S": "t1"], ":r": ["S": "eu"], ":d": ["S": "2026-12-01"]])
                 == ["1", "2"])
         #expect(
             await ids(

@@ -134,7 +134,8 @@ extension ServiceFixture {
             var adas: [String] = []
             for i in 0..<5 { adas.append(try #require(await items.create("a\(i)").json["id"]?.stringValue)) }
             for i in 0..<3 { _ = await items.create("b\(i)", as: "bob", extra: #","status":"done""#) }
-            let adaDone = try #require(await items.create("a-done", extra: #","status":"done""#).json["id"]?.stringValue)
+            let adaDone = try #require(
+                await items.create("a-done", extra: #","status":"done""#).json["id"]?.stringValue)
             var seen: [String] = []
             var cursor: String?
             repeat {
@@ -223,14 +224,19 @@ extension ServiceFixture {
             let now = Int(WallClock.nowMilliseconds() / 1000)
             let fingerprint = IdempotencyStore.fingerprint(request)
             try await items.db.putItem(
-                table: "items", item: IdempotencyStore.pendingRecord(key, fingerprint: fingerprint, leaseUntil: now + 60))
-            let during = await items.call("POST", "/items", body, headers: ["idempotency-key": "crash-1"], as: user("ada"))
+                table: "items",
+                item: IdempotencyStore.pendingRecord(key, fingerprint: fingerprint, leaseUntil: now + 60))
+            let during = await items.call(
+                "POST", "/items", body, headers: ["idempotency-key": "crash-1"], as: user("ada"))
             #expect(during.status == 409, "the lease still runs")
             try await items.db.putItem(
-                table: "items", item: IdempotencyStore.pendingRecord(key, fingerprint: fingerprint, leaseUntil: now - 1))
-            let after = await items.call("POST", "/items", body, headers: ["idempotency-key": "crash-1"], as: user("ada"))
+                table: "items", item: IdempotencyStore.pendingRecord(key, fingerprint: fingerprint, leaseUntil: now - 1)
+            )
+            let after = await items.call(
+                "POST", "/items", body, headers: ["idempotency-key": "crash-1"], as: user("ada"))
             #expect(after.status == 201, "the lease ended: the retry runs")
-            let replay = await items.call("POST", "/items", body, headers: ["idempotency-key": "crash-1"], as: user("ada"))
+            let replay = await items.call(
+                "POST", "/items", body, headers: ["idempotency-key": "crash-1"], as: user("ada"))
             #expect(replay.status == 201 && replay.json["id"] == after.json["id"])
         }
     }
@@ -269,7 +275,8 @@ extension ServiceFixture {
                 "GlobalSecondaryIndexes": .array(
                     names.map {
                         [
-                            "IndexName": .string("by-\($0)"), "KeySchema": [["AttributeName": .string($0), "KeyType": "HASH"]],
+                            "IndexName": .string("by-\($0)"),
+                            "KeySchema": [["AttributeName": .string($0), "KeyType": "HASH"]],
                             "Projection": ["ProjectionType": "KEYS_ONLY"],
                         ]
                     }),
@@ -278,7 +285,9 @@ extension ServiceFixture {
             let request = HTTPRequest(
                 method: "POST", rawPath: "/things", headers: ["idempotency-key": "same"], body: Array("{}".utf8),
                 routeKey: "POST /things")
-            let first = try await store.run(request, caller: "ada") { HTTPResponse(status: 201, body: Array("{}".utf8)) }
+            let first = try await store.run(request, caller: "ada") {
+                HTTPResponse(status: 201, body: Array("{}".utf8))
+            }
             let replayed = try await store.run(request, caller: "ada") { HTTPResponse(status: 500) }
             #expect(first.status == 201 && replayed.status == 201 && replayed.headers["idempotent-replayed"] == "true")
         }

@@ -138,7 +138,8 @@ import Testing
             artifacts: "\(repositoryRoot)/.build/dist", authorizer: try LocalAPITests.authorizer())
         let base = "http://127.0.0.1:\(running.gatewayPort)"
         do {
-            let ada = try LocalAPITests.bearer("ada"), bob = try LocalAPITests.bearer("bob")
+            let ada = try LocalAPITests.bearer("ada")
+            let bob = try LocalAPITests.bearer("bob")
             async let first = request(
                 "POST", "\(base)/users", body: Data(#"{"email":"a@example.com","name":"A"}"#.utf8),
                 headers: ["content-type": "application/json", "authorization": ada])

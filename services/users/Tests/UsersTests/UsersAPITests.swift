@@ -17,7 +17,8 @@ typealias Identity = ServiceFixture.Identity
 
 /// Callers as the JWT authorizer passes them on: an ordinary user, another one, an admin.
 func user(_ subject: String) -> Identity { Identity(subject, scopes: ["users.read", "users.write"]) }
-let ada = user("ada"), bob = user("bob")
+let ada = user("ada")
+let bob = user("bob")
 let admin = Identity("ops", scopes: ["users.admin"])
 
 /// The users API on a fresh in-memory local DynamoDB with its declared tables.
@@ -144,10 +145,12 @@ extension ServiceFixture {
         try await withUsers(on: backend) { users in
             #expect(await users.create("c@example.com", as: ada).status == 201)
             func patch(_ ifMatch: String, _ name: String = "X") async -> ServiceFixture.Reply {
-                await users.call("PATCH", "/users/ada", #"{"name":"\#(name)"}"#, headers: ["if-match": ifMatch], as: ada)
+                await users.call(
+                    "PATCH", "/users/ada", #"{"name":"\#(name)"}"#, headers: ["if-match": ifMatch], as: ada)
             }
             let renamed = await users.call(
-                "PUT", "/users/ada", #"{"email":"c@example.com","name":"Cleo"}"#, headers: ["if-match": "\"1\""], as: ada)
+                "PUT", "/users/ada", #"{"email":"c@example.com","name":"Cleo"}"#, headers: ["if-match": "\"1\""],
+                as: ada)
             #expect(renamed.status == 200 && renamed.json["version"] == 2)
             let stale = await patch("\"1\"")
             #expect(stale.status == 412 && stale.headers["etag"] == "\"2\"")
