@@ -206,22 +206,28 @@ class TLSProxy:
         except (OSError, ssl.SSLError):
             client.close()
             return
-        threading.Thread(target=self.pump, args=(upstream, secure), daemon=True).start()
+        back = threading.Thread(target=self.pump, args=(upstream, secure), daemon=True)
+        back.start()
         self.pump(secure, upstream)
+        back.join()
+        # Closed only once both directions are done: closing a socket another thread still writes
+        # to frees its descriptor for the next accepted connection, which would then get the write.
+        for end in (secure, upstream):
+            end.close()
 
     @staticmethod
     def pump(source, destination):
+        """Copies one direction until it ends, then shuts both sockets down, which ends the other."""
         try:
             while data := source.recv(65536):
                 destination.sendall(data)
         except OSError:
             pass
-        finally:
-            for end in (source, destination):
-                try:
-                    end.close()
-                except OSError:
-                    pass
+        for end in (source, destination):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def stop(self):
         self.listener.close()
@@ -315,10 +321,12 @@ def warm_request(bootstrap, read, env, trace, requests):
     """Seconds per request of one warm process answering `requests` reads in a row, its stdout
     drained through a pipe as Lambda's agent drains it."""
     api = servers.RuntimeAPI([read] * requests, trace=trace)
+    # Another process drains the pipe: a thread here would take the interpreter lock from the
+    # emulated Runtime API and charge that to the bootstrap.
+    drain = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     process = subprocess.Popen([bootstrap], env={**ENVIRONMENT, **env, "AWS_LAMBDA_RUNTIME_API": api.address},
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    drain = threading.Thread(target=lambda: process.stdout.read(), daemon=True)
-    drain.start()
+                               stdout=drain.stdin, stderr=subprocess.DEVNULL)
+    drain.stdin.close()
     try:
         if not api.done.wait(120) or any(kind != "response" for kind, _, _ in api.answers):
             raise SystemExit(f"bench-cold: {bootstrap} did not answer {requests} warm reads")
@@ -326,32 +334,25 @@ def warm_request(bootstrap, read, env, trace, requests):
     finally:
         process.kill()
         process.wait()
+        drain.wait()
         api.stop()
     return (times[-1] - times[0]) / (len(times) - 1)
-
-
-def discard(daemon):
-    """Reads and drops what arrives, as the X-Ray daemon takes it off the socket, until it closes."""
-    try:
-        while True:
-            daemon.recv(65536)
-    except OSError:
-        pass
 
 
 def telemetry_cost(runs, bootstrap, local_dynamodb, warm_requests=2000):
     """What the runtime's metrics and traces cost: the first DynamoDB-backed answer and a warm
     request of the users bootstrap, configured as Terraform deploys it (METRICS_NAMESPACE,
     METRICS_SERVICE, an X-Ray daemon address and a sampled trace), against the same without them."""
-    daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    daemon.bind(("127.0.0.1", 0))
-    threading.Thread(target=discard, args=(daemon,), daemon=True).start()
+    # The X-Ray daemon stand-in reads and drops datagrams in its own process (no interpreter lock here).
+    port = servers.free_port()
+    daemon = subprocess.Popen([sys.executable, "-c", "import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                               "s.bind(('127.0.0.1', int(sys.argv[1])))\nwhile True: s.recv(65536)", str(port)])
     database = servers.local_dynamodb(local_dynamodb)
     try:
         create_tables(database.endpoint, "users")
         off = {"AWS_ENDPOINT_URL_DYNAMODB": database.endpoint}
         on = {**off, "METRICS_NAMESPACE": "swiftapi/bench", "METRICS_SERVICE": "users",
-              "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}"}
+              "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}"}
         trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
         method, route, body = READS["users"]["seed"]
         _, _, created = cold_start(bootstrap, event(method, route, body), off)
@@ -359,11 +360,12 @@ def telemetry_cost(runs, bootstrap, local_dynamodb, warm_requests=2000):
         configurations = {"without": (off, None), "with metrics and traces": (on, trace)}
         cold = alternate(runs, [(name, lambda env=env, trace=trace: answered(bootstrap, read, env, trace))
                                 for name, (env, trace) in configurations.items()])
-        warm = alternate(max(3, runs // 4), [(name, lambda env=env, trace=trace: (warm_request(bootstrap, read, env, trace, warm_requests), 0))
+        warm = alternate(max(5, runs // 2), [(name, lambda env=env, trace=trace: (warm_request(bootstrap, read, env, trace, warm_requests), 0))
                                              for name, (env, trace) in configurations.items()])
     finally:
         database.stop()
-        daemon.close()
+        daemon.kill()
+        daemon.wait()
     print(f"\nmetrics and traces (users, first GET /users/{{id}} from the local DynamoDB; warm: {warm_requests} reads "
           f"in one process, Runtime API emulated in Python), medians of alternating runs")
     print("| configuration | first answer | warm request | × without (cold) | × without (warm) |")
