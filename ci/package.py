@@ -30,8 +30,8 @@ AL2023_LIBRARIES = {
 ICU_MARKERS = re.compile(r"FoundationInternationalization|_FoundationICU|\bucol_open|\bubrk_open|icudt\d+_dat")
 ELF_MACHINES = {"Advanced Micro Devices X86-64": "x86_64", "AArch64": "arm64"}
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-# Every service's zip stays under this (today 4.80 MB for users and items, the REST authorizer
-# 4.70 MB: the minimal bootstrap's floor is about 2.4 MB, most of the rest SwiftNIO and BoringSSL
+# Every service's zip stays under this (4.82 MB for users and items, the REST authorizer
+# 4.72 MB: the minimal bootstrap's floor is about 2.5 MB, most of the rest SwiftNIO and BoringSSL
 # for HTTPS). A service's package over it fails: size is a cold-start cost. --max-zip-bytes sets
 # another budget.
 SERVICE_ZIP_BUDGET = 5_000_000
