@@ -52,6 +52,17 @@ if grep -q "Parsing errors" <<<"$scan"; then
 fi
 
 # Against moto: the environments (deploy, rollback, destroy) and the pipeline's jobs in order,
-# with the real packages.
+# with the real packages. The two suites share nothing (each its own moto, tree and directories),
+# so they run side by side; each one's output follows when both are done.
 ci/build.sh
-.venv/bin/python -m unittest discover -v -s ci/tests/integration
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+pids=()
+for suite in test_environments_on_moto test_pipeline_on_moto; do
+  (cd ci/tests/integration && exec ../../../.venv/bin/python -m unittest -v "$suite") >"$logs/$suite.log" 2>&1 &
+  pids+=("$!")
+done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+cat "$logs"/*.log
+exit "$failed"

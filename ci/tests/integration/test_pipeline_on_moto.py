@@ -13,7 +13,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -211,9 +210,10 @@ class PipelineOnMoto(unittest.TestCase):
         gateway = self.start_local_gateway()
         sts = TrustEnforcingSTS(stack)
         self.addCleanup(sts.stop)
-        shutil.rmtree(os.path.join(ROOT, self.pipeline["variables"]["PLANS"]), ignore_errors=True)
-
+        # The jobs' packages and saved plans go to this run's directory (the pipeline's own paths are
+        # relative; here they are absolute, so nothing of the checkout is rewritten while other tests read it).
         variables = {k: str(v) for k, v in self.pipeline["variables"].items()}
+        variables.update(PACKAGES=os.path.join(stack.work, "dist"), PLANS=os.path.join(stack.work, "plans"))
         base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         base.update(CI_PROJECT_ID="1", CI_COMMIT_SHA=subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip(),
                     AWS_ENDPOINT_URL=stack.endpoint, AWS_ENDPOINT_URL_STS=sts.endpoint, AWS_DEFAULT_REGION="eu-west-1",
@@ -254,7 +254,7 @@ class PipelineOnMoto(unittest.TestCase):
         lambda_ = stack.client("lambda")
         for environment in ("staging", "production"):
             for service in ("users", "items"):
-                with open(os.path.join(ROOT, variables["PACKAGES"], service, "package.json")) as f:
+                with open(os.path.join(variables["PACKAGES"], service, "package.json")) as f:
                     digest = json.load(f)["sha256"]
                 function = lambda_.get_function(FunctionName=f"swiftapi-{environment}-{service}")["Configuration"]
                 self.assertEqual(function["CodeSha256"], base64.b64encode(bytes.fromhex(digest)).decode())
@@ -266,7 +266,7 @@ class PipelineOnMoto(unittest.TestCase):
         secrets = stack.client("secretsmanager")
         values = [secrets.get_secret_value(SecretId=f"swiftapi-{e}-cursor-secret")["SecretString"] for e in ("staging", "production")]
         self.assertEqual(len(set(values)), 2, "each environment has its own secret")
-        plans = os.path.join(ROOT, variables["PLANS"])
+        plans = variables["PLANS"]
         artifacts = [read_bytes(os.path.join(plans, name)) for name in sorted(os.listdir(plans))]
         self.assertEqual(len(artifacts), 4, "a saved plan and a report per environment")
         states = [s3.get_object(Bucket=outputs["state_bucket"], Key=o["Key"])["Body"].read() for o in state]
