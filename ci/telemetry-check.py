@@ -137,6 +137,13 @@ def main():
     routes = [p for p in metric_lines if p.get("Route") == "GET /users/{id}" and p.get("StatusClass") == "4xx"]
     if len(routes) != 2:
         failures.append(f"{len(routes)} route lines for GET /users/{{id}} 4xx (want 2, one per request)")
+    for route in routes:
+        # Latency by route (its percentiles over every status), Requests by route and status class.
+        published = sorted((tuple(d) for directive in route["_aws"]["CloudWatchMetrics"] for d in directive["Dimensions"]
+                            for m in directive["Metrics"] if m["Name"] in ("Latency", "Requests")), key=len)
+        if published != [("Service", "Route"), ("Service", "Route", "StatusClass")] or route.get("Requests") != 1:
+            failures.append(f"a route line publishes Latency and Requests by {published} with Requests={route.get('Requests')} "
+                            f"(want Latency by Service, Route and Requests=1 by Service, Route, StatusClass)")
     reads = [p for p in metric_lines if p.get("Operation") == "GetItem"]
     retries = sum(p.get("DynamoDBRetries", 0) for p in reads)
     throttles = sum(p.get("DynamoDBThrottles", 0) for p in reads)

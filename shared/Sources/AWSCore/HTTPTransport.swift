@@ -50,7 +50,7 @@ public final class HTTPTransport: Sendable {
 
     public init(
         endpoint: String, maxConnections: Int = 16,
-        trustStore: String? = HTTPTransport.trustStore(environment: ProcessEnvironment.current())
+        trustStore: String? = HTTPTransport.processTrustStore
     ) throws {
         guard let offset = endpoint.utf8Offset(of: "://") else {
             throw TransportError(
@@ -80,6 +80,9 @@ public final class HTTPTransport: Sendable {
         if let directory = environment["SSL_CERT_DIR"], !directory.isEmpty { return directory }
         return systemHashedDirectories.first(where: isHashedDirectory)
     }
+
+    /// This process's trust store, decided once.
+    public static let processTrustStore = trustStore(environment: ProcessEnvironment.current())
 
     public static let systemHashedDirectories = ["/etc/pki/ca-trust/extracted/pem/directory-hash", "/etc/ssl/certs"]
 

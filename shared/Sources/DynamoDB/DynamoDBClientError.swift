@@ -60,9 +60,10 @@ public enum DynamoDBClientError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Throughput refusals, worth retrying. (An item collection over 10 GB is not one: it stays so.)
     static let throttlingTypes: Set<String> = [
         "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-        "LimitExceededException", "ItemCollectionSizeLimitExceededException",
+        "LimitExceededException",
     ]
 
     /// Reads an error response: `__type` (`namespace#Name`) and `message`/`Message`.

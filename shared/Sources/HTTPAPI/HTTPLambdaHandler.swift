@@ -36,7 +36,8 @@ public struct HTTPLambdaHandler: LambdaHandler {
 
     /// A 504 problem instead of a silent kill when the deadline comes.
     public func timeoutResponse(for event: [UInt8], context: LambdaContext) -> [UInt8]? {
-        HTTPProblem(
+        context.telemetry.recordStatus(504)
+        return HTTPProblem(
             status: 504, detail: "the function did not answer before its timeout; request id \(context.requestID)"
         )
         .response.encoded(for: HTTPRequest.source(ofEvent: event))

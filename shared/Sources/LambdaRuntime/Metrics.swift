@@ -6,9 +6,10 @@ import JSONCoding
 /// `METRICS_SERVICE`: Terraform sets them unless service.json says `"metrics": false`).
 ///
 /// Dimensions stay bounded: the service, the route template (never the raw path), the status class,
-/// the AWS operation. Per invocation: `Latency` (by route and status class); per AWS operation
-/// called, `DynamoDBLatency` and, when there were any, `DynamoDBRetries` and `DynamoDBThrottles`;
-/// once per process, `ColdStart` and `InitDuration`, or `InitErrors` when start-up fails.
+/// the AWS operation. Per invocation: `Latency` (by route) and `Requests` (by route and status
+/// class); per AWS operation called, `DynamoDBLatency` and, when there were any, `DynamoDBRetries`
+/// and `DynamoDBThrottles`; once per process, `ColdStart` and `InitDuration`, or `InitErrors` when
+/// start-up fails.
 public struct Metrics: Sendable, Equatable {
     public let namespace: String
     public let service: String
@@ -50,14 +51,24 @@ public struct Metrics: Sendable, Equatable {
                     ],
                     [request]))
         }
-        var dimensions = [("Service", service)]
+        let latency = Value(name: "Latency", unit: "Milliseconds", values: [latencyMilliseconds])
         if let status = telemetry.status {
-            dimensions += [("Route", telemetry.route ?? "(unmatched)"), ("StatusClass", "\(status / 100)xx")]
+            // Latency by route (percentiles cannot be merged across status classes), requests by
+            // route and status class.
+            lines.append(
+                line(
+                    timestamp,
+                    [
+                        ("Service", service), ("Route", telemetry.route ?? "(unmatched)"),
+                        ("StatusClass", "\(status / 100)xx"),
+                    ],
+                    directives: [
+                        (["Service", "Route"], [latency]),
+                        (["Service", "Route", "StatusClass"], [Value(name: "Requests", unit: "Count", values: [1])]),
+                    ], [request]))
+        } else {
+            lines.append(line(timestamp, [("Service", service)], [latency], [request]))
         }
-        lines.append(
-            line(
-                timestamp, dimensions, [Value(name: "Latency", unit: "Milliseconds", values: [latencyMilliseconds])],
-                [request]))
         var operations: [String: [InvocationTelemetry.AWSCall]] = [:]
         for call in telemetry.calls where call.service == "DynamoDB" {
             operations[call.operation, default: []].append(call)
@@ -87,25 +98,37 @@ public struct Metrics: Sendable, Equatable {
     func line(
         _ timestamp: Int64, _ dimensions: [(String, String)], _ metrics: [Value], _ properties: [(String, JSONValue)]
     ) -> [UInt8] {
-        let directive = JSONValue.object(
-            JSONObject([
-                ("Namespace", .string(namespace)),
-                ("Dimensions", .array([.array(dimensions.map { .string($0.0) })])),
-                (
-                    "Metrics",
-                    .array(
-                        metrics.map { .object(JSONObject([("Name", .string($0.name)), ("Unit", .string($0.unit))])) })
-                ),
-            ]))
+        line(timestamp, dimensions, directives: [(dimensions.map(\.0), metrics)], properties)
+    }
+
+    /// A line whose directives each name their dimension keys (of `dimensions`) and metrics.
+    func line(
+        _ timestamp: Int64, _ dimensions: [(String, String)], directives: [(keys: [String], metrics: [Value])],
+        _ properties: [(String, JSONValue)]
+    ) -> [UInt8] {
+        let rendered = directives.map { directive in
+            JSONValue.object(
+                JSONObject([
+                    ("Namespace", .string(namespace)),
+                    ("Dimensions", .array([.array(directive.keys.map { .string($0) })])),
+                    (
+                        "Metrics",
+                        .array(
+                            directive.metrics.map {
+                                .object(JSONObject([("Name", .string($0.name)), ("Unit", .string($0.unit))]))
+                            })
+                    ),
+                ]))
+        }
         var object = JSONObject([
             (
                 "_aws",
                 .object(
-                    JSONObject([("Timestamp", .number(String(timestamp))), ("CloudWatchMetrics", .array([directive]))]))
+                    JSONObject([("Timestamp", .number(String(timestamp))), ("CloudWatchMetrics", .array(rendered))]))
             )
         ])
         for (name, value) in dimensions { object[name] = .string(value) }
-        for metric in metrics {
+        for metric in directives.flatMap(\.metrics) {
             let values = metric.values.map { JSONValue.number(Self.decimal($0)) }
             object[metric.name] = values.count == 1 ? values[0] : .array(values)
         }

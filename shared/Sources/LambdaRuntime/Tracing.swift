@@ -68,11 +68,15 @@ public final class Tracer: Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
         guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return nil }
+        // Module-qualified: the stored property `socket` hides the C function. Every send also
+        // passes MSG_DONTWAIT, so the socket never blocks where SOCK_NONBLOCK is not available.
         #if canImport(Glibc)
             let fd = Glibc.socket(
                 AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #elseif canImport(Musl)
+            let fd = Musl.socket(AF_INET, SOCK_DGRAM, 0)
         #else
-            let fd = socket(AF_INET, SOCK_DGRAM, 0)
+            let fd = Darwin.socket(AF_INET, SOCK_DGRAM, 0)
         #endif
         guard fd >= 0 else { return nil }
         self.socket = fd
@@ -122,7 +126,7 @@ public final class Tracer: Sendable {
         if let status = call.status {
             document["http"] = .object(
                 JSONObject([("response", .object(JSONObject([("status", .number(String(status)))])))]))
-            if status == 429 || call.errorType.map(isThrottling) == true { document["throttle"] = .bool(true) }
+            if status == 429 { document["throttle"] = .bool(true) }
             if (400..<500).contains(status) { document["error"] = .bool(true) }
             if status >= 500 { document["fault"] = .bool(true) }
         } else {
@@ -136,10 +140,6 @@ public final class Tracer: Sendable {
     static func seconds(_ microseconds: Int64) -> String {
         let fraction = String(microseconds % 1_000_000)
         return "\(microseconds / 1_000_000).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)"
-    }
-
-    static func isThrottling(_ type: String) -> Bool {
-        type.containsText("Throttl") || type.containsText("ThroughputExceeded")
     }
 
     /// 64 random bits as 16 hex digits, X-Ray's segment id.

@@ -39,7 +39,8 @@ public actor LocalDynamoDB {
     public func sweepExpired() throws -> Int { try engine.sweepExpired() }
 
     /// Fault injection for tests of clients' retries and throttle metrics: the next `requests` item
-    /// operations are answered as a throttled table answers them.
+    /// operations over HTTP are answered as a throttled table answers them (`handle(operation:)`,
+    /// called directly, is never throttled).
     public func throttle(next requests: Int) { throttling = requests }
 
     static let itemOperations: Set<String> = [

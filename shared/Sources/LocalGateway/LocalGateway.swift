@@ -239,7 +239,10 @@ public final class LocalGateway: Sendable {
 
     /// `timing GET /users/{id} 200 in 7.9 ms: gateway 0.6 ms, function 7.3 ms (DynamoDB GetItem 2.1 ms)`
     func timingLine(_ request: ServerRequest, status: Int, started: Int64, integration: Integration?) -> String {
-        func ms(_ microseconds: Int64) -> String { "\(microseconds / 1000).\(microseconds % 1000 / 100) ms" }
+        func ms(_ microseconds: Int64) -> String {
+            let tenths = max(0, microseconds) / 100  // a wall-clock step could make a difference negative
+            return "\(tenths / 10).\(tenths % 10) ms"
+        }
         var route = "\(request.method) \(request.path)"
         if case .route(let key, _, _) = router.match(method: request.method, path: request.path) { route = key }
         let total = WallClock.nowMicroseconds() - started

@@ -82,27 +82,55 @@ public enum ServiceSecrets {
 public final class LazySecret: Sendable {
     public let name: String
     private let fetch: @Sendable () async throws -> String
-    private let state = Mutex<Task<String, any Error>?>(nil)
+
+    private enum State {
+        case unfetched
+        case fetching(Task<String, any Error>)
+        case fetched(String)
+    }
+    private let state: Mutex<State>
 
     public init(name: String, fetch: @escaping @Sendable () async throws -> String) {
         self.name = name
         self.fetch = fetch
+        state = Mutex(.unfetched)
+    }
+
+    private init(name: String, value: String) {
+        self.name = name
+        fetch = { value }
+        state = Mutex(.fetched(value))
     }
 
     /// A value known from the start (tests, local runs).
-    public static func fixed(_ value: String) -> LazySecret { LazySecret(name: "fixed") { value } }
+    public static func fixed(_ value: String) -> LazySecret { LazySecret(name: "fixed", value: value) }
 
     public func value() async throws -> String {
-        let task = state.withLock { current in
-            if let current { return current }
-            let started = Task { try await fetch() }
-            current = started
-            return started
+        enum Next {
+            case known(String)
+            case wait(Task<String, any Error>)
+        }
+        let next: Next = state.withLock { state in
+            switch state {
+            case .fetched(let value): return .known(value)
+            case .fetching(let task): return .wait(task)
+            case .unfetched:
+                let started = Task { try await fetch() }
+                state = .fetching(started)
+                return .wait(started)
+            }
+        }
+        let task: Task<String, any Error>
+        switch next {
+        case .known(let value): return value
+        case .wait(let pending): task = pending
         }
         do {
-            return try await task.value
+            let value = try await task.value
+            state.withLock { $0 = .fetched(value) }
+            return value
         } catch {
-            state.withLock { if $0 == task { $0 = nil } }
+            state.withLock { if case .fetching(let current) = $0, current == task { $0 = .unfetched } }
             throw error
         }
     }

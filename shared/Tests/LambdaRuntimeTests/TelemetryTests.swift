@@ -75,7 +75,8 @@ import Testing
         let route = try #require(lines.first { $0["Route"] == "GET /users/{id}" })
         #expect(route["StatusClass"] == "2xx")
         #expect(route["Latency"]?.numberValue != nil)
-        #expect(EMF.dimensions(route) == [["Service", "Route", "StatusClass"]])
+        #expect(EMF.dimensions(route) == [["Service", "Route"], ["Service", "Route", "StatusClass"]])
+        #expect(route["Requests"]?.numberValue == 1)
         let unmatched = try #require(lines.first { $0["Route"] == "(unmatched)" })
         #expect(unmatched["StatusClass"] == "4xx", "a 404 carries no raw path, only the unmatched marker")
         #expect(!lines.contains { ($0["Route"]?.stringValue ?? "").contains("ada") }, "never the raw path")
@@ -215,9 +216,10 @@ enum EMF {
         }
     }
 
+    /// Every directive's dimension sets, in order.
     static func dimensions(_ line: JSONValue) -> [[String]] {
-        (line["_aws"]?["CloudWatchMetrics"]?.arrayValue?.first?["Dimensions"]?.arrayValue ?? []).map {
-            ($0.arrayValue ?? []).compactMap(\.stringValue)
+        (line["_aws"]?["CloudWatchMetrics"]?.arrayValue ?? []).flatMap {
+            ($0["Dimensions"]?.arrayValue ?? []).map { ($0.arrayValue ?? []).compactMap(\.stringValue) }
         }
     }
 }
