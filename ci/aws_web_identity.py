@@ -7,7 +7,8 @@ holds the token. ci/aws-oidc.sh calls it: the token on stdin, the credentials on
     python3 ci/aws_web_identity.py ROLE_ARN SESSION_NAME < token
 
 The endpoint: AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else STS in AWS_REGION or
-AWS_DEFAULT_REGION, else STS's global endpoint. The call is unsigned: the token is the credential
+AWS_DEFAULT_REGION, else STS's global endpoint; https only (plain http only to this machine, for
+tests). The call is unsigned: the token is the credential
 (STS API Reference, AssumeRoleWithWebIdentity). A refusal is one line on stderr, exit status 1.
 """
 import os
@@ -23,6 +24,10 @@ NAMESPACE = "{https://sts.amazonaws.com/doc/2011-06-15/}"
 def endpoint():
     explicit = os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL")
     if explicit:
+        # The token is a credential: over TLS only, but to a stand-in on this machine (tests).
+        parsed = urllib.parse.urlsplit(explicit)
+        if parsed.scheme != "https" and not (parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost", "::1")):
+            raise ValueError(f"the STS endpoint {explicit} is not https: the token would cross the network in the clear")
         return explicit
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     return f"https://sts.{region}.amazonaws.com/" if region else "https://sts.amazonaws.com/"
@@ -59,7 +64,12 @@ def main():
         return 2
     token = sys.stdin.read().strip()
     try:
-        print(" ".join(exchange(sys.argv[1], sys.argv[2], token, endpoint())))
+        url = endpoint()
+    except ValueError as error:
+        print(f"aws-oidc: {error}; set AWS_ENDPOINT_URL_STS to an https URL or leave it unset", file=sys.stderr)
+        return 1
+    try:
+        print(" ".join(exchange(sys.argv[1], sys.argv[2], token, url)))
     except (RuntimeError, OSError, ElementTree.ParseError) as error:
         print(f"aws-oidc: AssumeRoleWithWebIdentity for {sys.argv[1]} was refused ({error}); check the role's trust: "
               f"its audience (the job's id_tokens aud), project path and ref", file=sys.stderr)

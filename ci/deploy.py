@@ -99,7 +99,9 @@ class Environment:
     def plan(self, out, releases=None, destroy=False):
         """Plans into `out`; returns the resource changes as (address, actions) pairs."""
         os.makedirs(os.path.dirname(out), exist_ok=True)
-        args = ["plan", "-input=false", "-no-color", f"-out={out}"]
+        # No state lock: a plan writes nothing, and the plan roles may not write the lock file.
+        # A deploy plans again itself (with the lock), so a plan of a moving state is never applied.
+        args = ["plan", "-input=false", "-no-color", "-lock=false", f"-out={out}"]
         if destroy:
             args.append("-destroy")
         with tempfile.TemporaryDirectory() as work:
@@ -166,9 +168,11 @@ class Environment:
 
     def changes(self, plan):
         """A saved plan's resource changes as (address, actions) pairs, no-ops and reads left out."""
+        return [(change["address"], change["change"]["actions"]) for change in self.resource_changes(plan)]
+
+    def resource_changes(self, plan):
         shown = json.loads(self.terraform("show", "-json", plan, capture=True).stdout)
-        return [(change["address"], change["change"]["actions"]) for change in shown.get("resource_changes", [])
-                if change["change"]["actions"] not in (["no-op"], ["read"])]
+        return [change for change in shown.get("resource_changes", []) if change["change"]["actions"] not in (["no-op"], ["read"])]
 
     # Artifacts and release pointers
 
@@ -290,11 +294,14 @@ def deploy(environment, services, packages, saved_plan=None):
     releases = {s: environment.publish(s, packages) for s in services}
     environment.init()
     with tempfile.TemporaryDirectory() as work:
-        plan = saved_plan or os.path.join(work, "deploy.tfplan")
+        # Always its own plan: a saved plan comes from a job with less trust (the plan role's), so
+        # it is only what was reviewed, and this plan must match it.
+        plan = os.path.join(work, "deploy.tfplan")
+        changes = environment.plan(plan, {s: release_for_terraform(r) for s, r in releases.items()})
+        detailed = environment.resource_changes(plan)
         if saved_plan:
-            changes = environment.changes(saved_plan)
-        else:
-            changes = environment.plan(plan, {s: release_for_terraform(r) for s, r in releases.items()})
+            check_matches_saved(detailed, environment.resource_changes(saved_plan), saved_plan)
+        check_no_administrators_change(detailed, environment.name)
         if set(services) != set(every):
             check_scope(changes, services)
         print(f"deploy {environment.name}: changes {describe(changes)}", file=sys.stderr)
@@ -307,6 +314,41 @@ def deploy(environment, services, packages, saved_plan=None):
         history = ([{k: current[k] for k in ("s3_key", "code_sha256", "sha256")}] + current["history"]) if current else []
         environment.record(service, release, history)
         print(f"deploy {environment.name}: {service} now runs {short(release)} (was {short(current)})", file=sys.stderr)
+
+
+def comparable(change):
+    """What a reviewer sees of one resource change: its address, actions and planned values."""
+    planned = change["change"]
+    return {"address": change["address"], "actions": planned["actions"], "before": planned.get("before"),
+            "after": planned.get("after"), "after_unknown": planned.get("after_unknown")}
+
+
+def check_matches_saved(changes, saved, path):
+    """Refuses when this deploy's plan differs from the saved, reviewed one in any resource change."""
+    mine = {c["address"]: comparable(c) for c in changes}
+    theirs = {c["address"]: comparable(c) for c in saved}
+    differing = sorted(a for a in mine.keys() | theirs.keys() if mine.get(a) != theirs.get(a))
+    if differing:
+        raise DeployError(f"the environment's plan now differs from the reviewed plan {os.path.basename(path)} in "
+                          f"{', '.join(differing[:5])}{' and more' if len(differing) > 5 else ''}: run the pipeline again "
+                          f"to plan and review the current state")
+
+
+def check_no_administrators_change(changes, name):
+    """Key policies and log subscriptions are no pipeline's to change (the CI roles' guards deny
+    kms:PutKeyPolicy and logs:PutSubscriptionFilter): refuse before applying anything rather than
+    fail halfway through the apply."""
+    for change in changes:
+        planned = change["change"]
+        before, after = planned.get("before") or {}, planned.get("after") or {}
+        if change["type"] in ("aws_kms_key", "aws_kms_key_policy") and "update" in planned["actions"] and before.get("policy") != after.get("policy"):
+            what = "key policy"
+        elif change["type"] == "aws_cloudwatch_log_subscription_filter":
+            what = "log subscription"
+        else:
+            continue
+        raise DeployError(f"{change['address']}'s {what} would change, which no CI role may do: an administrator "
+                          f"applies it with `make apply ENV={name}`, then deploy again")
 
 
 def first_deploys(environment, services, every, packages):
@@ -324,15 +366,24 @@ def first_deploys(environment, services, every, packages):
 
 
 def verify(environment, packages):
-    """Refuses unless every deployable of the environment runs exactly these packages: a release
+    """Refuses unless every function of the environment runs exactly these packages: a release
     tag's pipeline promotes to production only what staging runs (reproducible packages rebuild
-    byte for byte, so the tag's build matches the one main deployed)."""
+    byte for byte, so the tag's build matches the one main deployed). It asks Lambda for each
+    function's code hash, not the release pointers: what runs, not what was recorded."""
+    import boto3
+    lambda_ = boto3.client("lambda", region_name=environment.settings["region"])
+    environment.init()
+    shown = environment.terraform("output", "-json", "function_names", capture=True, check=False)
+    functions = json.loads(shown.stdout) if shown.returncode == 0 and shown.stdout.strip() else {}
     differing = []
     for service in declared_services(environment):
         built = read_package(service, packages)[0]
-        running = environment.pointer(service)
-        if not running or running["sha256"] != built["sha256"]:
-            differing.append(f"{service} runs {short(running)}, this build is {short(built)}")
+        if service not in functions:
+            differing.append(f"{service} has no function")
+            continue
+        running = lambda_.get_function_configuration(FunctionName=functions[service])["CodeSha256"]
+        if running != built["code_sha256"]:
+            differing.append(f"{service} runs {base64.b64decode(running).hex()[:12]}, this build is {short(built)}")
     if differing:
         raise DeployError(f"{environment.name} does not run this build ({'; '.join(differing)}): deploy this commit to "
                           f"{environment.name} first (the default branch's pipeline), then tag it")

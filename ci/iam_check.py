@@ -9,10 +9,11 @@ second line (checked to be present), never the reason a check passes. A finding 
 boundary), the policy and the statement:
 
 - a write that could reach a CI role; a role or role-policy write without the environment's boundary;
-- a destructive action on "*" without a condition;
-- any CI role that reads table items, secret values or log events, or runs a function (invoking one
-  is reading its data: a function trusts the event's authorizer context), opens a function URL,
-  lets a principal other than API Gateway invoke, or attaches another account's layer;
+- a destructive action on "*" without a condition, or with one every request meets (global keys);
+- any CI role that reads table items, stream records, secret values or log events, subscribes a log
+  group to a destination, or runs a function (invoking one is reading its data: a function trusts
+  the event's authorizer context), opens a function URL, lets a principal other than API Gateway
+  invoke, or attaches another account's layer;
 - a key-policy write, or a key grant that an AWS service does not make for its own resource;
 - a plan role that writes; any CI role that reads another environment's state, changes another
   environment's resources or creates under another environment's API, or writes DNS records that
@@ -37,7 +38,7 @@ CI_ROLE_WRITES = ROLE_WRITES + ["iam:UpdateAssumeRolePolicy", "iam:DeleteRolePer
                                 "iam:TagRole", "iam:UntagRole", "iam:UpdateRole", "iam:PassRole"]
 TABLE_READS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PartiQLSelect",
                "dynamodb:ExportTableToPointInTime"]
-LOG_READS = ["logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "logs:StartLiveTail"]
+LOG_READS = ["logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "logs:StartLiveTail", "logs:GetLogRecord", "logs:Unmask"]
 INVOCATIONS = ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl", "lambda:InvokeAsync", "lambda:CreateFunctionUrlConfig",
                "lambda:UpdateFunctionUrlConfig"]
 # Verbs that delete, overwrite or re-permission: never on "*" without a condition.
@@ -47,6 +48,11 @@ KNOWN_DESTRUCTIVE = ["kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:Disable
                      "acm:DeleteCertificate", "lambda:DeleteFunction", "dynamodb:DeleteTable", "s3:DeleteObject",
                      "s3:PutBucketPolicy", "iam:PutRolePolicy", "iam:DeleteRole", "logs:DeleteLogGroup",
                      "secretsmanager:DeleteSecret", "secretsmanager:PutSecretValue"]
+# Actions that take no resource-level scope (Service Authorization Reference, "Actions defined by
+# Amazon CloudWatch Logs"): an HTTP API's access log is set up through them with the caller's
+# permissions, so they are allowed on "*" (in the environment's region).
+NO_RESOURCE_SCOPE = ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+                     "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies"]
 # A name no environment owns, an account that is not this one, a project that is not the pipeline's.
 FOREIGN_ACCOUNT = "999999999999"
 FOREIGN_RECORD = "probe.not-this-environment.invalid"
@@ -64,6 +70,14 @@ def action_matches(patterns, action):
 
 def resource_matches(patterns, resource):
     return any(fnmatch.fnmatchcase(resource, p) for p in patterns)
+
+
+def arn_matches(value, pattern):
+    """ArnEquals and ArnLike: each of the six colon-separated parts matched on its own, with
+    wildcards that do not cross a colon (IAM User Guide, "Amazon Resource Name (ARN) condition
+    operators")."""
+    parts, patterns = value.split(":", 5), pattern.split(":", 5)
+    return len(parts) == len(patterns) == 6 and all(fnmatch.fnmatchcase(v, p) for v, p in zip(parts, patterns, strict=True))
 
 
 def condition_holds(condition, context):
@@ -89,7 +103,10 @@ def condition_holds(condition, context):
                     continue
                 return False
             values = [str(v) for v in as_list(context[key])]
-            if base.startswith(("String", "Arn")):
+            if base.startswith("Arn"):
+                def matches(value, expected=expected):
+                    return any(arn_matches(value, e) for e in expected)
+            elif base.startswith("String"):
                 like = base.endswith("Like")
 
                 def matches(value, expected=expected, like=like):
@@ -195,6 +212,7 @@ class Layout:
             ("secretsmanager:PutSecretValue", self.secret(env), {}),
             ("s3:PutObject", f"arn:aws:s3:::{self.name}-artifacts-{env}/releases/{env}/users.json", {}),
             ("s3:PutObject", self.state(env), {}),
+            ("s3:PutObject", f"{self.state(env)}.tflock", {}),
             ("iam:PutRolePolicy", self.role(env), {"iam:PermissionsBoundary": self.boundary(env)}),
             ("iam:PassRole", self.role(env), {"iam:PassedToService": "lambda.amazonaws.com"}),
             ("cloudwatch:DeleteAlarms", f"arn:aws:cloudwatch:{self.region}:{self.account}:alarm:{self.name}-{env}-users errors", {}),
@@ -203,7 +221,14 @@ class Layout:
 
     def data_reads(self, env):
         return ([(a, self.table(env), {}) for a in TABLE_READS] + [("secretsmanager:GetSecretValue", self.secret(env), {})]
-                + [(a, self.log_group(env), {}) for a in LOG_READS])
+                + [("dynamodb:GetRecords", f"{self.table(env)}/stream/2026-01-01T00:00:00.000", {})]
+                + [(a, self.log_group(env), {}) for a in LOG_READS] + [("logs:GetLogRecord", "*", {})])
+
+    def global_context(self):
+        """Keys present in every request this account's pipeline makes (IAM User Guide, "AWS global
+        condition context keys"): a probe carries them, so an Allow conditioned only on them is
+        no narrower than one without a condition."""
+        return {"aws:RequestedRegion": self.region, "aws:SecureTransport": "true", "aws:PrincipalAccount": self.account}
 
 
 def allowed_by(statements, action, resource, context):
@@ -218,7 +243,7 @@ def check_role(role, environment, kind, statements, layout, ci_roles):
     findings = []
 
     def forbid(action, resource, context, why):
-        for s in allowed_by(statements, action, resource, context):
+        for s in allowed_by(statements, action, resource, dict(layout.global_context(), **context)):
             findings.append(f"{s}: allows {action} on {resource} ({why})")
 
     for ci_role in ci_roles:
@@ -229,13 +254,15 @@ def check_role(role, environment, kind, statements, layout, ci_roles):
             forbid(action, layout.role(environment), context, "a role write without the environment's boundary")
     for s in statements:
         body = s.body
-        if body.get("Effect") != "Allow" or body.get("Condition") or "*" not in as_list(body.get("Resource")):
+        # A condition that every request meets (global keys only) is no condition.
+        if body.get("Effect") != "Allow" or not condition_holds(body.get("Condition"), layout.global_context()) \
+                or "*" not in as_list(body.get("Resource")):
             continue
         actions = as_list(body.get("Action")) or ["*"]
-        risky = [a for a in actions if DESTRUCTIVE.search(a.split(":")[-1])
+        risky = [a for a in actions if (DESTRUCTIVE.search(a.split(":")[-1]) and not action_matches(NO_RESOURCE_SCOPE, a))
                  or any(fnmatch.fnmatchcase(k.lower(), a.lower()) for k in KNOWN_DESTRUCTIVE)]
         if risky:
-            findings.append(f"{s}: allows {', '.join(risky)} on \"*\" without a condition")
+            findings.append(f"{s}: allows {', '.join(risky)} on \"*\" without a condition that narrows it")
 
     # Data: no CI role reads it, directly or by running the code that serves it.
     for env in layout.environments:
@@ -250,6 +277,7 @@ def check_role(role, environment, kind, statements, layout, ci_roles):
     for action in ("lambda:CreateFunction", "lambda:UpdateFunctionConfiguration"):
         forbid(action, function, {"lambda:Layer": [f"arn:aws:lambda:{layout.region}:{FOREIGN_ACCOUNT}:layer:x:1"]},
                "runs another account's layer in a function")
+    forbid("logs:PutSubscriptionFilter", layout.log_group(environment), {}, "sends a log group's events elsewhere")
     tag = {"aws:ResourceTag/environment": environment}
     forbid("kms:PutKeyPolicy", layout.key(), tag, "a key policy can hand the key to anyone")
     for context in (tag, dict(tag, **{"kms:ViaService": f"dynamodb.{layout.region}.amazonaws.com"}),
@@ -285,6 +313,8 @@ def check_role(role, environment, kind, statements, layout, ci_roles):
         findings.append(f"{role}: no Deny refuses invoking functions")
     if not denied(statements, "kms:PutKeyPolicy", layout.key(), tag):
         findings.append(f"{role}: no Deny refuses key-policy writes")
+    if not denied(statements, "logs:PutSubscriptionFilter", layout.log_group(environment), {}):
+        findings.append(f"{role}: no Deny refuses log subscriptions")
     return findings
 
 

@@ -30,6 +30,9 @@ if [ -n "${SMOKE_TOKEN:-}" ]; then
   auth=(-H "authorization: Bearer $SMOKE_TOKEN")
   check "GET /items lists the caller's items" 200 '"items"' "${auth[@]}" "$base/items?limit=1"
   check "a bad cursor is a 400 problem" 400 '"status":400' "${auth[@]}" "$base/items?cursor=not-a-cursor"
+  # Well-formed but not signed by the service: checking it needs the cursor secret, so a 400 (not a
+  # 500) proves the deployed function can read its secret.
+  check "the function reads its cursor secret" 400 '"status":400' "${auth[@]}" "$base/items?cursor=e30.AAAA"
   check "listing every user needs users.admin" 403 'Forbidden' "${auth[@]}" "$base/users"
 else
   echo "smoke: SMOKE_TOKEN is not set: the signed-in checks are skipped (set it to a test identity's token)"

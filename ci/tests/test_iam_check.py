@@ -21,7 +21,9 @@ GUARDS = [
      "Condition": {"ArnNotEquals": {"iam:PermissionsBoundary": BOUNDARY}}},
     {"Sid": "NeverInvokeAFunctionOrOpenAFunctionUrl", "Effect": "Deny", "Action": iam_check.INVOCATIONS, "Resource": "*"},
     {"Sid": "NeverKeyPolicies", "Effect": "Deny", "Action": ["kms:PutKeyPolicy"], "Resource": "*"},
+    {"Sid": "NeverSubscribeToLogsOrUnmaskThem", "Effect": "Deny", "Action": ["logs:PutSubscriptionFilter"], "Resource": "*"},
 ]
+REGION = {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
 GOOD = GUARDS + [
     {"Sid": "WriteRolesOnlyWithTheBoundary", "Effect": "Allow", "Action": iam_check.ROLE_WRITES,
      "Resource": f"arn:aws:iam::{ACCOUNT}:role/swiftapi-staging-*", "Condition": {"ArnEquals": {"iam:PermissionsBoundary": BOUNDARY}}},
@@ -46,6 +48,7 @@ GOOD = GUARDS + [
                    "ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA", "CNAME"]}}},
     {"Sid": "StateOfThisEnvironment", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": LAYOUT.state("staging")},
     {"Sid": "UnscopedReads", "Effect": "Allow", "Action": ["logs:DescribeLogGroups", "sts:GetCallerIdentity"], "Resource": "*"},
+    {"Sid": "DeliverHttpApiAccessLogs", "Effect": "Allow", "Action": iam_check.NO_RESOURCE_SCOPE, "Resource": "*", "Condition": REGION},
 ]
 GOOD_BOUNDARY = [
     {"Sid": "TablesOfThisEnvironmentFromItsFunctions", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"],
@@ -138,6 +141,16 @@ class Conditions(unittest.TestCase):
         self.assertFalse(condition_holds({"ForAllValues:StringLike": {"k": own}}, mixed))
         self.assertFalse(condition_holds({"ForAnyValue:StringNotLike": {"k": own}}, {"k": ["arn:aws:lambda:eu-west-1:1:layer:a:1"]}))
 
+    def test_arn_operators_match_each_part_on_its_own(self):
+        # IAM User Guide, "Amazon Resource Name (ARN) condition operators": a wildcard stays within
+        # its colon-separated part, and ArnEquals takes wildcards as ArnLike does.
+        role = "arn:aws:iam::*:role/swiftapi-staging-*"
+        self.assertTrue(condition_holds({"ArnLike": {"k": role}}, {"k": f"arn:aws:iam::{ACCOUNT}:role/swiftapi-staging-users"}))
+        self.assertFalse(condition_holds({"ArnLike": {"k": role}}, {"k": f"arn:aws:iam::{ACCOUNT}:extra:role/swiftapi-staging-users"}))
+        self.assertTrue(condition_holds({"ArnEquals": {"k": role}}, {"k": f"arn:aws:iam::{ACCOUNT}:role/swiftapi-staging-users"}))
+        self.assertTrue(condition_holds({"ArnLike": {"k": "arn:aws:s3:::b/*"}}, {"k": "arn:aws:s3:::b/a:b/c"}), "the resource part keeps its colons")
+        self.assertFalse(condition_holds({"ArnLike": {"k": "arn:aws:s3:::b/*"}}, {"k": "not-an-arn"}))
+
     def test_trust_evaluation(self):
         claims = {"gitlab.com:aud": "swiftapi-ci-production-deploy", "gitlab.com:sub": f"project_path:{PROJECT}:ref_type:tag:ref:release-7"}
         document = TRUSTS["swiftapi-ci-production-deploy"][1]
@@ -174,10 +187,31 @@ class Findings(unittest.TestCase):
         self.assertTrue(named(found, "allows logs:GetLogEvents", "reads data"), found)
         self.assertTrue(named(found, "allows s3:GetObject on arn:aws:s3:::swiftapi-terraform-state-123456789012/swiftapi/production.tfstate"), found)
 
+    def test_a_condition_every_request_meets_narrows_nothing(self):
+        regional = [{"Sid": "RegionalKeys", "Effect": "Allow", "Action": ["kms:ScheduleKeyDeletion"], "Resource": "*", "Condition": REGION},
+                    {"Sid": "RegionalReads", "Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": "*",
+                     "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]
+        found = findings("swiftapi-ci-staging-deploy", "deploy", GOOD + regional)
+        self.assertTrue(named(found, "policy:RegionalKeys: allows kms:ScheduleKeyDeletion on \"*\" without a condition that narrows it"), found)
+        self.assertTrue(named(found, "policy:RegionalReads: allows dynamodb:GetItem", "reads data"), found)
+
+    def test_streams_log_records_and_subscriptions_are_data(self):
+        tables = {"Sid": "ManageTablesOfThisEnvironment", "Effect": "Allow", "Action": ["dynamodb:*"],
+                  "Resource": [f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/swiftapi-staging-*"]}
+        logs = {"Sid": "ManageLogGroupsOfThisEnvironment", "Effect": "Allow",
+                "Action": ["logs:PutSubscriptionFilter", "logs:Unmask", "logs:CreateLogGroup"],
+                "Resource": f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/swiftapi-staging-*"}
+        records = {"Sid": "UnscopedLogReads", "Effect": "Allow", "Action": ["logs:GetLogRecord"], "Resource": "*"}
+        found = findings("swiftapi-ci-staging-deploy", "deploy", GOOD + [tables, logs, records])
+        self.assertTrue(named(found, "ManageTablesOfThisEnvironment: allows dynamodb:GetRecords", "/stream/", "reads data"), found)
+        self.assertTrue(named(found, "ManageLogGroupsOfThisEnvironment: allows logs:PutSubscriptionFilter", "sends a log group's events elsewhere"), found)
+        self.assertTrue(named(found, "ManageLogGroupsOfThisEnvironment: allows logs:Unmask", "reads data"), found)
+        self.assertTrue(named(found, "UnscopedLogReads: allows logs:GetLogRecord", "reads data"), found)
+
     def test_missing_guards_are_findings(self):
         found = findings("swiftapi-ci-staging-deploy", "deploy", GOOD[len(GUARDS):])
         for missing in ("no Deny guards the CI roles", "no Deny refuses role writes without the boundary",
-                        "no Deny refuses invoking functions", "no Deny refuses key-policy writes"):
+                        "no Deny refuses invoking functions", "no Deny refuses key-policy writes", "no Deny refuses log subscriptions"):
             self.assertIn(f"swiftapi-ci-staging-deploy: {missing}", found)
 
     # Issue 23, item 1: every job's token was a production deploy token.

@@ -3,7 +3,7 @@ output "oidc_provider_arn" {
 }
 
 output "role_arns" {
-  description = "Set these as environment-scoped CI/CD variables: AWS_PLAN_ROLE_ARN and AWS_DEPLOY_ROLE_ARN."
+  description = "Set each as the CI/CD variable <ENV>_<KIND>_ROLE_ARN (e.g. staging-plan as STAGING_PLAN_ROLE_ARN)."
   value       = { for key, role in aws_iam_role.ci : key => role.arn }
 }
 

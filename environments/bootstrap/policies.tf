@@ -168,6 +168,15 @@ locals {
       Resource = "*"
     },
     {
+      # A subscription sends every event of a log group to a destination, possibly another
+      # account's: a way to read logs. The access log's subscription (access_log in the module) and
+      # data protection policies are an administrator's apply.
+      Sid      = "NeverSubscribeToLogsOrUnmaskThem"
+      Effect   = "Deny"
+      Action   = ["logs:PutSubscriptionFilter", "logs:PutDataProtectionPolicy", "logs:DeleteDataProtectionPolicy", "logs:PutAccountPolicy", "logs:DeleteAccountPolicy"]
+      Resource = "*"
+    },
+    {
       Sid      = "NeverInvokeAFunctionOrOpenAFunctionUrl"
       Effect   = "Deny"
       Action   = local.invocations
@@ -222,19 +231,21 @@ resource "aws_iam_role_policy" "state" {
   role     = aws_iam_role.ci[each.key].id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid      = "StateOfThisEnvironment"
         Effect   = "Allow"
         Action   = each.value.kind == "deploy" ? ["s3:GetObject", "s3:PutObject"] : ["s3:GetObject"]
         Resource = local.arn[each.value.environment].state
       },
-      {
+      ], each.value.kind == "deploy" ? [{
+        # Only a deploy takes the lock: plans run with -lock=false (ci/deploy.py), and a deploy
+        # plans again under the lock, so a plan role cannot block or break a deploy.
         Sid      = "LockOfThisEnvironment"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
         Resource = "${local.arn[each.value.environment].state}.tflock"
-      },
+      }] : [], [
       {
         Sid       = "ListState"
         Effect    = "Allow"
@@ -249,7 +260,7 @@ resource "aws_iam_role_policy" "state" {
         Resource  = aws_kms_key.buckets.arn
         Condition = { StringLike = { "kms:EncryptionContext:aws:s3:arn" = ["${local.arn[each.value.environment].state}*"] } }
       },
-    ]
+    ])
   })
 }
 
@@ -386,9 +397,18 @@ locals {
         Effect = "Allow"
         Action = ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:AssociateKmsKey", "logs:DisassociateKmsKey",
           "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup", "logs:ListTagsForResource", "logs:ListTagsLogGroup",
-          "logs:PutSubscriptionFilter", "logs:DeleteSubscriptionFilter", "logs:DescribeSubscriptionFilters",
-        "logs:PutMetricFilter", "logs:DeleteMetricFilter", "logs:DescribeMetricFilters", "logs:PutDataProtectionPolicy", "logs:DeleteDataProtectionPolicy", "logs:GetDataProtectionPolicy"]
+        "logs:DescribeSubscriptionFilters", "logs:PutMetricFilter", "logs:DeleteMetricFilter", "logs:DescribeMetricFilters"]
         Resource = flatten([for g in local.arn[env].log_groups : [g, "${g}:*"]])
+      },
+      {
+        # An HTTP API stage's access log: API Gateway sets up a CloudWatch Logs delivery with the
+        # caller's permissions (API Gateway Developer Guide, "Configuring logging for an HTTP API").
+        # These actions take no resource-level scope; a resource policy lets AWS services write logs.
+        Sid       = "DeliverHttpApiAccessLogs"
+        Effect    = "Allow"
+        Action    = ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:RequestedRegion" = var.region } }
       },
       {
         Sid       = "WriteRolesOnlyWithTheBoundary"

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -74,8 +75,12 @@ class EnvironmentsOnMoto(unittest.TestCase):
         return base64.b64encode(bytes.fromhex(self.manifest(packages, service)["sha256"])).decode()
 
     def rebuilt_package(self, service):
-        """The service's package with one more file: a new build, as far as a deploy can tell."""
+        """A build in which the service's package has one more file (a new build, as far as a deploy
+        can tell) and the other packages are as they were."""
         packages = os.path.join(self.work, "rebuilt")
+        for other in os.listdir(PACKAGES):
+            if other != service and not os.path.exists(os.path.join(packages, other)):
+                shutil.copytree(os.path.join(PACKAGES, other), os.path.join(packages, other))
         os.makedirs(os.path.join(packages, service), exist_ok=True)
         archive = os.path.join(packages, service, "bootstrap.zip")
         with zipfile.ZipFile(os.path.join(PACKAGES, service, "bootstrap.zip")) as old, zipfile.ZipFile(archive, "w") as new:
@@ -118,6 +123,7 @@ class EnvironmentsOnMoto(unittest.TestCase):
         self.assertEqual((items_after["CodeSha256"], items_after["LastModified"]), (items_before["CodeSha256"], items_before["LastModified"]),
                          "deploying users must not touch items")
         self.assertIn("0 change(s)", self.plan_changes("staging"))
+        self.assert_deploys_apply_only_what_was_reviewed("staging", rebuilt)
 
         self.run_make("staging", "rollback", "SERVICE=users")
         self.assertEqual(self.function("staging", "users")["CodeSha256"], self.code_sha256(PACKAGES, "users"))
@@ -312,6 +318,52 @@ class EnvironmentsOnMoto(unittest.TestCase):
         self.assertEqual(sorted((e["ServiceName"].rsplit(".", 1)[1], e["VpcEndpointType"]) for e in endpoints),
                          [("dynamodb", "Gateway"), ("secretsmanager", "Interface")])
         self.assertEqual(self.aws["ec2"].describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NatGateways"], [])
+
+    def deploy_py(self, environment, *args, expect=0):
+        """ci/deploy.py as the pipeline runs it, against moto; its stderr."""
+        result = subprocess.run([sys.executable, os.path.join(ROOT, "ci", "deploy.py"), *args],
+                                env=dict(self.env, TF_BACKEND_CONFIG=self.stack.local_backend_config(environment)),
+                                capture_output=True, text=True)
+        if result.returncode != expect:
+            sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
+        self.assertEqual(result.returncode, expect, f"ci/deploy.py {' '.join(args)}")
+        return result.stderr
+
+    def assert_deploys_apply_only_what_was_reviewed(self, environment, running):
+        """The pipeline's deploy plans again and refuses when its plan differs from the saved one the
+        plan job showed; verify asks Lambda what runs; a key-policy change is refused before
+        anything is applied. `running` holds the packages the environment runs now."""
+        before = self.function(environment, "users")
+        # A saved plan of other packages (what was reviewed) no longer matches what a deploy of
+        # these would do: refused, nothing applied.
+        stale = os.path.join(self.work, "reviewed.tfplan")
+        self.deploy_py(environment, "plan", environment, "--packages", PACKAGES, "--out", stale, expect=2)
+        output = self.deploy_py(environment, "deploy", environment, "--packages", running, "--plan", stale, expect=1)
+        self.assertIn("deploy: the environment's plan now differs from the reviewed plan reviewed.tfplan in "
+                      'module.infrastructure.module.service["users"].aws_lambda_function.this: run the pipeline again', output)
+        self.assertEqual(self.function(environment, "users")["LastModified"], before["LastModified"])
+        # (A matching saved plan is applied, and verify passes, in the pipeline's run on moto.)
+
+        # verify compares the functions' code with the build, not the release pointers.
+        output = self.deploy_py(environment, "verify", environment, "--packages", PACKAGES, expect=1)
+        self.assertRegex(output, rf"(?m)^deploy: {environment} does not run this build \(users runs {self.manifest(running, 'users')['sha256'][:12]}, "
+                                 rf"this build is {self.manifest(PACKAGES, 'users')['sha256'][:12]}\)")
+
+        # A key-policy change: no CI role may make it (kms:PutKeyPolicy is denied), so deploy refuses
+        # before applying anything instead of failing halfway.
+        module = os.path.join(self.tree, "modules", "infrastructure", "main.tf")
+        with open(module) as f:
+            original = f.read()
+        try:
+            with open(module, "w") as f:
+                f.write(original.replace('Sid       = "CloudWatchAlarmsPublishToThisEnvironmentsTopic"', 'Sid       = "Changed"'))
+            output = self.deploy_py(environment, "deploy", environment, "users", "--packages", running, expect=1)
+        finally:
+            with open(module, "w") as f:
+                f.write(original)
+        self.assertIn("deploy: module.infrastructure.aws_kms_key.this's key policy would change, which no CI role may do: "
+                      f"an administrator applies it with `make apply ENV={environment}`, then deploy again", output)
+        self.assertEqual(self.function(environment, "users")["LastModified"], before["LastModified"])
 
     def assert_secret_stays_out_of_terraform(self, environment):
         """The cursor secret has a value in Secrets Manager, the functions get its ARN, and the value

@@ -104,6 +104,18 @@ def merge(base, override):
     return result
 
 
+def expand(variables, env):
+    """A job's variables with $NAME references expanded from the project's CI/CD variables, as GitLab does."""
+    return {k: re.sub(r"\$(\w+)", lambda m: env.get(m.group(1), ""), str(v)) for k, v in variables.items()}
+
+
+def role_of(job):
+    """(environment, kind) of the role a job assumes, from the CI/CD variable its CI_ROLE_ARN names."""
+    match = re.fullmatch(r"\$(STAGING|PRODUCTION)_(PLAN|DEPLOY)_ROLE_ARN", job["variables"]["CI_ROLE_ARN"])
+    assert match, job["variables"]["CI_ROLE_ARN"]
+    return match.group(1).lower(), match.group(2).lower()
+
+
 class PipelineOnMoto(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -142,10 +154,13 @@ class PipelineOnMoto(unittest.TestCase):
         holding = {name: job for name, job in jobs.items() if "id_tokens" in job}
         self.assertEqual(sorted(holding), ["deploy:production", "deploy:staging", "plan:production", "plan:staging", "smoke:staging"])
         for name, job in holding.items():
-            variables = job["variables"]
             self.assertEqual(list(job["id_tokens"]), ["AWS_ID_TOKEN"], name)
-            self.assertEqual(job["id_tokens"]["AWS_ID_TOKEN"]["aud"], f"swiftapi-ci-{variables['ENVIRONMENT']}-{variables['AWS_ROLE_KIND']}", name)
-            self.assertEqual(job["before_script"][0], "source ci/aws-oidc.sh $AWS_ROLE_KIND", f"{name} exchanges its token before it runs anything")
+            # The audience is the role's name; the role's ARN comes from the CI/CD variable named for
+            # the same environment and kind (unscoped: plan jobs name no GitLab environment).
+            environment, kind = role_of(job)
+            self.assertEqual(job["variables"]["ENVIRONMENT"], environment, name)
+            self.assertEqual(job["id_tokens"]["AWS_ID_TOKEN"]["aud"], f"swiftapi-ci-{environment}-{kind}", name)
+            self.assertEqual(job["before_script"][0], "source ci/aws-oidc.sh", f"{name} exchanges its token before it runs anything")
             self.assertEqual(job["cache"], [], f"{name} holds a token: it must use no cache another ref could write")
             self.assertIs(job["interruptible"], False, name)
         for name in set(jobs) - set(holding):
@@ -154,10 +169,11 @@ class PipelineOnMoto(unittest.TestCase):
         for name in ("plan:staging", "plan:production"):
             self.assertEqual(jobs[name]["artifacts"]["access"], "developer", name)
         # Which roles the jobs use: only deploy jobs the deploy roles, nothing on a branch but staging's plan role.
-        self.assertEqual(sorted(job["id_tokens"]["AWS_ID_TOKEN"]["aud"] for job in holding.values() if job["variables"]["AWS_ROLE_KIND"] == "deploy"),
+        self.assertEqual(sorted(job["id_tokens"]["AWS_ID_TOKEN"]["aud"] for job in holding.values() if role_of(job)[1] == "deploy"),
                          ["swiftapi-ci-production-deploy", "swiftapi-ci-staging-deploy"])
-        self.assertEqual([name for name, job in holding.items() if job["variables"]["AWS_ROLE_KIND"] == "deploy"],
-                         ["deploy:staging", "deploy:production"])
+        self.assertEqual([name for name, job in holding.items() if role_of(job)[1] == "deploy"], ["deploy:staging", "deploy:production"])
+        # Only the deploy jobs name a GitLab environment: its protection gates who may run them.
+        self.assertEqual(sorted(name for name, job in jobs.items() if "environment" in job), ["deploy:production", "deploy:staging"])
 
     def test_merge_requests_never_plan_or_deploy_production(self):
         merge_request = included_jobs(self.pipeline, {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_DEFAULT_BRANCH": "main",
@@ -226,15 +242,17 @@ class PipelineOnMoto(unittest.TestCase):
             for name in pipeline["jobs"]:
                 number += 1
                 job = resolve(self.pipeline, name)
-                env = dict(base, **pipeline["variables"], **variables, **{k: str(v) for k, v in job.get("variables", {}).items()}, CI_JOB_ID=str(number))
+                env = dict(base, **pipeline["variables"], **variables, CI_JOB_ID=str(number),
+                           **{f"{e.upper()}_{k.upper()}_ROLE_ARN": outputs["role_arns"][f"{e}-{k}"]
+                              for e in ("staging", "production") for k in ("plan", "deploy")})
+                # GitLab expands $NAME in a job's variables from the project's CI/CD variables.
+                env.update(expand(job.get("variables", {}), env))
                 token = None
                 if "id_tokens" in job:
                     token = web_identity_token(aud=job["id_tokens"]["AWS_ID_TOKEN"]["aud"], sub=pipeline["sub"])
                     env["AWS_ID_TOKEN"] = token
                 environment = env.get("ENVIRONMENT")
                 if environment:
-                    env["AWS_PLAN_ROLE_ARN"] = outputs["role_arns"][f"{environment}-plan"]
-                    env["AWS_DEPLOY_ROLE_ARN"] = outputs["role_arns"][f"{environment}-deploy"]
                     env["TF_BACKEND_CONFIG"] = stack.s3_backend_config(outputs["state_bucket"], environment)
                 # After the job's own lines: the token did not outlive its exchange.
                 lines = job.get("before_script", []) + job["script"] + ['[ -z "${AWS_ID_TOKEN+set}" ] || { echo "AWS_ID_TOKEN outlived the exchange" >&2; exit 97; }']
@@ -245,7 +263,8 @@ class PipelineOnMoto(unittest.TestCase):
                     sys.stderr.write(result.stdout[-3000:] + result.stderr[-4000:])
                 self.assertEqual(result.returncode, 0, f"job {name} failed")
                 if token:
-                    role = env[f"AWS_{env['AWS_ROLE_KIND'].upper()}_ROLE_ARN"]
+                    role = outputs["role_arns"]["-".join(role_of(job))]
+                    self.assertEqual(env["CI_ROLE_ARN"], role, name)
                     self.assertIn(f"aws-oidc: assumed {role}", result.stderr, f"{name} runs with its role's session")
                     self.assert_token_opens_no_other_role(sts, token, role, outputs["role_arns"].values(), name)
             if pipeline is RELEASE:
@@ -347,6 +366,17 @@ class PipelineOnMoto(unittest.TestCase):
         self.put_back(iam, "swiftapi-ci-staging-deploy", {"Sid": "Records", "Effect": "Allow", "Action": "route53:ChangeResourceRecordSets", "Resource": zone})
         fails_with("legacy:Records: allows route53:ChangeResourceRecordSets", "not its environment's")
         self.take_back(iam, "swiftapi-ci-staging-deploy")
+
+        # Its review: log subscriptions (every event of a log group sent elsewhere), a plan role
+        # holding the state lock.
+        self.put_back(iam, "swiftapi-ci-staging-deploy", {"Sid": "ManageLogGroups", "Effect": "Allow", "Action": ["logs:PutSubscriptionFilter", "logs:CreateLogGroup"],
+                                                          "Resource": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/swiftapi-staging-*"})
+        fails_with("legacy:ManageLogGroups: allows logs:PutSubscriptionFilter", "events elsewhere")
+        self.take_back(iam, "swiftapi-ci-staging-deploy")
+        self.put_back(iam, "swiftapi-ci-staging-plan", {"Sid": "LockOfThisEnvironment", "Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"],
+                                                        "Resource": f"arn:aws:s3:::{state_bucket}/swiftapi/staging.tfstate.tflock"})
+        fails_with("swiftapi-ci-staging-plan legacy:LockOfThisEnvironment: allows s3:PutObject", "a plan role writes")
+        self.take_back(iam, "swiftapi-ci-staging-plan")
 
         # Older regressions: role writes without the boundary, destructive actions on "*", ReadOnlyAccess.
         self.put_back(iam, "swiftapi-ci-staging-deploy",

@@ -23,8 +23,30 @@ mock_provider "aws" {
   }
 }
 
+override_resource {
+  target = aws_iam_role.apigateway_logs
+  values = { arn = "arn:aws:iam::123456789012:role/swiftapi-apigateway-logs" }
+}
+
 variables {
   project_path = "acme/swift-api"
+}
+
+run "rest_access_logs_have_the_account_setting_they_need" {
+  command = apply
+
+  assert {
+    condition     = aws_api_gateway_account.this.cloudwatch_role_arn == aws_iam_role.apigateway_logs.arn && aws_iam_role_policy_attachment.apigateway_logs.policy_arn == "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+    error_message = "API Gateway's account setting names a role with AWS's push-to-CloudWatch-Logs policy (REST stages refuse access logging without it)."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.apigateway_logs.assume_role_policy).Statement[0].Principal == { Service = "apigateway.amazonaws.com" } && jsondecode(aws_iam_role.apigateway_logs.assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"] == "123456789012"
+    error_message = "Only API Gateway, for this account, assumes the logging role."
+  }
+  assert {
+    condition     = !startswith(aws_iam_role.apigateway_logs.name, "swiftapi-staging-") && !startswith(aws_iam_role.apigateway_logs.name, "swiftapi-production-") && !startswith(aws_iam_role.apigateway_logs.name, "swiftapi-ci-")
+    error_message = "The logging role is outside the names a deploy role may change."
+  }
 }
 
 run "each_role_accepts_only_its_own_audience" {
