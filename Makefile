@@ -101,7 +101,7 @@ capacity: ## Throughput ceiling of every access pattern from service.json and Dy
 	$(phase)
 	python3 ci/capacity.py
 
-contract: tools ## Replay every service's contract corpus against its packaged bootstrap (make check replays them in-process); the REST authorizer's corpus against its package; the packaged runtime's metrics and traces
+contract: tools ## Replay every service's contract corpus against its packaged bootstrap (make check replays them in-process); the REST authorizer's corpus against its package; the packaged runtime's metrics and traces, and a streamed export's format and memory
 	$(phase)
 	$(SWIFT) build --product local-api
 	PACKAGES=$(DIST) ci/build.sh
@@ -110,6 +110,7 @@ contract: tools ## Replay every service's contract corpus against its packaged b
 	PACKAGES=$(DIST) ci/contract-mutation.sh
 	$(SWIFT) build --product local-dynamodb
 	$(PYTHON) ci/telemetry-check.py --bootstrap $(DIST)/users/bootstrap --dynamodb $(LOCAL_DYNAMODB)
+	$(PYTHON) ci/stream-check.py --bootstrap $(DIST)/items/bootstrap --dynamodb $(LOCAL_DYNAMODB)
 
 test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments and the pipeline applied against moto
 	$(phase)
@@ -131,10 +132,11 @@ check-minimal-package: tools ## Release-build the minimal service: AL2023-loadab
 dynamodb: tools ## Run the local DynamoDB on 127.0.0.1:8000 (data in .local/dynamodb.sqlite)
 	$(SWIFT) run --package-path shared local-dynamodb --port $(or $(PORT),8000) --db .local/dynamodb.sqlite
 
-bench: tools check-minimal-package ## Benchmarks: bootstrap size, local DynamoDB vs moto, the local gateway (wrk)
+bench: tools check-minimal-package ## Benchmarks: bootstrap size, local DynamoDB vs moto, the local gateway (wrk), a streamed export against the paged listing
 	@cat $(DIST)/minimal/package.json
 	ci/bench-dynamodb.sh
 	ci/bench-gateway.sh
+	$(PYTHON) ci/bench-stream.py --local-api "$$($(SWIFT) build $$(python3 ci/package.py --print-build-flags) --show-bin-path)/local-api"
 
 bench-cold: tools check-minimal-package ## Cold start and peak RSS of minimal, a C floor, every service's package and the REST authorizer, then the first DynamoDB-backed answer over HTTP and TLS (RUNS=20)
 	PACKAGES=$(DIST) ci/build.sh

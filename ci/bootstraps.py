@@ -97,5 +97,6 @@ def run(bootstrap, events, env=None, trace=None, timeout=30):
         process.kill()
         output, _ = process.communicate()
         api.stop()
-    answers = [(kind, json.loads(body) if body else None) for kind, body, _ in api.answers]
+    answers = [(kind, json.loads(body) if body and index not in api.streams else body or None)
+               for index, (kind, body, _) in enumerate(api.answers)]
     return answers, output.decode(errors="replace").splitlines()

@@ -121,6 +121,8 @@ def info(environment):
     region = environment.settings["region"]
     print(f"{environment.name} ({values.get('api_type', 'http')} API, {region})")
     print(f"  endpoint   {values['api_endpoint']}" + (f"  (domain {values['domain']})" if values.get("domain") else ""))
+    if values.get("buffered_streamed_routes"):
+        print(f"  buffered   {', '.join(values['buffered_streamed_routes'])} (streamed handlers, answered whole: at most 4 MB)")
     monitoring, names = environment_alarms(values)
     if monitoring.get("dashboard"):
         print(f"  dashboard  https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{monitoring['dashboard']}")

@@ -169,6 +169,20 @@ call "$base/items?status=open&cursor=AAAA" -H "$token"
 call "$base/items/nope" -H "$token"
 stop
 
+# items: the whole listing as NDJSON, streamed by make run (the route is declared streamed)
+record export
+for title in one two three; do
+  call -X POST "$base/items" -H "$ada" -H 'content-type: application/json' -d "{\"title\":\"$title\"}"
+done
+call "$base/items/export" -H "$ada"
+call "$base/items/export?status=done" -H "$ada"
+call "$base/items/export" -H "$mallory"
+call "$base/items/export?owner=ada" -H "$mallory"
+call "$base/items/export?owner=ada" -H "$admin"
+call "$base/items/export?status=lost" -H "$ada"
+call "$base/items/export"
+stop
+
 # items: private to their owner
 record isolation
 id=$(json -X POST "$base/items" -H "$ada" -H 'content-type: application/json' -d '{"title":"Ada only"}' | field id)

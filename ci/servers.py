@@ -131,7 +131,10 @@ class RuntimeAPI(ThreadingHTTPServer):
     """Lambda's Runtime API on 127.0.0.1: hands out `events` in order (with a trace header when
     `trace` is given), records each answer as
     (kind, body, perf_counter time) with kind "response", "error" or "init-error", then holds `/next`
-    open as Lambda does between invocations, until `stop()`."""
+    open as Lambda does between invocations, until `stop()`. A streamed response (Lambda's
+    streaming mode: chunked, error trailers) is recorded whole when it ends, and its details in
+    `streams[index]`: content type, when each event was handed out and its first chunk arrived
+    (perf_counter), the trailers, the chunk count."""
 
     daemon_threads = True
 
@@ -141,6 +144,8 @@ class RuntimeAPI(ThreadingHTTPServer):
         self.trace = trace  # the Lambda-Runtime-Trace-Id header of every event, if any
         self.handed_out = 0
         self.answers = []
+        self.handed_at = {}
+        self.streams = {}
         self.done = threading.Event()  # every event answered, or init failed
         self.idle = threading.Event()  # the runtime asked for more after the last event: it is done with it
         self.stopped = threading.Event()
@@ -178,6 +183,7 @@ class _RuntimeAPIHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         body = json.dumps(self.server.events[index]).encode()
+        self.server.handed_at[index] = time.perf_counter()
         self.send_response(200)
         for name, value in (("Lambda-Runtime-Aws-Request-Id", f"request-{index}"),
                             ("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000)),
@@ -189,14 +195,39 @@ class _RuntimeAPIHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
         kind = "init-error" if self.path.endswith("/init/error") else "response" if self.path.endswith("/response") else "error"
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            body = self.read_stream()
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with self.server.lock:
             self.server.answers.append((kind, body, time.perf_counter()))
             if kind == "init-error" or len(self.server.answers) >= len(self.server.events):
                 self.server.done.set()
         self.reply(202, b"{}")
+
+    def read_stream(self):
+        """A chunked body (RFC 9112 §7.1) as Lambda reads a streamed response: the first chunk's
+        arrival noted, the trailers kept."""
+        request = int(self.path.split("/")[-2].rsplit("-", 1)[-1])
+        stream = {"content_type": self.headers.get("Content-Type"), "mode": self.headers.get("Lambda-Runtime-Function-Response-Mode"),
+                  "handed_at": self.server.handed_at.get(request), "first_chunk_at": None, "chunks": 0, "trailers": {}}
+        body = bytearray()
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                break
+            body += self.rfile.read(size)
+            self.rfile.readline()
+            if stream["first_chunk_at"] is None:
+                stream["first_chunk_at"] = time.perf_counter()
+            stream["chunks"] += 1
+        while (line := self.rfile.readline().strip()):
+            name, _, value = line.decode().partition(":")
+            stream["trailers"][name.strip().lower()] = value.strip()
+        self.server.streams[request] = stream
+        self.close_connection = True
+        return bytes(body)
 
     def reply(self, status, body):
         self.send_response(status)

@@ -209,3 +209,7 @@ output "usage_plan_keys" {
 output "monitoring" {
   value = module.infrastructure.monitoring
 }
+
+output "buffered_streamed_routes" {
+  value = module.infrastructure.buffered_streamed_routes
+}

@@ -74,3 +74,8 @@ output "monitoring" {
     } }
   }
 }
+
+output "buffered_streamed_routes" {
+  description = "Routes whose handlers stream (\"streamed\": true in service.json), served buffered by this API: each answer is gathered by the function, up to 4 MB (README, \"Response streaming\")."
+  value       = sort([for key, route in local.routes : key if route.streamed])
+}

@@ -42,6 +42,9 @@ variable "services" {
       scopes              = optional(list(string), [])
       timeoutMilliseconds = optional(number, 30000)
       apiKeyRequired      = optional(bool, false)
+      # The handler streams its body. API Gateway serves it buffered here (the function gathers it,
+      # up to 4 MB): README, "Response streaming".
+      streamed = optional(bool, false)
       throttle = optional(object({
         burstLimit = number
         rateLimit  = number

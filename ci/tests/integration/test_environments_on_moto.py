@@ -281,6 +281,7 @@ class EnvironmentsOnMoto(unittest.TestCase):
             self.assertRegex(output, rf"{service} +swiftapi-{environment}-{service}: package {self.manifest(PACKAGES, service)['sha256'][:12]} deployed ")
         self.assertRegex(output, r"alarms +(\d+ [A-Z_]+(, )?)+ \(of \d+\)")
         self.assertIn(f"swiftapi-{environment}-users unhealthy: ", output)
+        self.assertIn("buffered   GET /items/export (streamed handlers, answered whole: at most 4 MB)", output)
 
         self.assertIn(f"alarms: nothing is firing in {environment}", self.run_make(environment, "alarms", stdout=True))
         name = f"swiftapi-{environment}-users errors"

@@ -31,7 +31,7 @@ run "the_resource_tree_and_methods_match_service_json" {
     error_message = "api_type = \"rest\" creates no HTTP API."
   }
   assert {
-    condition     = toset(keys(aws_api_gateway_resource.level1)) == toset(["/users", "/items"]) && toset(keys(aws_api_gateway_resource.level2)) == toset(["/users/{id}", "/items/{id}"]) && length(aws_api_gateway_resource.level3) == 0
+    condition     = toset(keys(aws_api_gateway_resource.level1)) == toset(["/users", "/items"]) && toset(keys(aws_api_gateway_resource.level2)) == toset(["/users/{id}", "/items/{id}", "/items/export"]) && length(aws_api_gateway_resource.level3) == 0
     error_message = "One resource per declared path prefix."
   }
   assert {

@@ -170,13 +170,35 @@ public enum ContractResponse {
         if let cookies = document["cookies"] { out["cookies"] = cookies }
         if document["isBase64Encoded"]?.boolValue == true { out["isBase64Encoded"] = true }
         if let body = document["body"]?.stringValue, !body.isEmpty {
-            let isJSON = headers["content-type"]?.stringValue.map { $0.containsJSON } ?? false
-            out["body"] = isJSON ? ((try? JSONValue.parse(body)) ?? .string(body)) : .string(body)
+            let type = headers["content-type"]?.stringValue
+            if type.map({ $0.isNDJSON }) ?? false, let lines = ndjson(body, base64: out["isBase64Encoded"] == true) {
+                // One value per line, so each can hold matchers (ids, timestamps) as a JSON body does.
+                out["body"] = .array(lines)
+            } else {
+                let isJSON = type.map { $0.containsJSON } ?? false
+                out["body"] = isJSON ? ((try? JSONValue.parse(body)) ?? .string(body)) : .string(body)
+            }
         }
         return .object(out)
+    }
+
+    /// The lines of an NDJSON body, or nil if one of them is not JSON.
+    static func ndjson(_ body: String, base64: Bool) -> [JSONValue]? {
+        let bytes = base64 ? Base64.decode(body) : Array(body.utf8)
+        guard let bytes else { return nil }
+        var lines: [JSONValue] = []
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            guard let value = try? JSONValue.parse(Array(line)) else { return nil }
+            lines.append(value)
+        }
+        return lines
     }
 }
 
 extension String {
     var containsJSON: Bool { lowercased().split(separator: ";").first.map { $0.hasSuffix("json") } ?? false }
+    var isNDJSON: Bool {
+        let type = lowercased().split(separator: ";").first.map { String($0.filter { $0 != " " }) } ?? ""
+        return type == "application/x-ndjson" || type == "application/jsonl"
+    }
 }

@@ -141,7 +141,7 @@ extension HTTPRequest {
     }
 
     /// The event shape, read without decoding the whole event (for the deadline answer).
-    static func source(ofEvent bytes: [UInt8]) -> EventSource {
+    public static func source(ofEvent bytes: [UInt8]) -> EventSource {
         guard let event = try? JSONValue.parse(bytes), event["version"]?.stringValue == "2.0" else { return .restAPI }
         return event["requestContext"]?["domainName"]?.stringValue?.containsText(".lambda-url.") == true
             ? .functionURL : .httpAPI

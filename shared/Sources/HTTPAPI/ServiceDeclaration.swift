@@ -33,6 +33,10 @@ public struct ServiceDeclaration: Codable, Sendable, Equatable {
         /// REST APIs only: the caller must send an API key of a usage plan (`x-api-key`).
         public var apiKeyRequired: Bool?
         public var objectives: Objectives?
+        /// The handler answers with `HTTPResponse.streamed`: `make run` streams it to the client;
+        /// a deployment serves it buffered (up to `HTTPResponse.maxBufferedBytes`) unless its
+        /// integration streams (README, "Response streaming").
+        public var streamed: Bool?
     }
 
     public struct Throttle: Codable, Sendable, Equatable {

@@ -127,6 +127,44 @@ final class HTTPConnection {
         }
     }
 
+    // A request whose body is sent as it is produced (chunked transfer coding, RFC 9112 §7.1),
+    // then ended with optional trailer fields. The connection is closed after its response.
+
+    /// Sends the request head, on a fresh connection if the peer closed the idle one: a body that
+    /// is still being produced cannot be sent again, so this checks first instead of retrying.
+    func beginChunked(_ method: String, _ path: String, headers: [(String, String)]) throws(RuntimeAPIError) {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: swift-lambda/1.0\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        head += "Transfer-Encoding: chunked\r\n\r\n"
+        if fd >= 0 && !idleConnectionIsOpen() { close() }
+        if fd < 0 { try connect() }
+        try writeAll(Array(head.utf8))
+    }
+
+    /// Whether the kept-alive connection can take a request: nothing to read on it (an end of
+    /// stream or stray bytes mean the peer is done with it).
+    private func idleConnectionIsOpen() -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+    }
+
+    func writeChunk(_ bytes: [UInt8]) throws(RuntimeAPIError) {
+        guard !bytes.isEmpty else { return }
+        try writeAll(Array("\(String(bytes.count, radix: 16))\r\n".utf8) + bytes + [13, 10])
+    }
+
+    /// Ends the body with the last chunk and `trailers`, reads the response, and closes.
+    func finishChunked(trailers: [(String, String)]) throws(RuntimeAPIError) -> HTTPClientResponse {
+        defer { close() }
+        var end = "0\r\n"
+        for (name, value) in trailers { end += "\(name): \(value)\r\n" }
+        end += "\r\n"
+        try writeAll(Array(end.utf8))
+        guard try fill(minimum: 1) else { throw RuntimeAPIError("the Runtime API closed the connection") }
+        return try readResponse()
+    }
+
     private func writeAll(_ bytes: [UInt8]) throws(RuntimeAPIError) {
         var offset = 0
         while offset < bytes.count {

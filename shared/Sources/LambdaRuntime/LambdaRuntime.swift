@@ -114,13 +114,19 @@ public enum LambdaRuntime {
             telemetry: telemetry.invocation(traceHeader: invocation.traceID))
         let event = invocation.event
         let began = ContinuousClock.now
-        let outcome = blockingAwait(until: invocation.deadlineMilliseconds - margin) {
-            try await LambdaContext.$current.withValue(context) { try await handler.handle(event, context: context) }
+        let deadline = invocation.deadlineMilliseconds - margin
+        let outcome = blockingAwait(until: deadline) {
+            try await LambdaContext.$current.withValue(context) {
+                try await handler.respond(to: event, context: context)
+            }
         }
-        let latency = milliseconds(began.duration(to: .now))
         let posted: PostOutcome
         switch outcome {
-        case .success(let body) where body.count > maxResponseBytes:
+        case .success(.streamed(let contentType, let body)):
+            posted = try stream(
+                body, contentType: contentType, invocation: invocation, context: context, client: client,
+                deadline: deadline, margin: margin)
+        case .success(.buffered(let body)) where body.count > maxResponseBytes:
             let report = ErrorReport(
                 errorType: "ResponseSizeTooLarge",
                 errorMessage:
@@ -128,7 +134,7 @@ public enum LambdaRuntime {
             )
             context.logger.error("\(report.errorMessage)")
             posted = try client.reportError(requestID: invocation.requestID, report)
-        case .success(let body):
+        case .success(.buffered(let body)):
             posted = try client.respond(requestID: invocation.requestID, body: body)
         case .failure(let error):
             let report = ErrorReport(error)
@@ -146,6 +152,7 @@ public enum LambdaRuntime {
                         errorMessage: "The handler was cancelled \(margin) ms before the function's deadline."))
             }
         }
+        let latency = milliseconds(began.duration(to: .now))
         switch posted {
         case .accepted: break
         case .tooLarge: context.logger.error("the Runtime API rejected the response as too large")
@@ -159,6 +166,65 @@ public enum LambdaRuntime {
                 timestamp: WallClock.nowMilliseconds(), coldStartInitMilliseconds: coldStartInitMilliseconds)
             {
                 telemetry.output.write(line: line)
+            }
+        }
+    }
+
+    /// Sends a streamed response as its producer writes it, on this thread (which owns the
+    /// connection). The request starts with the first chunk, so a producer that fails before
+    /// writing anything is reported on `/error` as a buffered handler's would be; after that, an
+    /// error or the deadline ends the stream with the error trailers.
+    static func stream(
+        _ body: @escaping @Sendable (LambdaResponseWriter) async throws -> Void, contentType: String,
+        invocation: Invocation, context: LambdaContext, client: RuntimeAPIClient, deadline: Int64, margin: Int64
+    ) throws(RuntimeAPIError) -> PostOutcome {
+        let channel = StreamChannel()
+        let writer = LambdaResponseWriter { try await channel.send($0) }
+        let producer = Task.detached {
+            do {
+                try await LambdaContext.$current.withValue(context) { try await body(writer) }
+                channel.finish(nil)
+            } catch {
+                channel.finish(error)
+            }
+        }
+        var started = false
+        func start() throws(RuntimeAPIError) {
+            if !started { try client.beginStream(requestID: invocation.requestID, contentType: contentType) }
+            started = true
+        }
+        while true {
+            guard let message = channel.next(until: deadline) else {
+                producer.cancel()
+                channel.close(ResponseStreamClosed(description: "the deadline passed while the response streamed"))
+                let report = ErrorReport(
+                    errorType: "DeadlineExceeded",
+                    errorMessage: "The response stream was cut \(margin) ms before the function's deadline.")
+                context.logger.error("\(report.errorMessage)")
+                return started
+                    ? try client.endStream(error: report)
+                    : try client.reportError(requestID: invocation.requestID, report)
+            }
+            switch message {
+            case .chunk(let bytes):
+                do {
+                    try start()
+                    try client.streamChunk(bytes)
+                } catch {
+                    channel.close(ResponseStreamClosed(description: "the Runtime API connection failed: \(error)"))
+                    producer.cancel()
+                    throw error
+                }
+                channel.acknowledge()
+            case .finished(nil):
+                try start()
+                return try client.endStream(error: nil)
+            case .finished(let error?):
+                let report = ErrorReport(error)
+                context.logger.error("handler failed while streaming: \(report.errorType): \(report.errorMessage)")
+                return started
+                    ? try client.endStream(error: report)
+                    : try client.reportError(requestID: invocation.requestID, report)
             }
         }
     }

@@ -95,6 +95,32 @@ final class RuntimeAPIClient {
         return outcome(response)
     }
 
+    /// Starts a streamed response (Lambda Developer Guide, "Implementing response streaming in a
+    /// custom runtime"): the streaming response mode, chunked, the error trailers declared.
+    func beginStream(requestID: String, contentType: String) throws(RuntimeAPIError) {
+        try connection.beginChunked(
+            "POST", "\(Self.prefix)/invocation/\(requestID)/response",
+            headers: [
+                ("Lambda-Runtime-Function-Response-Mode", "streaming"), ("Content-Type", contentType),
+                ("Trailer", "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"),
+            ])
+    }
+
+    func streamChunk(_ bytes: [UInt8]) throws(RuntimeAPIError) { try connection.writeChunk(bytes) }
+
+    /// Ends a streamed response; an error after the first byte travels in the trailers (its type,
+    /// and its document in base64). The connection is closed, as the Runtime API asks.
+    func endStream(error report: ErrorReport?) throws(RuntimeAPIError) -> PostOutcome {
+        let trailers =
+            report.map {
+                [
+                    ("Lambda-Runtime-Function-Error-Type", $0.headerValue),
+                    ("Lambda-Runtime-Function-Error-Body", Base64.encode($0.document)),
+                ]
+            } ?? []
+        return outcome(try connection.finishChunked(trailers: trailers))
+    }
+
     func reportError(requestID: String, _ report: ErrorReport) throws(RuntimeAPIError) -> PostOutcome {
         outcome(try post("\(Self.prefix)/invocation/\(requestID)/error", report))
     }

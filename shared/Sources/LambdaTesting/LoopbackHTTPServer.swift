@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// A request as the loopback server hands it to its handler: head plus the whole body.
 public struct ServerRequest: Sendable {
@@ -9,11 +10,13 @@ public struct ServerRequest: Sendable {
     public var version: String
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// Trailer fields after a chunked body.
+    public var trailers: [(name: String, value: String)]
     public var remoteAddress: String?
 
     public init(
         method: String, uri: String, version: String = "HTTP/1.1", headers: [(name: String, value: String)] = [],
-        body: [UInt8] = [],
+        body: [UInt8] = [], trailers: [(name: String, value: String)] = [],
         remoteAddress: String? = nil
     ) {
         self.method = method
@@ -21,6 +24,7 @@ public struct ServerRequest: Sendable {
         self.version = version
         self.headers = headers
         self.body = body
+        self.trailers = trailers
         self.remoteAddress = remoteAddress
     }
 
@@ -40,13 +44,50 @@ public struct ServerResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// A response written as it is produced (chunked): the closure sends the head, then the body.
+    public var stream: (@Sendable (ServerResponseStream) async throws -> Void)?
 
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
     }
+
+    /// A streamed response: `produce` calls `head` once, then `write` for each chunk. If it throws
+    /// before the head, the client gets a 502; after it, the connection closes mid-body (as a
+    /// proxy does when its upstream fails).
+    public static func streamed(_ produce: @escaping @Sendable (ServerResponseStream) async throws -> Void)
+        -> ServerResponse
+    {
+        var response = ServerResponse(status: 200)
+        response.stream = produce
+        return response
+    }
 }
+
+/// The head and chunks of a streamed response, written to the connection as they come.
+public struct ServerResponseStream: Sendable {
+    let sendHead: @Sendable (Int, [(name: String, value: String)]) async throws -> Void
+    let sendBody: @Sendable ([UInt8]) async throws -> Void
+
+    public init(
+        head: @escaping @Sendable (Int, [(name: String, value: String)]) async throws -> Void,
+        write: @escaping @Sendable ([UInt8]) async throws -> Void
+    ) {
+        sendHead = head
+        sendBody = write
+    }
+
+    public func head(status: Int, headers: [(name: String, value: String)]) async throws {
+        try await sendHead(status, headers)
+    }
+
+    public func write(_ bytes: [UInt8]) async throws {
+        if !bytes.isEmpty { try await sendBody(bytes) }
+    }
+}
+
+struct StreamNotStarted: Error {}
 
 /// An HTTP/1.1 server bound to 127.0.0.1 (keep-alive, one request at a time per connection) for
 /// emulators and the local gateway. `stop()` closes the listener and every connection.
@@ -122,12 +163,13 @@ public final class LoopbackHTTPServer: Sendable {
                     } else {
                         body.append(contentsOf: buffer.readableBytesView)
                     }
-                case .end:
+                case .end(let trailers):
                     guard let head else { continue }
                     let request = ServerRequest(
                         method: head.method.rawValue, uri: head.uri,
                         version: "HTTP/\(head.version.major).\(head.version.minor)",
-                        headers: head.headers.map { ($0.name, $0.value) }, body: body, remoteAddress: remote)
+                        headers: head.headers.map { ($0.name, $0.value) }, body: body,
+                        trailers: trailers.map { $0.map { ($0.name, $0.value) } } ?? [], remoteAddress: remote)
                     let response =
                         tooLarge
                         ? (tooLargeAnswer
@@ -135,6 +177,13 @@ public final class LoopbackHTTPServer: Sendable {
                                 status: 413, headers: [("content-type", "application/json")],
                                 body: Array(#"{"message":"Request Entity Too Large"}"#.utf8)))
                         : await handler(request)
+                    if let produce = response.stream {
+                        let keepAlive = try await stream(
+                            produce, to: outbound, version: head.version, keepAlive: head.isKeepAlive,
+                            isHead: head.method == .HEAD)
+                        if !keepAlive { return }
+                        continue
+                    }
                     var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
                     headers.replaceOrAdd(name: "content-length", value: String(response.body.count))
                     if !head.isKeepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
@@ -150,5 +199,49 @@ public final class LoopbackHTTPServer: Sendable {
                 }
             }
         }
+    }
+
+    /// Writes a streamed response; whether the connection may serve another request.
+    private static func stream(
+        _ produce: @Sendable (ServerResponseStream) async throws -> Void,
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, version: HTTPVersion, keepAlive: Bool,
+        isHead: Bool
+    ) async throws -> Bool {
+        let started = Mutex(false)
+        let writer = ServerResponseStream(
+            head: { status, fields in
+                guard !started.withLock({ $0 }) else { return }
+                var headers = HTTPHeaders(fields.map { ($0.name, $0.value) })
+                headers.remove(name: "content-length")
+                headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+                if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+                try await outbound.write(
+                    .head(HTTPResponseHead(version: version, status: .init(statusCode: status), headers: headers)))
+                started.withLock { $0 = true }
+            },
+            write: { bytes in
+                guard started.withLock({ $0 }) else { throw StreamNotStarted() }
+                if !isHead { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes)))) }
+            })
+        do {
+            try await produce(writer)
+        } catch {
+            guard started.withLock({ $0 }) else {
+                let body = Array(#"{"message":"Bad Gateway"}"#.utf8)
+                try await outbound.write(
+                    .head(
+                        HTTPResponseHead(
+                            version: version, status: .badGateway,
+                            headers: ["content-type": "application/json", "content-length": String(body.count)])))
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
+                try await outbound.write(.end(nil))
+                return keepAlive
+            }
+            // Mid-body: the client sees the connection end before the last chunk.
+            return false
+        }
+        if !started.withLock({ $0 }) { try await writer.head(status: 200, headers: []) }
+        try await outbound.write(.end(nil))
+        return keepAlive
     }
 }

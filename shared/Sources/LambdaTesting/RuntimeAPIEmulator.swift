@@ -8,6 +8,14 @@ public enum InvocationResult: Sendable, Equatable {
     case error(type: String, document: JSONValue)
     /// The runtime reported `/init/error` instead of serving.
     case initError(type: String, document: JSONValue)
+    /// A response in Lambda's streaming mode: its content type, the bytes, and the error its
+    /// trailers reported (the document base64-decoded), if the stream ended with one.
+    case streamed(contentType: String?, body: [UInt8], error: StreamError?)
+
+    public struct StreamError: Sendable, Equatable {
+        public var type: String
+        public var document: JSONValue
+    }
 
     public var responseJSON: JSONValue? {
         if case .response(let body) = self { return try? JSONValue.parse(body) }
@@ -196,9 +204,28 @@ actor EmulatorState {
             guard id == current?.id else {
                 return Self.json(400, ["errorType": "InvalidRequestID", "errorMessage": "Invalid request ID"])
             }
+            let mode = request.header("Lambda-Runtime-Function-Response-Mode")
             if kind == "error" {
                 let type = request.header("Lambda-Runtime-Function-Error-Type") ?? "Runtime.Unknown"
                 finish(.error(type: type, document: Self.errorDocument(request.body)))
+            } else if let mode, mode != "streaming" {
+                // Lambda refuses any other response mode (RUNTIME_API.md, "Response streaming").
+                finish(
+                    .error(
+                        type: "Runtime.InvalidResponseModeHeader",
+                        document: ["errorMessage": .string("invalid response mode \(mode)")]))
+                return Self.json(
+                    400,
+                    ["errorType": "InvalidFunctionResponseMode", "errorMessage": .string("\(mode) is not streaming")])
+            } else if mode == "streaming" {
+                let trailer = { (name: String) in request.trailers.first { $0.name.lowercased() == name }?.value }
+                let error = trailer("lambda-runtime-function-error-type").map { type in
+                    InvocationResult.StreamError(
+                        type: type,
+                        document: Self.errorDocument(
+                            trailer("lambda-runtime-function-error-body").flatMap(Base64.decode) ?? []))
+                }
+                finish(.streamed(contentType: request.header("Content-Type"), body: request.body, error: error))
             } else if request.body.count > LambdaRuntime.maxResponseBytes {
                 let limit = LambdaRuntime.maxResponseBytes
                 finish(

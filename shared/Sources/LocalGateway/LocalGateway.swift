@@ -128,8 +128,34 @@ public final class LocalGateway: Sendable {
             requestID: ResourceRequestID.next(),
             deadlineMilliseconds: WallClock.nowMilliseconds() + Int64(service.declaration.function.timeout) * 1000,
             invokedFunctionARN: "arn:aws:lambda:local:\(stage.accountID):function:\(name)", logger: logger)
-        return try await LambdaContext.$current.withValue(context) {
-            try await service.handler.handle(event, context: context)
+        let answer = try await LambdaContext.$current.withValue(context) {
+            try await service.handler.respond(to: event, context: context)
+        }
+        return try await Self.buffered(answer, event: event)
+    }
+
+    /// A function's answer as a buffered Lambda response document: a streamed one read to its end
+    /// and turned back into the document its prelude and body stand for (what a contract case
+    /// holds either way).
+    static func buffered(_ answer: LambdaResponse, event: [UInt8]) async throws -> [UInt8] {
+        switch answer {
+        case .buffered(let bytes): return bytes
+        case .streamed(let contentType, let body):
+            let gathered = Gathered()
+            try await body(LambdaResponseWriter { gathered.append($0) })
+            return try Self.document(streamed: gathered.bytes, contentType: contentType, event: event)
+        }
+    }
+
+    public static func document(streamed bytes: [UInt8], contentType: String, event: [UInt8]) throws -> [UInt8] {
+        guard contentType == HTTPResponse.streamingContentType else {
+            throw GatewayError(
+                description: "a streamed answer of type \(contentType), not an HTTP integration response")
+        }
+        do {
+            return try HTTPResponse(streamedAnswer: bytes).encoded(for: HTTPRequest.source(ofEvent: event))
+        } catch {
+            throw GatewayError(description: "a streamed answer the gateway cannot read: \(error)")
         }
     }
 
@@ -209,9 +235,43 @@ public final class LocalGateway: Sendable {
             (response, integration) = await dispatch(request, requestID: requestID)
             settings.applyCORS(to: &response, origin: request.header("origin"))
         }
+        guard let produce = response.stream else {
+            log(
+                request, requestID: requestID, status: response.status, length: response.body.count, started: started,
+                integration: integration)
+            return response
+        }
+        // A streamed answer: CORS on its head, the logs once its last byte is sent.
+        return .streamed { [self, integration] client in
+            let sent = Mutex((status: 502, length: 0))
+            defer {
+                let (status, length) = sent.withLock { $0 }
+                log(
+                    request, requestID: requestID, status: status, length: length, started: started,
+                    integration: integration)
+            }
+            try await produce(
+                ServerResponseStream(
+                    head: { status, headers in
+                        var head = ServerResponse(status: status, headers: headers)
+                        self.settings.applyCORS(to: &head, origin: request.header("origin"))
+                        sent.withLock { $0.status = status }
+                        try await client.head(status: status, headers: head.headers)
+                    },
+                    write: { bytes in
+                        sent.withLock { $0.length += bytes.count }
+                        try await client.write(bytes)
+                    }))
+        }
+    }
+
+    /// The access log line and `make run TIMINGS=1`'s line for one answered request.
+    func log(
+        _ request: ServerRequest, requestID: String, status: Int, length: Int, started: Int64, integration: Integration?
+    ) {
         let integrationLatency = integration.map { ($0.endMicroseconds - $0.startMicroseconds) / 1000 }
         if let timings {
-            timings(timingLine(request, status: response.status, started: started, integration: integration))
+            timings(timingLine(request, status: status, started: started, integration: integration))
         }
         if let accessLog {
             var routeKey = "-"
@@ -219,19 +279,18 @@ public final class LocalGateway: Sendable {
             let variables: [String: String] = [
                 "requestId": requestID, "identity.sourceIp": request.remoteAddress ?? "127.0.0.1",
                 "requestTime": WallClock.commonLogFormat(milliseconds: started / 1000), "httpMethod": request.method,
-                "routeKey": routeKey, "path": request.path, "status": String(response.status),
-                "protocol": request.version, "responseLength": String(response.body.count),
+                "routeKey": routeKey, "path": request.path, "status": String(status),
+                "protocol": request.version, "responseLength": String(length),
                 "responseLatency": String((WallClock.nowMicroseconds() - started) / 1000),
                 "integrationLatency": integrationLatency.map { String($0) } ?? "-",
                 "identity.userAgent": request.header("user-agent") ?? "-",
             ]
             if let line = settings.accessLogLine(variables) { accessLog(line) }
         }
-        return response
     }
 
     /// One call of a function: when it ran and what it recorded (its AWS calls).
-    struct Integration {
+    struct Integration: Sendable {
         let startMicroseconds: Int64
         let endMicroseconds: Int64
         let telemetry: InvocationTelemetry
@@ -310,8 +369,9 @@ public final class LocalGateway: Sendable {
             invokedFunctionARN: "arn:aws:lambda:local:\(stage.accountID):function:\(route.service.declaration.name)",
             logger: logger, telemetry: InvocationTelemetry())
         let handler = route.service.handler
+        let streams = route.settings.streamed == true
         enum Outcome: Sendable {
-            case answer([UInt8])
+            case answer(LambdaResponse)
             case failed(String)
             case timedOut
         }
@@ -321,7 +381,9 @@ public final class LocalGateway: Sendable {
                 do {
                     return .answer(
                         try await LambdaContext.$current.withValue(context) {
-                            try await handler.handle(event, context: context)
+                            streams
+                                ? try await handler.respond(to: event, context: context)
+                                : .buffered(try await handler.handle(event, context: context))
                         })
                 } catch {
                     return .failed(String(describing: error))
@@ -338,7 +400,14 @@ public final class LocalGateway: Sendable {
         let latency = Integration(
             startMicroseconds: invoked, endMicroseconds: WallClock.nowMicroseconds(), telemetry: context.telemetry)
         switch outcome {
-        case .answer(let bytes):
+        case .answer(.streamed(let contentType, let body)):
+            return (
+                stream(
+                    body, contentType: contentType, event: event, service: route.service.declaration.name,
+                    context: context),
+                latency
+            )
+        case .answer(.buffered(let bytes)):
             observer?(route.service.declaration.name, event, bytes)
             return (
                 rest == nil ? GatewayEvent.response(fromLambda: bytes) : RESTStage.response(fromLambda: bytes), latency
@@ -350,6 +419,62 @@ public final class LocalGateway: Sendable {
             return (rest == nil ? GatewayEvent.message(503, "Service Unavailable") : RESTStage.timedOut, latency)
         }
     }
+}
+
+extension LocalGateway {
+    /// A streamed answer sent on as it is written, as API Gateway's streaming integrations and
+    /// Function URLs send one: the prelude becomes the head, the rest the chunked body. The
+    /// recorder, if any, gets the answer whole at the end.
+    func stream(
+        _ body: @escaping @Sendable (LambdaResponseWriter) async throws -> Void, contentType: String, event: [UInt8],
+        service: String, context: LambdaContext
+    ) -> ServerResponse {
+        .streamed { [self] client in
+            let prelude = Gathered()
+            let kept = observer == nil ? nil : Gathered()
+            let sentHead = Mutex(false)
+            do {
+                try await LambdaContext.$current.withValue(context) {
+                    try await body(
+                        LambdaResponseWriter { chunk in
+                            kept?.append(chunk)
+                            if sentHead.withLock({ $0 }) { return try await client.write(chunk) }
+                            guard contentType == HTTPResponse.streamingContentType else {
+                                throw GatewayError(
+                                    description: "\(service) streamed \(contentType), not an HTTP integration response")
+                            }
+                            prelude.append(chunk)
+                            guard let head = try? HTTPResponse(streamedAnswer: prelude.bytes) else {
+                                guard prelude.bytes.count <= 16 * 1024 + 8 else {
+                                    throw GatewayError(
+                                        description: "\(service)'s stream has no prelude in its first 16 KB")
+                                }
+                                return
+                            }
+                            try await client.head(
+                                status: head.status,
+                                headers: head.headers.map { ($0.0, $0.1) } + head.cookies.map { ("set-cookie", $0) })
+                            sentHead.withLock { $0 = true }
+                            try await client.write(head.body)
+                        })
+                }
+            } catch {
+                logger.error("\(service) failed while streaming: \(error)")
+                throw error
+            }
+            if let kept, let observer {
+                observer(
+                    service, event, try Self.document(streamed: kept.bytes, contentType: contentType, event: event))
+            }
+        }
+    }
+}
+
+/// Bytes gathered from a stream's chunks.
+final class Gathered: Sendable {
+    private let storage = Mutex<[UInt8]>([])
+    func append(_ chunk: [UInt8]) { storage.withLock { $0 += chunk } }
+    var bytes: [UInt8] { storage.withLock { $0 } }
 }
 
 /// Request ids in API Gateway's style (base64-ish, unique per process).

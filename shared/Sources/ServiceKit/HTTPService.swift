@@ -38,6 +38,11 @@ public struct ServiceContext: Sendable {
     }
 }
 
+/// Start-up refused a setting: reported on `/init/error`.
+public struct StartupError: Error, CustomStringConvertible {
+    public let description: String
+}
+
 /// A deployed function's whole `main.swift`: `ServiceBootstrap.run(UsersAPI.self)`.
 public enum ServiceBootstrap {
     /// Reads the tables and where the cursor secret comes from, failing closed (no secret ARN under
@@ -55,7 +60,17 @@ public enum ServiceBootstrap {
             let context = ServiceContext(
                 db: db, tables: tables,
                 cursorSecret: try ServiceSecrets.source(of: "CURSOR_SECRET", environment: environment))
-            var handler = HTTPLambdaHandler(router: Service(context: context).router)
+            let router = Service(context: context).router
+            // Set where a deployment's integration streams a route (none with the pinned provider).
+            let streaming = Set((environment["STREAMING_ROUTES"] ?? "").split(separator: ",").map(String.init))
+            let unknown = streaming.subtracting(router.routeKeys)
+            guard unknown.isEmpty else {
+                throw StartupError(
+                    description:
+                        "STREAMING_ROUTES names \(unknown.sorted().joined(separator: ", ")), which \(Service.name) does not serve"
+                )
+            }
+            var handler = HTTPLambdaHandler(router: router, streamingRoutes: streaming)
             #if DEBUG
                 handler.statusMutation = statusMutation(environment["CONTRACT_MUTATION"])
             #endif

@@ -28,6 +28,7 @@ public struct ItemsAPI: HTTPService {
             }
         }
         router.on("GET /items") { request, _ in try await list(request, caller: try Caller(request)) }
+        router.on("GET /items/export") { request, _ in try await export(request, caller: try Caller(request)) }
         router.on("GET /items/{id}") { request, _ in
             let item = try await load(request, caller: try Caller(request))
             return try respond(item).notModified(ifNoneMatch: request)
@@ -96,39 +97,76 @@ public struct ItemsAPI: HTTPService {
     /// with one `status`: each through an owner-partitioned index, never a Scan.
     func list(_ request: HTTPRequest, caller: Caller) async throws -> HTTPResponse {
         let limit = try pageLimit(request)
-        let owner = request.query["owner"] ?? caller.subject
-        guard !owner.isEmpty else {
-            throw HTTPProblem.validation([.init(pointer: "owner", detail: "must not be empty")])
-        }
-        guard caller.mayActOn(owner: owner, adminScope: Self.adminScope) else {
-            throw HTTPProblem(
-                status: 403, title: "Forbidden", detail: "listing another owner's items needs the scope items.admin")
-        }
-        let index: String
-        let keyCondition: Condition
-        if let status = request.query["status"] {
-            guard Status(rawValue: status) != nil else {
-                throw HTTPProblem.validation([
-                    .init(
-                        pointer: "status",
-                        detail: "must be one of \(Status.allCases.map(\.rawValue).joined(separator: ", "))")
-                ])
-            }
-            index = "byOwnerStatus"
-            keyCondition = .and([.equals("owner", .s(owner)), .beginsWith("statusKey", .s("\(status)#"))])
-        } else {
-            index = "byOwner"
-            keyCondition = .equals("owner", .s(owner))
-        }
+        let listing = try Listing(request, caller: caller)
         // A cursor serves only the listing that issued it (this owner, this filter).
-        let scope = "GET /items \(owner) \(request.query["status"] ?? "")"
+        let scope = "GET /items \(listing.owner) \(request.query["status"] ?? "")"
         let start = try await store.cursors.decode(request.query["cursor"], scope: scope)
         let page = try await db.query(
-            table: table, index: index, keyCondition: keyCondition, limit: limit, startKey: start)
+            table: table, index: listing.index, keyCondition: listing.keyCondition, limit: limit, startKey: start)
         return try .json(
             ListPage(
                 items: try page.items.map(Records.item),
                 nextCursor: try await store.cursors.encode(page.lastEvaluatedKey, scope: scope)))
+    }
+
+    /// The whole listing as NDJSON (one item per line), read page by page and written as each
+    /// page arrives: memory holds one page whatever the count. Streamed to the client where the
+    /// route's integration streams (`make run`); gathered into one answer (at most
+    /// `HTTPResponse.maxBufferedBytes`) where it does not.
+    func export(_ request: HTTPRequest, caller: Caller) async throws -> HTTPResponse {
+        let listing = try Listing(request, caller: caller)
+        return .streamed(contentType: "application/x-ndjson") { [db, table] body in
+            var start: DynamoDBModel.Item?
+            repeat {
+                let page = try await db.query(
+                    table: table, index: listing.index, keyCondition: listing.keyCondition, limit: Self.exportPage,
+                    startKey: start)
+                var lines: [UInt8] = []
+                for record in page.items {
+                    lines += try JSON.encode(try Records.item(record))
+                    lines.append(UInt8(ascii: "\n"))
+                }
+                try await body.write(lines)
+                start = page.lastEvaluatedKey
+            } while start != nil
+        }
+    }
+
+    /// Items per Query page of an export (each under DynamoDB's 1 MB page).
+    static let exportPage = 100
+
+    /// Which index and key condition a listing reads, after checking the caller may read it.
+    struct Listing: Sendable {
+        let owner: String
+        let index: String
+        let keyCondition: Condition
+
+        init(_ request: HTTPRequest, caller: Caller) throws(HTTPProblem) {
+            let owner = request.query["owner"] ?? caller.subject
+            guard !owner.isEmpty else {
+                throw HTTPProblem.validation([.init(pointer: "owner", detail: "must not be empty")])
+            }
+            guard caller.mayActOn(owner: owner, adminScope: ItemsAPI.adminScope) else {
+                throw HTTPProblem(
+                    status: 403, title: "Forbidden", detail: "listing another owner's items needs the scope items.admin"
+                )
+            }
+            self.owner = owner
+            if let status = request.query["status"] {
+                guard Status(rawValue: status) != nil else {
+                    throw HTTPProblem.validation([
+                        .init(
+                            pointer: "status",
+                            detail: "must be one of \(Status.allCases.map(\.rawValue).joined(separator: ", "))")
+                    ])
+                }
+                index = "byOwnerStatus"
+                keyCondition = .and([.equals("owner", .s(owner)), .beginsWith("statusKey", .s("\(status)#"))])
+            } else {
+                index = "byOwner"
+                keyCondition = .equals("owner", .s(owner))
+            }
+        }
     }
 
     /// Writes are conditional on the version and the status read, so a transition is validated

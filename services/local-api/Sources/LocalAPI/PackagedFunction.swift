@@ -2,6 +2,7 @@ import Foundation
 import JSONCoding
 import LambdaRuntime
 import LambdaTesting
+import LocalGateway
 import Synchronization
 
 /// A packaged `bootstrap` running as Lambda runs it: its own process, talking to a Runtime API
@@ -14,7 +15,9 @@ final class PackagedFunction: Sendable {
     let emulator: RuntimeAPIEmulator
     let pid: Int32
 
-    static func start(bootstrap: String, service: String, dynamodbPort: Int) async throws -> PackagedFunction {
+    static func start(
+        bootstrap: String, service: String, dynamodbPort: Int, streamingRoutes: Set<String> = []
+    ) async throws -> PackagedFunction {
         guard FileManager.default.isExecutableFile(atPath: bootstrap) else {
             throw FunctionError(
                 description: "no packaged bootstrap at \(bootstrap): run make package SERVICE=\(service)")
@@ -29,6 +32,7 @@ final class PackagedFunction: Sendable {
             "AWS_REGION": "local", "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:\(dynamodbPort)",
             "CURSOR_SECRET": LocalAPI.cursorSecret, "LOG_LEVEL": "ERROR",
+            "STREAMING_ROUTES": streamingRoutes.sorted().joined(separator: ","),
         ]
         // ci/contract-mutation.sh's hook, honoured by debug bootstraps only (HTTPLambdaHandler).
         if let mutation = ProcessInfo.processInfo.environment["CONTRACT_MUTATION"] {
@@ -47,9 +51,19 @@ final class PackagedFunction: Sendable {
 
     func invoke(_ event: JSONValue) async throws -> [UInt8] { try await invoke(event.serialized()) }
 
+    /// The function's answer as a buffered response document; a streamed one read back from its
+    /// prelude and body (the emulator takes the whole stream before answering).
     func invoke(_ event: [UInt8]) async throws -> [UInt8] {
         switch await emulator.invoke(event) {
         case .response(let bytes): return bytes
+        case .streamed(let contentType, let body, nil):
+            return try LocalGateway.document(
+                streamed: body, contentType: contentType ?? "", event: event)
+        case .streamed(_, _, let error?):
+            throw FunctionError(
+                description:
+                    "the stream ended with \(error.type): \(error.document["errorMessage"]?.stringValue ?? error.document.jsonString)"
+            )
         case .error(let type, let document), .initError(let type, let document):
             throw FunctionError(description: "\(type): \(document["errorMessage"]?.stringValue ?? document.jsonString)")
         }
@@ -78,9 +92,10 @@ final class ArtifactPool: LambdaHandler {
     let bootstrap: String
     let service: String
     let dynamodbPort: Int
+    let streamingRoutes: Set<String>
     private let state = Mutex<(idle: [PackagedFunction], version: Double)>(([], 0))
 
-    init(bootstrap: String, service: String, dynamodbPort: Int) throws {
+    init(bootstrap: String, service: String, dynamodbPort: Int, streamingRoutes: Set<String> = []) throws {
         guard FileManager.default.isExecutableFile(atPath: bootstrap) else {
             throw PackagedFunction.FunctionError(
                 description: "no packaged bootstrap at \(bootstrap): run make package SERVICE=\(service)")
@@ -88,6 +103,7 @@ final class ArtifactPool: LambdaHandler {
         self.bootstrap = bootstrap
         self.service = service
         self.dynamodbPort = dynamodbPort
+        self.streamingRoutes = streamingRoutes
         state.withLock { $0.version = Self.modified(bootstrap) }
     }
 
@@ -111,7 +127,7 @@ final class ArtifactPool: LambdaHandler {
             function = warm
         } else {
             function = try await PackagedFunction.start(
-                bootstrap: bootstrap, service: service, dynamodbPort: dynamodbPort)
+                bootstrap: bootstrap, service: service, dynamodbPort: dynamodbPort, streamingRoutes: streamingRoutes)
         }
         do {
             let answer = try await function.invoke(event)

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""The packaged items bootstrap's export, streamed as Lambda streams a response, in memory that does
+not grow with the number of items; checked by code independent of the runtime that writes it.
+
+    ci/stream-check.py --bootstrap .build/dist/items/bootstrap --dynamodb LOCAL_DYNAMODB
+
+One owner gets 1,000 items, then 10,000 (written straight to the local DynamoDB). Each time, a
+fresh process of the bootstrap serves GET /items/export over an emulated Runtime API that reads the
+answer as Lambda does, with STREAMING_ROUTES naming the route (what a deployment whose integration
+streams sets), then again without it (a buffered integration: the answer gathered first).
+Checked (Lambda Developer Guide, "Implementing response streaming in a custom runtime"; API Gateway
+Developer Guide, "Lambda proxy integration format for response streaming"): the streaming response
+mode and the HTTP integration content type; a JSON prelude with status 200 and the NDJSON type,
+then eight NUL bytes; every item exactly once, one JSON object per line; the body in several
+chunks; no error trailers. Memory: the streamed export's peak RSS (VmHWM) for 10,000 items stays
+within 1.5 MB of its peak for 1,000, while the gathered one grows (so the measurement can see
+growth). And STREAMING_ROUTES naming a route the service does not serve fails its start-up.
+Exit status 1 with one line per failure.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bootstraps  # noqa: E402
+import servers  # noqa: E402
+
+OWNER = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+ROUTE = "GET /items/export"
+COUNTS = (1_000, 10_000)
+FLAT_MEGABYTES = 1.5
+INTEGRATION_TYPE = "application/vnd.awslambda.http-integration-response"
+
+
+def seed(endpoint, first, last):
+    """Items first..last-1 of OWNER, in the record shape the service writes (Records.record)."""
+    import boto3
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1",
+                          aws_access_key_id="bench", aws_secret_access_key="bench")
+    table = bootstraps.ENVIRONMENT["TABLE_ITEMS"]
+    for start in range(first, last, 25):
+        requests = []
+        for n in range(start, min(start + 25, last)):
+            item_id = f"01J{n:023d}"
+            requests.append({"PutRequest": {"Item": {
+                "pk": {"S": f"ITEM#{item_id}"}, "id": {"S": item_id}, "owner": {"S": OWNER},
+                "title": {"S": f"Item {n}"}, "status": {"S": "open"}, "statusKey": {"S": f"open#{item_id}"},
+                "version": {"N": "1"}, "createdAt": {"S": "2026-12-07T00:00:00.000Z"},
+                "updatedAt": {"S": "2026-12-07T00:00:00.000Z"}}}})
+        client.batch_write_item(RequestItems={table: requests})
+
+
+def export(bootstrap, endpoint, streaming):
+    """One export by a fresh process: (the answer's body, the stream's details or None, peak RSS in MB)."""
+    api = servers.RuntimeAPI([bootstraps.event("GET", "/items/export", subject=OWNER)])
+    env = {**bootstraps.ENVIRONMENT, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_LAMBDA_RUNTIME_API": api.address,
+           "STREAMING_ROUTES": ROUTE if streaming else ""}
+    process = subprocess.Popen([bootstrap], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not api.idle.wait(0.01):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{bootstrap} did not answer the export")
+        with open(f"/proc/{process.pid}/status") as f:
+            peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+    finally:
+        process.kill()
+        process.wait()
+        api.stop()
+    kind, body, _ = api.answers[0]
+    if kind != "response":
+        raise RuntimeError(f"the export answered {kind}: {body[:300]!r}")
+    return body, api.streams.get(0), peak
+
+
+def refuses_unknown_routes(bootstrap, endpoint):
+    """STREAMING_ROUTES naming a route the service does not serve is an /init/error saying so."""
+    api = servers.RuntimeAPI([bootstraps.event("GET", "/items/export", subject=OWNER)])
+    env = {**bootstraps.ENVIRONMENT, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_LAMBDA_RUNTIME_API": api.address,
+           "STREAMING_ROUTES": "GET /items/export,GET /nowhere"}
+    process = subprocess.run([bootstrap], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+    api.stop()
+    kinds = [(kind, json.loads(body).get("errorMessage", "")) for kind, body, _ in api.answers]
+    if process.returncode == 0 or kinds != [("init-error", "STREAMING_ROUTES names GET /nowhere, which items does not serve")]:
+        return [f"STREAMING_ROUTES with an unknown route: exit {process.returncode}, answers {kinds}"]
+    return []
+
+
+def problems_of_stream(body, stream, count):
+    problems = []
+    if stream is None:
+        return ["the export was not streamed (no chunked response)"]
+    if stream["mode"] != "streaming" or stream["content_type"] != INTEGRATION_TYPE:
+        problems.append(f"response mode {stream['mode']!r}, content type {stream['content_type']!r}")
+    if stream["trailers"]:
+        problems.append(f"the stream ended with error trailers {stream['trailers']}")
+    if stream["chunks"] < 2:
+        problems.append(f"{count} items arrived in {stream['chunks']} chunk(s), not as pages")
+    prelude, delimiter, rest = body.partition(b"\0" * 8)
+    if not delimiter:
+        return problems + ["no eight-NUL delimiter after the prelude"]
+    head = json.loads(prelude)
+    if head.get("statusCode") != 200 or head.get("headers", {}).get("content-type") != "application/x-ndjson":
+        problems.append(f"prelude {head}")
+    lines = rest.decode().splitlines()
+    ids = [json.loads(line)["id"] for line in lines]
+    if len(ids) != count or len(set(ids)) != count or any(json.loads(line)["owner"] != OWNER for line in lines):
+        problems.append(f"{len(ids)} lines ({len(set(ids))} distinct items) for {count} items")
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--dynamodb", required=True, help="the local-dynamodb executable")
+    args = parser.parse_args()
+
+    port = servers.free_port()
+    database = servers.Server([args.dynamodb, "--port", str(port), "--in-memory"], port)
+    failures = []
+    peaks = {}
+    try:
+        bootstraps.create_tables(database.endpoint, "items")
+        failures += refuses_unknown_routes(args.bootstrap, database.endpoint)
+        seeded = 0
+        for count in COUNTS:
+            seed(database.endpoint, seeded, count)
+            seeded = count
+            body, stream, peaks[("streamed", count)] = export(args.bootstrap, database.endpoint, streaming=True)
+            failures += [f"{count} items: {p}" for p in problems_of_stream(body, stream, count)]
+            body, stream, peaks[("gathered", count)] = export(args.bootstrap, database.endpoint, streaming=False)
+            answer = json.loads(body)
+            if stream is not None or answer.get("statusCode") != 200:
+                failures.append(f"{count} items without STREAMING_ROUTES: not a buffered 200 answer")
+    finally:
+        database.stop()
+
+    low, high = COUNTS
+    streamed = peaks[("streamed", high)] - peaks[("streamed", low)]
+    gathered = peaks[("gathered", high)] - peaks[("gathered", low)]
+    if streamed > FLAT_MEGABYTES:
+        failures.append(f"the streamed export's peak RSS grew {streamed:.1f} MB from {low:,} to {high:,} items "
+                        f"(allowed {FLAT_MEGABYTES} MB)")
+    if gathered <= streamed + 2 * FLAT_MEGABYTES:
+        failures.append(f"the gathered export grew only {gathered:.1f} MB: the measurement cannot tell")
+    for failure in failures:
+        print(f"stream-check: {failure}", file=sys.stderr)
+    print(f"stream-check: peak RSS {low:,} → {high:,} items: streamed {peaks[('streamed', low)]:.1f} → "
+          f"{peaks[('streamed', high)]:.1f} MB, gathered {peaks[('gathered', low)]:.1f} → {peaks[('gathered', high)]:.1f} MB; "
+          f"{len(failures)} failure(s)", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
