@@ -163,7 +163,7 @@ class EnvironmentsOnMoto(unittest.TestCase):
             self.assertEqual(len(api), 1)
             api_id = api[0]["id"]
             resources = {r["path"]: r for r in self.aws["apigateway"].get_resources(restApiId=api_id, limit=500)["items"]}
-            self.assertEqual(sorted(resources), ["/", "/items", "/items/{id}", "/users", "/users/{id}"])
+            self.assertEqual(sorted(resources), ["/", "/items", "/items/export", "/items/{id}", "/users", "/users/{id}"])
             authorizers = self.aws["apigateway"].get_authorizers(restApiId=api_id)["items"]
             self.assertEqual([(a["type"], a["authorizerResultTtlInSeconds"]) for a in authorizers], [("REQUEST", 120)])
             self.assertIn("swiftapi-staging-authorizer", authorizers[0]["authorizerUri"])

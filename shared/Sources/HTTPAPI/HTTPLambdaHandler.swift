@@ -1,5 +1,6 @@
 import JSONCoding
 import LambdaRuntime
+import Synchronization
 
 /// Serves HTTP events (API Gateway HTTP/REST APIs, Function URLs) with a router, answering in the
 /// shape of each event.
@@ -26,10 +27,30 @@ public struct HTTPLambdaHandler: LambdaHandler {
         guard let stream = response.stream, let key = route(of: request), streamingRoutes.contains(key) else {
             return .buffered(await gather(response, context: context).encoded(for: request.source))
         }
-        let prelude = response.streamingPrelude(for: request.source)
+        let source = request.source
+        let prelude = response.streamingPrelude(for: source)
         return .streamed(contentType: HTTPResponse.streamingContentType) { writer in
-            try await writer.write(prelude)
-            try await stream.write(HTTPBodySink { try await writer.write($0) })
+            // The head waits for the body's first bytes: until then a failure can still be
+            // answered with a problem, as a buffered handler's is.
+            let begun = Atomic<Bool>(false)
+            do {
+                try await stream.write(
+                    HTTPBodySink { bytes in
+                        if !begun.exchange(true, ordering: .relaxed) { try await writer.write(prelude) }
+                        try await writer.write(bytes)
+                    })
+            } catch {
+                let problem = failure(error, context: context)
+                guard !begun.load(ordering: .relaxed) else {
+                    // The status is sent: the stream ends with an error the client sees only as a
+                    // broken body, and its message names the request, never the cause.
+                    throw StreamedBodyFailed(requestID: context.requestID, status: problem.status)
+                }
+                try await writer.write(problem.streamingPrelude(for: source))
+                try await writer.write(problem.body)
+                return
+            }
+            if !begun.load(ordering: .relaxed) { try await writer.write(prelude) }
         }
     }
 
@@ -47,19 +68,24 @@ public struct HTTPLambdaHandler: LambdaHandler {
     /// that fails still gets the problem answer a failing handler gets.
     private func gather(_ response: HTTPResponse, context: LambdaContext) async -> HTTPResponse {
         guard response.stream != nil else { return response }
-        let whole: HTTPResponse
         do {
-            whole = try await response.gathered()
-        } catch is CancellationError {
-            whole = HTTPProblem(status: 504, detail: "the request was cancelled before it completed").response
+            return try await response.gathered()
         } catch {
-            context.logger.error("streamed body failed: \(String(reflecting: error))")
-            whole =
-                HTTPProblem(status: 500, detail: "an unexpected error occurred; request id \(context.requestID)")
-                .response
+            return failure(error, context: context)
         }
-        context.telemetry.recordStatus(whole.status)
-        return whole
+    }
+
+    /// The problem a failed streamed body answers with, logged with its cause and counted.
+    private func failure(_ error: any Error, context: LambdaContext) -> HTTPResponse {
+        let problem: HTTPProblem
+        if error is CancellationError {
+            problem = HTTPProblem(status: 504, detail: "the request was cancelled before it completed")
+        } else {
+            context.logger.error("streamed body failed: \(String(reflecting: error))")
+            problem = HTTPProblem(status: 500, detail: "an unexpected error occurred; request id \(context.requestID)")
+        }
+        context.telemetry.recordStatus(problem.status)
+        return problem.response
     }
 
     /// The route a request is for: the gateway's route key, else the router's match.
@@ -87,4 +113,12 @@ public struct HTTPLambdaHandler: LambdaHandler {
         )
         .response.encoded(for: HTTPRequest.source(ofEvent: event))
     }
+}
+
+/// A streamed body that failed after its head was sent; its description is what the stream's
+/// error trailer carries, so it names the request and nothing of the cause.
+struct StreamedBodyFailed: Error, CustomStringConvertible {
+    let requestID: String
+    let status: Int
+    var description: String { "the response body failed after it began; request id \(requestID)" }
 }

@@ -149,8 +149,13 @@ final class HTTPConnection {
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
     }
 
-    func writeChunk(_ bytes: [UInt8]) throws(RuntimeAPIError) {
+    /// One chunk, sent by `deadline` (Unix epoch milliseconds) or not at all: a send that would
+    /// block past it fails, and the connection, its framing now broken, is closed.
+    func writeChunk(_ bytes: [UInt8], until deadline: Int64) throws(RuntimeAPIError) {
         guard !bytes.isEmpty else { return }
+        let remaining = max(1, deadline - WallClock.nowMilliseconds())
+        var timeout = timeval(tv_sec: Int(remaining / 1000), tv_usec: Int(remaining % 1000) * 1000)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         try writeAll(Array("\(String(bytes.count, radix: 16))\r\n".utf8) + bytes + [13, 10])
     }
 

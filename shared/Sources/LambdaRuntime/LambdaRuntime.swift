@@ -120,12 +120,14 @@ public enum LambdaRuntime {
                 try await handler.respond(to: event, context: context)
             }
         }
+        var handled = ContinuousClock.now
         let posted: PostOutcome
         switch outcome {
         case .success(.streamed(let contentType, let body)):
             posted = try stream(
                 body, contentType: contentType, invocation: invocation, context: context, client: client,
                 deadline: deadline, margin: margin)
+            handled = .now
         case .success(.buffered(let body)) where body.count > maxResponseBytes:
             let report = ErrorReport(
                 errorType: "ResponseSizeTooLarge",
@@ -152,7 +154,8 @@ public enum LambdaRuntime {
                         errorMessage: "The handler was cancelled \(margin) ms before the function's deadline."))
             }
         }
-        let latency = milliseconds(began.duration(to: .now))
+        // The handler's time, and a stream's until its end; not the post of a buffered answer.
+        let latency = milliseconds(began.duration(to: handled))
         switch posted {
         case .accepted: break
         case .tooLarge: context.logger.error("the Runtime API rejected the response as too large")
@@ -173,7 +176,10 @@ public enum LambdaRuntime {
     /// Sends a streamed response as its producer writes it, on this thread (which owns the
     /// connection). The request starts with the first chunk, so a producer that fails before
     /// writing anything is reported on `/error` as a buffered handler's would be; after that, an
-    /// error or the deadline ends the stream with the error trailers.
+    /// error or the deadline ends the stream with the error trailers. Sends never outlast the
+    /// deadline: chunks go out in pieces of at most 64 KB with a send timeout of the time left
+    /// (past 6 MB Lambda paces a stream at about 2 MB/s). A producer cut off is cancelled, not
+    /// awaited: its pending and later writes throw, and it ends at its next suspension.
     static func stream(
         _ body: @escaping @Sendable (LambdaResponseWriter) async throws -> Void, contentType: String,
         invocation: Invocation, context: LambdaContext, client: RuntimeAPIClient, deadline: Int64, margin: Int64
@@ -188,32 +194,43 @@ public enum LambdaRuntime {
                 channel.finish(error)
             }
         }
+        // However the stream ends, a write still pending (or made later) does not wait forever.
+        defer { channel.close(ResponseStreamClosed(description: "the response has ended")) }
         var started = false
         func start() throws(RuntimeAPIError) {
             if !started { try client.beginStream(requestID: invocation.requestID, contentType: contentType) }
             started = true
         }
+        func cut() throws(RuntimeAPIError) -> PostOutcome {
+            producer.cancel()
+            channel.close(ResponseStreamClosed(description: "the deadline passed while the response streamed"))
+            let report = ErrorReport(
+                errorType: "DeadlineExceeded",
+                errorMessage: "The response stream was cut \(margin) ms before the function's deadline.")
+            context.logger.error("\(report.errorMessage)")
+            return started
+                ? try client.endStream(error: report) : try client.reportError(requestID: invocation.requestID, report)
+        }
         while true {
-            guard let message = channel.next(until: deadline) else {
-                producer.cancel()
-                channel.close(ResponseStreamClosed(description: "the deadline passed while the response streamed"))
-                let report = ErrorReport(
-                    errorType: "DeadlineExceeded",
-                    errorMessage: "The response stream was cut \(margin) ms before the function's deadline.")
-                context.logger.error("\(report.errorMessage)")
-                return started
-                    ? try client.endStream(error: report)
-                    : try client.reportError(requestID: invocation.requestID, report)
-            }
+            guard let message = channel.next(until: deadline) else { return try cut() }
             switch message {
             case .chunk(let bytes):
                 do {
                     try start()
-                    try client.streamChunk(bytes)
+                    for piece in stride(from: 0, to: bytes.count, by: 64 * 1024) {
+                        // A queued chunk is not sent past the deadline either.
+                        guard WallClock.nowMilliseconds() < deadline else { return try cut() }
+                        try client.streamChunk(
+                            Array(bytes[piece..<min(piece + 64 * 1024, bytes.count)]), until: deadline)
+                    }
                 } catch {
                     channel.close(ResponseStreamClosed(description: "the Runtime API connection failed: \(error)"))
                     producer.cancel()
-                    throw error
+                    guard WallClock.nowMilliseconds() >= deadline else { throw error }
+                    // The deadline came in the middle of a send: the chunk's framing is broken, so
+                    // no trailer can follow; the connection is closed and Lambda ends the invocation.
+                    context.logger.error("the response stream was cut by the deadline in the middle of a chunk")
+                    return .rejected(status: 0, body: "cut by the deadline while sending")
                 }
                 channel.acknowledge()
             case .finished(nil):

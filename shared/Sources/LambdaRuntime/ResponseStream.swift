@@ -3,8 +3,9 @@ import Synchronization
 
 /// Where a streamed response's bytes go. Under the runtime each `write` returns once the chunk is
 /// sent to the Runtime API, so a producer never runs ahead of the connection (memory stays bounded
-/// whatever the response's size); after the deadline or a failed send, `write` throws. The local
-/// gateway writes to its client the same way.
+/// whatever the response's size); writes are sequential (one made while another is in flight
+/// throws), and after the deadline, a failed send or the end of the response, `write` throws. The
+/// local gateway writes to its client the same way.
 public struct LambdaResponseWriter: Sendable {
     let send: @Sendable ([UInt8]) async throws -> Void
 
@@ -41,6 +42,10 @@ final class StreamChannel: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let refused: (any Error)? = state.withLock { state in
                 if let closed = state.closed { return closed }
+                // Writes are sequential: each returns when its chunk is sent.
+                if state.waiting != nil {
+                    return ResponseStreamClosed(description: "a write was made while another was in flight")
+                }
                 state.messages.append(.chunk(bytes))
                 state.waiting = continuation
                 return nil

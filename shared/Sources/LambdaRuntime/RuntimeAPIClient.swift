@@ -106,7 +106,9 @@ final class RuntimeAPIClient {
             ])
     }
 
-    func streamChunk(_ bytes: [UInt8]) throws(RuntimeAPIError) { try connection.writeChunk(bytes) }
+    func streamChunk(_ bytes: [UInt8], until deadline: Int64) throws(RuntimeAPIError) {
+        try connection.writeChunk(bytes, until: deadline)
+    }
 
     /// Ends a streamed response; an error after the first byte travels in the trailers (its type,
     /// and its document in base64). The connection is closed, as the Runtime API asks.

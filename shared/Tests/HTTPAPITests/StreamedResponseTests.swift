@@ -105,6 +105,38 @@ struct StreamedResponseTests {
         #expect(document["headers"]?["content-type"] == "application/problem+json")
     }
 
+    @Test func aStreamThatFailsBeforeItsFirstByteIsStreamedAsA500Problem() async throws {
+        let handler = Self.handler(streaming: ["PUT /users/{id}"], failAfter: 0)
+        let answer = try await handler.respond(to: try Fixtures.event("httpapi-v2-jwt"), context: Fixtures.context)
+        let (_, bytes) = try await Self.gather(answer)
+        // The head waited for the body, so the client gets the problem, not a 200 with nothing.
+        let read = try HTTPResponse(streamedAnswer: bytes)
+        #expect(read.status == 500)
+        #expect(read.headers["content-type"] == "application/problem+json")
+        #expect(read.headers["x-export"] == nil)
+        let problem = try JSONValue.parse(read.body)
+        #expect(problem["detail"]?.stringValue?.contains(Fixtures.context.requestID) == true)
+    }
+
+    @Test func aStreamThatFailsAfterItsFirstByteEndsWithAnErrorNamingOnlyTheRequest() async throws {
+        let handler = Self.handler(streaming: ["PUT /users/{id}"], failAfter: 1)
+        let answer = try await handler.respond(to: try Fixtures.event("httpapi-v2-jwt"), context: Fixtures.context)
+        let gathered = Gathered()
+        guard case .streamed(_, let body) = answer else {
+            Issue.record("expected a stream")
+            return
+        }
+        // The runtime puts this error's description in the stream's trailers: no internals.
+        let error = await #expect(throws: (any Error).self) {
+            try await body(LambdaResponseWriter { gathered.append($0) })
+        }
+        let description = String(describing: try #require(error))
+        #expect(description.contains(Fixtures.context.requestID))
+        #expect(!description.contains("Broken"))
+        #expect(try HTTPResponse(streamedAnswer: gathered.bytes).status == 200)
+        #expect(gathered.bytes.suffix(8) == Array("{\"n\":0}\n".utf8))
+    }
+
     @Test func aStreamedAnswerWithoutItsPreludeIsRefused() throws {
         #expect(throws: StreamedAnswerError.self) { try HTTPResponse(streamedAnswer: Array("no prelude".utf8)) }
         let late =
