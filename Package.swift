@@ -83,7 +83,7 @@ let package = Package(
             path: "services/local-api/Tests/LocalAPITests", exclude: ["Fixtures"]),
         .testTarget(
             name: "JSONCodingTests", dependencies: [.product(name: "JSONCoding", package: "shared")],
-            path: "shared/Tests/JSONCodingTests"),
+            path: "shared/Tests/JSONCodingTests", exclude: ["JSONTestSuite"]),
         .testTarget(
             name: "DynamoDBTests",
             dependencies: [
@@ -112,7 +112,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
-            path: "shared/Tests/RESTAuthorizerTests"),
+            path: "shared/Tests/RESTAuthorizerTests", exclude: ["Wycheproof"]),
         .testTarget(
             name: "LambdaRuntimeTests",
             dependencies: [

@@ -123,7 +123,7 @@ variable "rest" {
 }
 
 variable "jwt_authorizer" {
-  type    = object({ issuer = string, audience = list(string) })
+  type    = object({ issuer = string, audience = list(string), jwks_url = optional(string) })
   default = null
 }
 

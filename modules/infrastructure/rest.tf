@@ -122,6 +122,8 @@ module "authorizer" {
   environment = {
     JWT_ISSUER   = try(var.jwt_authorizer.issuer, "")
     JWT_AUDIENCE = join(",", try(var.jwt_authorizer.audience, []))
+    # Empty: the function reads jwks_uri from the issuer's OpenID discovery document.
+    JWKS_URL = try(var.jwt_authorizer.jwks_url, null) == null ? "" : var.jwt_authorizer.jwks_url
     # Which scopes open which route: the routes' declarations, as the authorizer reads them.
     ROUTE_SCOPES           = jsonencode({ for key, route in local.jwt_routes : key => route.scopes })
     DEPLOYMENT_ENVIRONMENT = var.environment

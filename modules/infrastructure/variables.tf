@@ -189,7 +189,8 @@ variable "rest" {
   description = <<-EOT
     REST API settings (api_type = "rest"): endpoint_type REGIONAL or EDGE; an optional regional WAF
     web ACL to associate with the stage; an optional resource policy (JSON, "execute-api:/*"
-    resources); the authorizer's result cache TTL in seconds (0-3600, 0 disables caching); usage
+    resources); the authorizer's result cache TTL in seconds (0-3600, 0 disables caching; default 60:
+    a cached Allow outlives its token's exp by up to this long, and each miss is an invocation); usage
     plans (throttle, quota) for the routes declaring "apiKeyRequired": true, each listing the ids of
     API keys made outside Terraform (`aws apigateway create-api-key`), which ci/deploy.py attaches
     after the apply, so no key value is ever in Terraform's state.
@@ -198,7 +199,7 @@ variable "rest" {
     endpoint_type          = optional(string, "REGIONAL")
     waf_web_acl_arn        = optional(string)
     resource_policy        = optional(string)
-    authorizer_ttl_seconds = optional(number, 300)
+    authorizer_ttl_seconds = optional(number, 60)
     usage_plans = optional(map(object({
       api_key_ids = optional(list(string), [])
       throttle    = optional(object({ burst_limit = number, rate_limit = number }))
@@ -304,15 +305,20 @@ variable "permissions_boundary" {
 }
 
 variable "jwt_authorizer" {
-  description = "The JWT authorizer for routes declaring \"authorization\": \"JWT\": the token issuer URL and accepted audiences."
+  description = "The JWT authorizer for routes declaring \"authorization\": \"JWT\": the token issuer URL and accepted audiences; REST only, jwks_url where the issuer's OpenID discovery document does not say (HTTP APIs always discover it)."
   type = object({
     issuer   = string
     audience = list(string)
+    jwks_url = optional(string)
   })
   default = null
   validation {
     condition     = var.jwt_authorizer == null || (startswith(try(var.jwt_authorizer.issuer, ""), "https://") && length(try(var.jwt_authorizer.audience, [])) > 0)
     error_message = "jwt_authorizer.issuer must be an https:// URL and audience must name at least one audience."
+  }
+  validation {
+    condition     = startswith(coalesce(try(var.jwt_authorizer.jwks_url, null), "https://"), "https://")
+    error_message = "jwt_authorizer.jwks_url must be an https:// URL: signing keys are never fetched in the clear."
   }
   validation {
     condition     = var.jwt_authorizer != null || !anytrue(flatten([for _, s in var.services : [for _, r in s.routes : r.authorization == "JWT"]]))

@@ -85,8 +85,8 @@ run "jwt_routes_go_through_the_swift_authorizer" {
   command = apply
 
   assert {
-    condition     = aws_api_gateway_authorizer.jwt[0].type == "REQUEST" && aws_api_gateway_authorizer.jwt[0].authorizer_uri == module.authorizer[0].invoke_arn && aws_api_gateway_authorizer.jwt[0].authorizer_result_ttl_in_seconds == 300
-    error_message = "A REQUEST authorizer on the authorizer function, results cached for the default 300 s."
+    condition     = aws_api_gateway_authorizer.jwt[0].type == "REQUEST" && aws_api_gateway_authorizer.jwt[0].authorizer_uri == module.authorizer[0].invoke_arn && aws_api_gateway_authorizer.jwt[0].authorizer_result_ttl_in_seconds == 60
+    error_message = "A REQUEST authorizer on the authorizer function, results cached for the default 60 s (a cached Allow outlives exp by at most that)."
   }
   assert {
     condition     = aws_api_gateway_authorizer.jwt[0].identity_source == "method.request.header.Authorization,context.httpMethod,context.resourceId"
@@ -97,6 +97,10 @@ run "jwt_routes_go_through_the_swift_authorizer" {
       { for key, route in var.services.users.routes : key => route.scopes },
     { for key, route in var.services.items.routes : key => route.scopes }))
     error_message = "The authorizer verifies the environment's issuer and audiences, and each route's scopes from service.json."
+  }
+  assert {
+    condition     = module.authorizer[0].environment["JWKS_URL"] == ""
+    error_message = "Without jwt_authorizer.jwks_url the authorizer finds the keys through the issuer's OpenID discovery document."
   }
   assert {
     condition     = module.authorizer[0].function_name == "swiftapi-staging-authorizer" && module.authorizer[0].role_permissions_boundary == var.permissions_boundary && module.authorizer[0].function.runtime == "provided.al2023"
@@ -288,4 +292,23 @@ run "rejects_a_service_named_authorizer" {
     }
   }
   expect_failures = [var.services]
+}
+
+run "a_jwks_url_reaches_the_authorizer_over_https_only" {
+  command = plan
+  variables {
+    jwt_authorizer = { issuer = "https://auth.example.com/", audience = ["swiftapi"], jwks_url = "https://keys.example.com/oauth2/v1/keys" }
+  }
+  assert {
+    condition     = module.authorizer[0].environment["JWKS_URL"] == "https://keys.example.com/oauth2/v1/keys"
+    error_message = "jwt_authorizer.jwks_url becomes the authorizer's JWKS_URL."
+  }
+}
+
+run "rejects_a_jwks_url_in_the_clear" {
+  command = plan
+  variables {
+    jwt_authorizer = { issuer = "https://auth.example.com/", audience = ["swiftapi"], jwks_url = "http://keys.example.com/keys" }
+  }
+  expect_failures = [var.jwt_authorizer]
 }

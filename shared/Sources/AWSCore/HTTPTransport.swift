@@ -45,12 +45,14 @@ public final class HTTPTransport: Sendable {
     public let port: Int
     /// What to trust: a PEM bundle or an OpenSSL hashed directory; nil: NIOSSL's platform default.
     public let trustStore: String?
+    /// A response body larger than this fails the request instead of filling memory.
+    public let maxResponseBytes: Int
     private let tls = Mutex<NIOSSLContext?>(nil)
     let pool: ConnectionPool
 
     public init(
         endpoint: String, maxConnections: Int = 16,
-        trustStore: String? = HTTPTransport.processTrustStore
+        trustStore: String? = HTTPTransport.processTrustStore, maxResponseBytes: Int = 32 * 1024 * 1024
     ) throws {
         guard let offset = endpoint.utf8Offset(of: "://") else {
             throw TransportError(
@@ -68,6 +70,7 @@ public final class HTTPTransport: Sendable {
             port = scheme == "https" ? 443 : 80
         }
         self.trustStore = trustStore
+        self.maxResponseBytes = maxResponseBytes
         pool = ConnectionPool(maxConnections: maxConnections)
     }
 
@@ -163,7 +166,8 @@ public final class HTTPTransport: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(
-                            NIOSSLClientHandler(context: tls, serverHostname: host.first?.isNumber == true ? nil : host)
+                            NIOSSLClientHandler(
+                                context: tls, serverHostname: Self.isIPLiteral(host) ? nil : host)
                         )
                     }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
@@ -171,7 +175,14 @@ public final class HTTPTransport: Sendable {
                         wrappingChannelSynchronously: channel)
                 }
             }
-        return Connection(channel)
+        return Connection(channel, maxResponseBytes: maxResponseBytes)
+    }
+
+    /// Whether a URL's host is an IPv4 or IPv6 address (which TLS sends no server name for, RFC
+    /// 6066 §3) rather than a name; a name may start with a digit.
+    public static func isIPLiteral(_ host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        return (try? SocketAddress(ipAddress: bare, port: 0)) != nil
     }
 
     public func shutdown() async { await pool.closeAll() }
@@ -189,7 +200,7 @@ final class Connection: Sendable {
     private let state = Mutex((alive: true, uses: 0))
     private let channel: any Channel
 
-    init(_ asyncChannel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>) {
+    init(_ asyncChannel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>, maxResponseBytes: Int) {
         let (stream, continuation) = AsyncStream<Job>.makeStream()
         jobs = continuation
         channel = asyncChannel.channel
@@ -214,6 +225,11 @@ final class Connection: Sendable {
                                 response.status = Int(head.status.code)
                                 response.headers = head.headers.map { ($0.name, $0.value) }
                             case .body(let buffer):
+                                guard response.body.count + buffer.readableBytes <= maxResponseBytes else {
+                                    throw TransportError(
+                                        description: "the response body is larger than \(maxResponseBytes) bytes",
+                                        beforeResponse: false)
+                                }
                                 response.body.append(contentsOf: buffer.readableBytesView)
                             case .end:
                                 job.reply.resume(returning: response)

@@ -41,18 +41,39 @@ public enum Base64 {
     /// Decodes base64 text; padding is optional, whitespace, other characters and non-canonical
     /// final characters are rejected.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
+        decode(text, table: decodeTable, padding: true)
+    }
+
+    /// Decodes RFC 4648 §5 base64url strictly, as JWS (RFC 7515 §2) and our cursors write it: the
+    /// URL-safe alphabet only and no padding, so one value has exactly one spelling (a token or
+    /// cursor cannot be respelled past a denylist or a cache).
+    public static func decodeURL(_ text: some StringProtocol) -> [UInt8]? {
+        decode(text, table: urlDecodeTable, padding: false)
+    }
+
+    static let urlDecodeTable: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in alphabet.enumerated() where c != UInt8(ascii: "+") && c != UInt8(ascii: "/") {
+            table[Int(c)] = UInt8(i)
+        }
+        table[Int(UInt8(ascii: "-"))] = 62
+        table[Int(UInt8(ascii: "_"))] = 63
+        return table
+    }()
+
+    private static func decode(_ text: some StringProtocol, table: [UInt8], padding allowsPadding: Bool) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count / 4 * 3)
         var accumulator: UInt32 = 0
         var bits = 0
         var padding = 0
         for c in text.utf8 {
-            if c == UInt8(ascii: "=") {
+            if c == UInt8(ascii: "="), allowsPadding {
                 padding += 1
                 continue
             }
             guard padding == 0 else { return nil }
-            let v = decodeTable[Int(c)]
+            let v = table[Int(c)]
             guard v != 0xFF else { return nil }
             accumulator = accumulator << 6 | UInt32(v)
             bits += 6

@@ -64,29 +64,44 @@ public struct JWTAuthorizer: Sendable {
     }
 
     /// The signing keys of an identity provider's published JWKS: RSA (RS256) and EC P-256 (ES256)
-    /// keys meant for signatures. Symmetric (`oct`) keys, encryption keys (`use: enc`) and key
-    /// types this verifier does not know are left out rather than failing the whole document (a
-    /// provider may publish them beside its signing keys); a JWKS with no usable key is an error.
-    public static func signingKeys(publishedJWKS jwks: JSONValue) throws -> [Key] {
+    /// keys meant for signatures. A key this verifier cannot use (symmetric, for encryption, another
+    /// curve or algorithm, too short or malformed) is skipped with its reason rather than failing
+    /// the whole document: a provider may publish such keys beside its signing keys, and one of
+    /// them must not take the API down. A JWKS with no usable key is an error.
+    public static func signingKeys(publishedJWKS jwks: JSONValue) throws -> (keys: [Key], skipped: [String]) {
         guard let entries = jwks["keys"]?.arrayValue else {
             throw KeyError(description: "a JWKS needs a \"keys\" array")
         }
-        let usable = entries.filter { entry in
-            ["RSA", "EC"].contains(entry["kty"]?.stringValue ?? "") && (entry["use"]?.stringValue ?? "sig") == "sig"
-                && ["RS256", "ES256", nil].contains(entry["alg"]?.stringValue)
+        var keys: [Key] = []
+        var skipped: [String] = []
+        for entry in entries {
+            let kid = entry["kid"]?.stringValue ?? "?"
+            guard ["RSA", "EC"].contains(entry["kty"]?.stringValue ?? "") else {
+                skipped.append("key \(kid): kty \(entry["kty"]?.stringValue ?? "missing") is not RSA or EC")
+                continue
+            }
+            guard (entry["use"]?.stringValue ?? "sig") == "sig" else {
+                skipped.append("key \(kid): use is not sig")
+                continue
+            }
+            guard ["RS256", "ES256", nil].contains(entry["alg"]?.stringValue) else {
+                skipped.append("key \(kid): alg \(entry["alg"]?.stringValue ?? "") is not RS256 or ES256")
+                continue
+            }
+            do { keys.append(try key(entry)) } catch { skipped.append(error.description) }
         }
-        let keys = try Self.keys(jwks: ["keys": .array(usable)])
         guard !keys.isEmpty else {
-            throw KeyError(description: "the JWKS has no RS256 or ES256 signing key")
+            let reasons = skipped.isEmpty ? "" : " (\(skipped.joined(separator: "; ")))"
+            throw KeyError(description: "the JWKS has no usable RS256 or ES256 signing key\(reasons)")
         }
-        return keys
+        return (keys, skipped)
     }
 
     /// The `kid` in a bearer token's header, when it has one.
     public static func keyID(of authorization: String?) -> String? {
         guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return nil }
         let token = authorization.dropFirst("bearer ".count).trimmingSpaces
-        guard let header = token.split(separator: ".", maxSplits: 1).first, let bytes = Base64.decode(header),
+        guard let header = token.split(separator: ".", maxSplits: 1).first, let bytes = Base64.decodeURL(header),
             case .object(let fields)? = try? JSONValue.parse(bytes)
         else { return nil }
         return fields["kid"]?.stringValue
@@ -101,37 +116,39 @@ public struct JWTAuthorizer: Sendable {
         guard let entries = jwks["keys"]?.arrayValue else {
             throw KeyError(description: "a JWKS needs a \"keys\" array")
         }
-        return try entries.map { entry in
-            let kid = entry["kid"]?.stringValue
-            func bytes(_ field: String) -> [UInt8]? { entry[field]?.stringValue.flatMap(Base64.decode) }
-            switch entry["kty"]?.stringValue {
-            case "RSA":
-                guard let n = bytes("n"), let e = bytes("e") else {
-                    throw KeyError(description: "RSA key \(kid ?? "?") needs base64url n and e")
-                }
-                guard let key = RSAPublicKey(modulus: n, exponent: e), key.bits >= 2048 else {
-                    throw KeyError(
-                        description: "RSA key \(kid ?? "?") is not a valid RSA public key of 2048 bits or more")
-                }
-                return .rsa(kid: kid, key: key)
-            case "EC":
-                guard entry["crv"]?.stringValue == "P-256" else {
-                    throw KeyError(description: "EC key \(kid ?? "?"): only crv P-256 (ES256) is supported")
-                }
-                guard let x = bytes("x"), let y = bytes("y"), let key = P256PublicKey(x: x, y: y) else {
-                    throw KeyError(description: "EC key \(kid ?? "?") needs base64url x and y of a P-256 point")
-                }
-                return .p256(kid: kid, key: key)
-            case "oct":
-                guard let k = bytes("k"), k.count >= 32 else {
-                    throw KeyError(description: "oct key \(kid ?? "?") needs a base64url k of at least 32 bytes")
-                }
-                return .hmac(kid: kid, secret: k)
-            default:
-                throw KeyError(
-                    description:
-                        "key \(kid ?? "?"): only RSA (RS256), EC P-256 (ES256) and oct (HS256) keys are supported")
+        return try entries.map(key)
+    }
+
+    /// One JWK: `RSA` (n, e: 2048 to 8192 bits), `EC` P-256 (x, y) or `oct` (k, 32 bytes or more).
+    static func key(_ entry: JSONValue) throws(KeyError) -> Key {
+        let kid = entry["kid"]?.stringValue
+        func bytes(_ field: String) -> [UInt8]? { entry[field]?.stringValue.flatMap(Base64.decodeURL) }
+        switch entry["kty"]?.stringValue {
+        case "RSA":
+            guard let n = bytes("n"), let e = bytes("e") else {
+                throw KeyError(description: "RSA key \(kid ?? "?") needs base64url n and e")
             }
+            // Above 8192 bits a key only costs verification time (a modular power per token).
+            guard let key = RSAPublicKey(modulus: n, exponent: e), (2048...8192).contains(key.bits) else {
+                throw KeyError(description: "RSA key \(kid ?? "?") is not a valid RSA public key of 2048 to 8192 bits")
+            }
+            return .rsa(kid: kid, key: key)
+        case "EC":
+            guard entry["crv"]?.stringValue == "P-256" else {
+                throw KeyError(description: "EC key \(kid ?? "?"): only crv P-256 (ES256) is supported")
+            }
+            guard let x = bytes("x"), let y = bytes("y"), let key = P256PublicKey(x: x, y: y) else {
+                throw KeyError(description: "EC key \(kid ?? "?") needs base64url x and y of a P-256 point")
+            }
+            return .p256(kid: kid, key: key)
+        case "oct":
+            guard let k = bytes("k"), k.count >= 32 else {
+                throw KeyError(description: "oct key \(kid ?? "?") needs a base64url k of at least 32 bytes")
+            }
+            return .hmac(kid: kid, secret: k)
+        default:
+            throw KeyError(
+                description: "key \(kid ?? "?"): only RSA (RS256), EC P-256 (ES256) and oct (HS256) keys are supported")
         }
     }
 
@@ -141,8 +158,9 @@ public struct JWTAuthorizer: Sendable {
         }
         let token = authorization.dropFirst("bearer ".count).trimmingSpaces
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerBytes = Base64.decode(parts[0]), let payloadBytes = Base64.decode(parts[1]),
-            let signature = Base64.decode(parts[2]), case .object(let header)? = try? JSONValue.parse(headerBytes),
+        guard parts.count == 3, let headerBytes = Base64.decodeURL(parts[0]),
+            let payloadBytes = Base64.decodeURL(parts[1]),
+            let signature = Base64.decodeURL(parts[2]), case .object(let header)? = try? JSONValue.parse(headerBytes),
             case .object(let claims)? = try? JSONValue.parse(payloadBytes)
         else { return .unauthorized(reason: "not a JWT") }
         let signed = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
@@ -164,10 +182,15 @@ public struct JWTAuthorizer: Sendable {
             ?? claims["client_id"].flatMap(\.stringValue).map { [$0] } ?? []
         guard audience.contains(where: audiences.contains) else { return .unauthorized(reason: "aud is not accepted") }
         let seconds = now / 1000
-        guard let exp = claims["exp"].flatMap(Self.number), exp > seconds else {
-            return .unauthorized(reason: "expired or no exp")
+        guard case .seconds(let exp) = NumericDate(claims["exp"]) else {
+            return .unauthorized(reason: "exp is missing or not a NumericDate")
         }
-        if let nbf = claims["nbf"].flatMap(Self.number), nbf > seconds { return .unauthorized(reason: "not valid yet") }
+        guard exp > seconds else { return .unauthorized(reason: "expired") }
+        switch NumericDate(claims["nbf"]) {
+        case .absent: break
+        case .invalid: return .unauthorized(reason: "nbf is not a NumericDate")
+        case .seconds(let nbf): if nbf > seconds { return .unauthorized(reason: "not valid yet") }
+        }
         if !scopes.isEmpty {
             let granted = Self.grantedScopes(claims)
             guard scopes.contains(where: granted.contains) else { return .forbidden(claims: claims) }
@@ -181,9 +204,30 @@ public struct JWTAuthorizer: Sendable {
             + (claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 
-    static func number(_ value: JSONValue) -> Int64? {
-        if case .number(let text) = value { return Int64(text) ?? Double(text).map { Int64($0) } }
-        return nil
+    /// A claim holding a NumericDate (RFC 7519 §2): a JSON number of seconds, possibly fractional.
+    /// Any other type, or a value no 64-bit clock reaches, is invalid: refused, never trapped on.
+    enum NumericDate: Equatable {
+        case absent, invalid
+        case seconds(Int64)
+
+        init(_ value: JSONValue?) {
+            guard let value else {
+                self = .absent
+                return
+            }
+            guard case .number(let text) = value else {
+                self = .invalid
+                return
+            }
+            if let whole = Int64(text) {
+                self = .seconds(whole)
+            } else if let real = Double(text), real.isFinite, abs(real) < 9.0e15 {
+                // Below 2⁵³, where every whole number converts exactly.
+                self = .seconds(Int64(real.rounded(.down)))
+            } else {
+                self = .invalid
+            }
+        }
     }
 
     /// Signs an HS256 token, for the development key (`local-api token`).

@@ -5,13 +5,16 @@ import JSONCoding
 /// - `JWT_ISSUER`: the `iss` tokens must carry (an https:// URL);
 /// - `JWT_AUDIENCE`: accepted audiences, comma-separated (`aud`, or `client_id` as API Gateway's JWT
 ///   authorizer accepts);
-/// - `JWKS_URL`: the issuer's signing keys (default: `<issuer>/.well-known/jwks.json`), https only;
+/// - `JWKS_URL`: the issuer's signing keys, https only; when absent, the `jwks_uri` the issuer
+///   publishes through OpenID Connect discovery (`<issuer>/.well-known/openid-configuration`), as
+///   Okta, Entra ID, Auth0, Google and Cognito do;
 /// - `ROUTE_SCOPES`: a JSON object from route key (`GET /users/{id}`) to the scopes of which any one
 ///   grants the route (an empty list: any valid token).
 public struct AuthorizerConfiguration: Sendable, Equatable {
     public var issuer: String
     public var audiences: [String]
-    public var jwksURL: String
+    /// nil: discovered from the issuer.
+    public var jwksURL: String?
     public var routeScopes: [String: [String]]
 
     public struct Problem: Error, CustomStringConvertible {
@@ -21,7 +24,7 @@ public struct AuthorizerConfiguration: Sendable, Equatable {
     public init(issuer: String, audiences: [String], jwksURL: String? = nil, routeScopes: [String: [String]]) {
         self.issuer = issuer
         self.audiences = audiences
-        self.jwksURL = jwksURL ?? Self.defaultJWKSURL(issuer: issuer)
+        self.jwksURL = jwksURL
         self.routeScopes = routeScopes
     }
 
@@ -35,8 +38,8 @@ public struct AuthorizerConfiguration: Sendable, Equatable {
         guard !audiences.isEmpty else {
             throw Problem(description: "JWT_AUDIENCE must name at least one accepted audience (comma-separated)")
         }
-        let jwksURL = environment["JWKS_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultJWKSURL(issuer: issuer)
-        guard jwksURL.hasPrefix("https://") else {
+        let jwksURL = environment["JWKS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        guard jwksURL?.hasPrefix("https://") ?? true else {
             throw Problem(description: "JWKS_URL must be an https:// URL: signing keys are never fetched in the clear")
         }
         guard let text = environment["ROUTE_SCOPES"], case .object(let routes)? = try? JSONValue.parse(text),
@@ -61,7 +64,8 @@ public struct AuthorizerConfiguration: Sendable, Equatable {
         return result
     }
 
-    static func defaultJWKSURL(issuer: String) -> String {
-        (issuer.hasSuffix("/") ? issuer : issuer + "/") + ".well-known/jwks.json"
+    /// Where an issuer publishes its OpenID Provider metadata (OpenID Connect Discovery 1.0 §4).
+    public var discoveryURL: String {
+        (issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer) + "/.well-known/openid-configuration"
     }
 }

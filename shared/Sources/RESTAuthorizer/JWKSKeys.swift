@@ -21,15 +21,15 @@ public final class JWKSKeys: Sendable {
     let refreshIntervalMilliseconds: Int64
     let now: @Sendable () -> Int64
 
-    /// Fetches the JWKS once; throws when it cannot be fetched or holds no signing key.
+    /// Fetches the JWKS once; throws when it cannot be fetched or holds no usable signing key.
     public init(
         refreshIntervalMilliseconds: Int64 = 30_000, now: @escaping @Sendable () -> Int64 = WallClock.nowMilliseconds,
-        fetch: @escaping Fetch
+        logger: Logger? = nil, fetch: @escaping Fetch
     ) async throws {
         self.fetch = fetch
         self.now = now
         self.refreshIntervalMilliseconds = refreshIntervalMilliseconds
-        let keys = try await Self.load(fetch)
+        let keys = try await Self.load(fetch, logger: logger)
         state = Mutex(State(keys: keys, fetchedAt: now()))
     }
 
@@ -56,7 +56,7 @@ public final class JWKSKeys: Sendable {
         }
         guard refresh, let fetch else { return keys }
         do {
-            let fresh = try await Self.load(fetch)
+            let fresh = try await Self.load(fetch, logger: logger)
             state.withLock { $0.keys = fresh }
             logger?.info("JWKS refreshed for an unknown kid: \(fresh.count) signing keys")
             return fresh
@@ -66,12 +66,20 @@ public final class JWKSKeys: Sendable {
         }
     }
 
-    static func load(_ fetch: Fetch) async throws -> [JWTAuthorizer.Key] {
+    /// The largest JWKS read: identity providers publish a few keys in a few kilobytes.
+    public static let maxBytes = 256 * 1024
+
+    static func load(_ fetch: Fetch, logger: Logger?) async throws -> [JWTAuthorizer.Key] {
         let bytes = try await fetch()
+        guard bytes.count <= maxBytes else {
+            throw JWTAuthorizer.KeyError(description: "the JWKS is larger than \(maxBytes) bytes")
+        }
         let document: JSONValue
         do { document = try JSONValue.parse(bytes) } catch {
             throw JWTAuthorizer.KeyError(description: "the JWKS is not JSON: \(error)")
         }
-        return try JWTAuthorizer.signingKeys(publishedJWKS: document)
+        let (keys, skipped) = try JWTAuthorizer.signingKeys(publishedJWKS: document)
+        for reason in skipped { logger?.warning("JWKS key skipped: \(reason)") }
+        return keys
     }
 }

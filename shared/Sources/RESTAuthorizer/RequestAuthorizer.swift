@@ -28,23 +28,61 @@ public struct RequestAuthorizer: LambdaHandler {
         self.now = now
     }
 
-    /// From the function's environment: reads the configuration and fetches the JWKS over HTTPS
-    /// (certificates verified against the system's trust store or SSL_CERT_FILE).
-    public static func start(environment: [String: String], logger: Logger) async throws -> RequestAuthorizer {
+    /// GETs a document over HTTPS (certificates verified against the system's trust store or
+    /// SSL_CERT_FILE), at most `JWKSKeys.maxBytes` of it.
+    public typealias Get = @Sendable (_ url: String) async throws -> [UInt8]
+
+    /// From the function's environment: reads the configuration, finds the JWKS (JWKS_URL, else
+    /// the issuer's OpenID discovery document) and fetches it.
+    public static func start(
+        environment: [String: String], logger: Logger, get: @escaping Get = RequestAuthorizer.get
+    ) async throws -> RequestAuthorizer {
         let configuration = try AuthorizerConfiguration(environment: environment)
-        let (endpoint, path) = Self.split(url: configuration.jwksURL)
-        let transport = try HTTPTransport(endpoint: endpoint, maxConnections: 1)
-        let keys = try await JWKSKeys {
-            let response = try await transport.send(
-                method: "GET", path: path, headers: [("accept", "application/json")], body: [], timeout: .seconds(5))
-            guard response.status == 200 else {
-                throw JWTAuthorizer.KeyError(
-                    description: "GET \(configuration.jwksURL) answered \(response.status), not 200")
-            }
-            return response.body
+        let jwksURL: String
+        if let configured = configuration.jwksURL {
+            jwksURL = configured
+        } else {
+            jwksURL = try await discoverJWKS(configuration, get: get)
         }
-        logger.info("JWKS loaded from \(configuration.jwksURL): \(keys.current.count) signing keys")
+        let keys = try await JWKSKeys(logger: logger) { try await get(jwksURL) }
+        logger.info("JWKS loaded from \(jwksURL): \(keys.current.count) signing keys")
         return RequestAuthorizer(configuration: configuration, keys: keys)
+    }
+
+    /// The `jwks_uri` of the issuer's OpenID Provider metadata, which must name the same issuer
+    /// (OpenID Connect Discovery 1.0 §4.3) and an https:// URL.
+    static func discoverJWKS(_ configuration: AuthorizerConfiguration, get: Get) async throws -> String {
+        let url = configuration.discoveryURL
+        let document = try? JSONValue.parse(try await get(url))
+        guard document?["issuer"]?.stringValue == configuration.issuer else {
+            throw JWTAuthorizer.KeyError(
+                description:
+                    "\(url) does not name the issuer \(configuration.issuer): set JWKS_URL to the issuer's JWKS")
+        }
+        guard let jwks = document?["jwks_uri"]?.stringValue, jwks.hasPrefix("https://") else {
+            throw JWTAuthorizer.KeyError(
+                description: "\(url) has no https:// jwks_uri: set JWKS_URL to the issuer's JWKS")
+        }
+        return jwks
+    }
+
+    @Sendable public static func get(_ url: String) async throws -> [UInt8] {
+        let (endpoint, path) = split(url: url)
+        let transport = try HTTPTransport(endpoint: endpoint, maxConnections: 1, maxResponseBytes: JWKSKeys.maxBytes)
+        // Fetched rarely (init, then a key rotation): no connection is kept.
+        let response: TransportResponse
+        do {
+            response = try await transport.send(
+                method: "GET", path: path, headers: [("accept", "application/json")], body: [], timeout: .seconds(5))
+            await transport.shutdown()
+        } catch {
+            await transport.shutdown()
+            throw error
+        }
+        guard response.status == 200 else {
+            throw JWTAuthorizer.KeyError(description: "GET \(url) answered \(response.status), not 200")
+        }
+        return response.body
     }
 
     /// `https://host:port/a/b?c` → (`https://host:port`, `/a/b?c`).

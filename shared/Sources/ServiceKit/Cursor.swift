@@ -54,7 +54,7 @@ public struct CursorCodec: Sendable {
 
     static func base64url(_ bytes: [UInt8]) -> String { Base64.encodeURL(bytes) }
 
-    static func unbase64url(_ text: Substring) -> [UInt8]? { Base64.decode(text) }
+    static func unbase64url(_ text: Substring) -> [UInt8]? { Base64.decodeURL(text) }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }

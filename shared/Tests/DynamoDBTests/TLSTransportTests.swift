@@ -100,6 +100,31 @@ import Testing
             error?.description.hasPrefix("cannot load the TLS trust store SSL_CERT_FILE=/nonexistent/ca.pem") == true)
     }
 
+    /// A body past the transport's bound fails the request rather than filling memory (the
+    /// authorizer reads an identity provider's JWKS with a 256 KB bound).
+    @Test func aResponseLargerThanTheBoundIsRefused() async throws {
+        let certificates = try Certificates()
+        try await withServer(certificates) { port in
+            let transport = try HTTPTransport(
+                endpoint: "https://localhost:\(port)", trustStore: certificates.ca, maxResponseBytes: 100)
+            let error = await #expect(throws: TransportError.self) {
+                _ = try await transport.send(method: "GET", path: "/", headers: [], body: [], timeout: .seconds(5))
+            }
+            #expect(error?.description == "the response body is larger than 100 bytes")
+        }
+    }
+
+    /// TLS sends a server name (SNI) for a host name, never for an address (RFC 6066 §3); a
+    /// name may start with a digit.
+    @Test func aServerNameIsSentForNamesNotAddresses() {
+        for name in ["localhost", "1password.example.com", "3m.com", "dynamodb.eu-west-1.amazonaws.com"] {
+            #expect(!HTTPTransport.isIPLiteral(name), "\(name) is a name")
+        }
+        for address in ["127.0.0.1", "10.0.0.254", "::1", "[::1]", "fd00::8"] {
+            #expect(HTTPTransport.isIPLiteral(address), "\(address) is an address")
+        }
+    }
+
     /// A server that speaks only TLS 1.1 (RFC 8996 deprecates it) is refused, whatever it presents.
     @Test func tlsOlderThanOnePointTwoIsRefused() async throws {
         let certificates = try Certificates()

@@ -213,7 +213,25 @@ import _CryptoExtras
                 }()
             ),
             ("not a JWT", "abc.def"),
+            // NumericDate (RFC 7519 §2) is a JSON number a clock reaches: anything else is refused.
+            ("exp beyond any clock", try token(claims: ["exp": .number("1e19")])),
+            ("exp infinite", try token(claims: ["exp": .number("1e400")])),
+            ("exp as a string", try token(claims: ["exp": .string("4102444800")])),
+            ("nbf as a string", try token(claims: ["nbf": .string(String(now / 1000 + 60))])),
+            ("nbf beyond any clock", try token(claims: ["nbf": .number("-1e19")])),
+            // One token, one spelling (RFC 7515 §2: base64url, no padding): a valid token respelled
+            // in the standard alphabet with padding is refused, so no cache or denylist is bypassed.
+            ("respelled in standard base64", try respelled(try token())),
         ]
+    }
+
+    /// The token with its signature in standard base64 with padding.
+    static func respelled(_ token: String) throws -> String {
+        let parts = token.split(separator: ".")
+        let signature = try #require(Base64.decodeURL(parts[2]))
+        let standard = Base64.encode(signature)
+        #expect(standard.contains("=") && standard != String(parts[2]))
+        return parts[0] + "." + parts[1] + "." + standard
     }
 
     @Test func everyBadTokenIsRefusedAs401() async throws {
@@ -286,18 +304,81 @@ import _CryptoExtras
         #expect(flaky.calls.withLock { $0 } == 2)
     }
 
-    @Test func publishedJWKSKeepsOnlySigningKeys() throws {
+    @Test func publishedJWKSKeepsOnlySigningKeysAndSaysWhyItSkippedTheRest() throws {
+        let odd: (Int) -> JSONValue = { bytes in
+            .string(Base64.encodeURL([0xC1] + [UInt8](repeating: 0x35, count: bytes - 2) + [0x01]))
+        }
         let document = try JSONValue.parse(
             Self.jwks(extra: [
                 ["kty": "oct", "kid": "hmac", "k": .string(Base64.encodeURL(Array(repeating: 7, count: 32)))],
                 ["kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"],
                 ["kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": "AA"],
+                // Usable kinds, unusable keys: one must not take the others down.
+                ["kty": "EC", "kid": "p384", "crv": "P-384", "x": "AA", "y": "AA"],
+                ["kty": "RSA", "kid": "rsa-1024", "n": odd(128), "e": "AQAB"],
+                ["kty": "RSA", "kid": "rsa-8200", "n": odd(1025), "e": "AQAB"],
+                ["kty": "RSA", "kid": "padded", "n": "AQAB==", "e": "AQAB"],
             ]))
-        let keys = try JWTAuthorizer.signingKeys(publishedJWKS: document)
+        let (keys, skipped) = try JWTAuthorizer.signingKeys(publishedJWKS: document)
         #expect(keys.map(\.kid) == ["rsa-1", "ec-1"])
-        #expect(throws: JWTAuthorizer.KeyError.self) {
-            try JWTAuthorizer.signingKeys(publishedJWKS: ["keys": [["kty": "oct", "k": "AAAA"]]])
+        for kid in ["hmac", "enc", "ed", "p384", "rsa-1024", "rsa-8200", "padded"] {
+            #expect(skipped.contains { $0.contains("key \(kid)") }, "\(kid) skipped with its reason: \(skipped)")
         }
+        #expect {
+            try JWTAuthorizer.signingKeys(publishedJWKS: ["keys": [["kty": "EC", "kid": "p384", "crv": "P-384"]]])
+        } throws: { error in
+            "\(error)".contains("no usable") && "\(error)".contains("p384")
+        }
+    }
+
+    @Test func aJWKSLargerThanAnyProviderPublishesIsRefused() async throws {
+        let padding: JSONValue = ["kty": "oct", "kid": .string(String(repeating: "x", count: JWKSKeys.maxBytes))]
+        await #expect(throws: JWTAuthorizer.KeyError.self) {
+            _ = try await Self.authorizer(Issuer([Self.jwks(extra: [padding])]))
+        }
+    }
+
+    /// OpenID Connect Discovery 1.0 §4: without JWKS_URL the keys are where the issuer's metadata
+    /// says (Okta, Entra ID and Google publish them away from `<issuer>/.well-known/jwks.json`).
+    @Test func withoutJWKSURLTheKeysAreFoundThroughOpenIDDiscovery() async throws {
+        let environment = [
+            "JWT_ISSUER": Self.issuer, "JWT_AUDIENCE": "swiftapi-staging",
+            "ROUTE_SCOPES": #"{"GET /users/{id}":["users.read"]}"#,
+        ]
+        let asked = Mutex<[String]>([])
+        func provider(_ metadata: JSONValue) -> RequestAuthorizer.Get {
+            { url in
+                asked.withLock { $0.append(url) }
+                return url.hasSuffix("/openid-configuration") ? metadata.serialized() : Self.jwks()
+            }
+        }
+        let good: JSONValue = ["issuer": .string(Self.issuer), "jwks_uri": "https://keys.example.com/oauth2/v1/keys"]
+        let authorizer = try await RequestAuthorizer.start(
+            environment: environment, logger: Logger(label: "test"), get: provider(good))
+        #expect(
+            asked.withLock { $0 } == [
+                "https://auth.staging.example.com/.well-known/openid-configuration",
+                "https://keys.example.com/oauth2/v1/keys",
+            ])
+        let token = try Self.token(alg: "ES256", claims: ["exp": 4_102_444_800])
+        let allowed = try #require(answer(await authorizer.decide(Self.event(token))))
+        #expect(statement(allowed)?["Effect"] == "Allow")
+        let refused: [JSONValue] = [
+            ["issuer": "https://evil.example.com/", "jwks_uri": "https://keys.example.com/keys"],
+            ["issuer": .string(Self.issuer), "jwks_uri": "http://keys.example.com/keys"],
+            ["issuer": .string(Self.issuer)],
+        ]
+        for metadata in refused {
+            await #expect(throws: JWTAuthorizer.KeyError.self) {
+                _ = try await RequestAuthorizer.start(
+                    environment: environment, logger: Logger(label: "test"), get: provider(metadata))
+            }
+        }
+        asked.withLock { $0 = [] }
+        _ = try await RequestAuthorizer.start(
+            environment: environment.merging(["JWKS_URL": "https://keys.example.com/jwks"]) { $1 },
+            logger: Logger(label: "test"), get: provider(good))
+        #expect(asked.withLock { $0 } == ["https://keys.example.com/jwks"])
     }
 
     @Test func theConfigurationComesFromTheEnvironmentOrSaysWhatIsWrong() throws {
@@ -307,7 +388,8 @@ import _CryptoExtras
         ]
         let configuration = try AuthorizerConfiguration(environment: good)
         #expect(configuration.audiences == ["swiftapi-staging", "other"])
-        #expect(configuration.jwksURL == "https://auth.staging.example.com/.well-known/jwks.json")
+        #expect(configuration.jwksURL == nil)
+        #expect(configuration.discoveryURL == "https://auth.staging.example.com/.well-known/openid-configuration")
         #expect(configuration.routeScopes == ["GET /users/{id}": ["users.read"], "POST /items": []])
         let bad: [([String: String], String)] = [
             (good.merging(["JWT_ISSUER": "http://auth.example.com/"]) { $1 }, "JWT_ISSUER"),
