@@ -39,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-from bootstraps import ENVIRONMENT, create_tables, event  # noqa: E402
+from bootstraps import create_tables, environment, event  # noqa: E402
 
 # The requests each DynamoDB-backed service is timed on: a create to seed, then the read timed.
 READS = {
@@ -129,7 +129,7 @@ def cold_start(bootstrap, first_event, env=None, trace=None):
     """Seconds from spawn to the first response, peak RSS in MB, and the response."""
     api = servers.RuntimeAPI([first_event], trace=trace)
     started = time.perf_counter()
-    process = subprocess.Popen([bootstrap], env={**ENVIRONMENT, **(env or {}), "AWS_LAMBDA_RUNTIME_API": api.address},
+    process = subprocess.Popen([bootstrap], env=environment(bootstrap, **(env or {}), AWS_LAMBDA_RUNTIME_API=api.address),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         answered = api.done.wait(30)
@@ -324,7 +324,7 @@ def warm_request(bootstrap, read, env, trace, requests):
     # Another process drains the pipe: a thread here would take the interpreter lock from the
     # emulated Runtime API and charge that to the bootstrap.
     drain = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    process = subprocess.Popen([bootstrap], env={**ENVIRONMENT, **env, "AWS_LAMBDA_RUNTIME_API": api.address},
+    process = subprocess.Popen([bootstrap], env=environment(bootstrap, **env, AWS_LAMBDA_RUNTIME_API=api.address),
                                stdout=drain.stdin, stderr=subprocess.DEVNULL)
     drain.stdin.close()
     try:

@@ -2,6 +2,7 @@
 Gateway events signed in with every scope, the environment a function gets, its declared tables in
 a local DynamoDB, and a run over an emulated Runtime API that keeps what the process printed."""
 import json
+import os
 import subprocess
 import time
 
@@ -14,6 +15,14 @@ SCOPES = "users.read users.write items.read items.write"
 ENVIRONMENT = {"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                "CURSOR_SECRET": "bench-" + "x" * 40, "TABLE_USERS": "bench-users", "TABLE_ITEMS": "bench-items",
                "LOG_LEVEL": "ERROR", "PATH": "/usr/bin:/bin"}
+
+
+def environment(bootstrap, **extra):
+    """ENVIRONMENT for the packaged bootstrap at .../<service>/bootstrap, with the ROUTE_ACCESS its
+    service.json gives it (none for a function that is not a service: minimal, authorizer)."""
+    declaration = declarations.load(os.path.basename(os.path.dirname(os.path.abspath(bootstrap))))
+    access = {"ROUTE_ACCESS": declarations.route_access(declaration)} if declaration else {}
+    return {**ENVIRONMENT, **access, **extra}
 
 
 def event(method, path, body=None, subject="bench", query=None):
@@ -84,7 +93,7 @@ def run(bootstrap, events, env=None, trace=None, timeout=30):
     """Serves `events` with one process of `bootstrap`; returns its answers (kind, parsed body) and
     the lines it printed on stdout. `trace`: the Lambda-Runtime-Trace-Id header of every event."""
     api = servers.RuntimeAPI(events, trace=trace)
-    process = subprocess.Popen([bootstrap], env={**ENVIRONMENT, **(env or {}), "AWS_LAMBDA_RUNTIME_API": api.address},
+    process = subprocess.Popen([bootstrap], env=environment(bootstrap, **(env or {}), AWS_LAMBDA_RUNTIME_API=api.address),
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         # Done when it asks for the next event, as Lambda sees it (what it writes after posting an

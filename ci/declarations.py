@@ -20,3 +20,10 @@ def every():
         declaration = load(name)
         if declaration is not None:
             yield name, declaration
+
+
+def route_access(declaration):
+    """ROUTE_ACCESS as modules/infrastructure writes it (shared/Sources/HTTPAPI/RouteAccess.swift):
+    route key -> the scopes of which any one opens it, or None for a route declared public."""
+    return json.dumps({key: None if route.get("authorization") == "NONE" else route.get("scopes", [])
+                       for key, route in sorted(declaration["routes"].items())}, separators=(",", ":"))

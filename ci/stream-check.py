@@ -56,7 +56,7 @@ def seed(endpoint, first, last):
 def export(bootstrap, endpoint, streaming):
     """One export by a fresh process: (the answer's body, the stream's details or None, peak RSS in MB)."""
     api = servers.RuntimeAPI([bootstraps.event("GET", "/items/export", subject=OWNER)])
-    env = {**bootstraps.ENVIRONMENT, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_LAMBDA_RUNTIME_API": api.address,
+    env = {**bootstraps.environment(bootstrap), "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_LAMBDA_RUNTIME_API": api.address,
            "STREAMING_ROUTES": ROUTE if streaming else ""}
     process = subprocess.Popen([bootstrap], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -79,7 +79,7 @@ def export(bootstrap, endpoint, streaming):
 def refuses_unknown_routes(bootstrap, endpoint):
     """STREAMING_ROUTES naming a route the service does not serve is an /init/error saying so."""
     api = servers.RuntimeAPI([bootstraps.event("GET", "/items/export", subject=OWNER)])
-    env = {**bootstraps.ENVIRONMENT, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_LAMBDA_RUNTIME_API": api.address,
+    env = {**bootstraps.environment(bootstrap), "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_LAMBDA_RUNTIME_API": api.address,
            "STREAMING_ROUTES": "GET /items/export,GET /nowhere"}
     process = subprocess.run([bootstrap], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
     api.stop()

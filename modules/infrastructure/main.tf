@@ -216,6 +216,8 @@ module "service" {
   environment = merge(each.value.function.environment, {
     CURSOR_SECRET_ARN      = aws_secretsmanager_secret.cursor.arn
     DEPLOYMENT_ENVIRONMENT = var.environment
+    # Who may call which route, checked again in the function before any handler (RouteAccess).
+    ROUTE_ACCESS = jsonencode({ for key, route in each.value.routes : key => route.authorization == "NONE" ? null : route.scopes })
   }, each.value.function.metrics ? { METRICS_NAMESPACE = local.metrics_namespace, METRICS_SERVICE = each.key } : {})
   tags = var.tags
 }

@@ -38,7 +38,9 @@ variable "services" {
       durationShareOfTimeout = optional(number, 0.8)
     }), {})
     routes = map(object({
-      authorization       = optional(string, "NONE")
+      # Required: "JWT", or "NONE" on a route also marked public (nothing is open by omission).
+      authorization       = optional(string)
+      public              = optional(bool, false)
       scopes              = optional(list(string), [])
       timeoutMilliseconds = optional(number, 30000)
       apiKeyRequired      = optional(bool, false)
@@ -120,8 +122,12 @@ variable "services" {
   }
   validation {
     condition = alltrue(flatten([for _, s in var.services : [for _, r in s.routes :
-    contains(["NONE", "JWT"], r.authorization) && r.timeoutMilliseconds >= 50 && r.timeoutMilliseconds <= 30000]]))
-    error_message = "Each route's authorization must be NONE or JWT, and timeoutMilliseconds between 50 and 30000 (API Gateway's integration limit)."
+    contains(["NONE", "JWT"], coalesce(r.authorization, "missing")) && r.timeoutMilliseconds >= 50 && r.timeoutMilliseconds <= 30000]]))
+    error_message = "Each route needs authorization JWT or NONE (none is assumed), and timeoutMilliseconds between 50 and 30000 (API Gateway's integration limit)."
+  }
+  validation {
+    condition     = alltrue(flatten([for _, s in var.services : [for _, r in s.routes : (r.authorization == "NONE") == r.public]]))
+    error_message = "A route with authorization NONE must be marked \"public\": true, and a public route must have authorization NONE: nothing is open by omission."
   }
   validation {
     condition = alltrue(flatten([for _, s in var.services : [for _, t in s.tables : concat(

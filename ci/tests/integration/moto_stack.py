@@ -105,8 +105,13 @@ class MotoStack:
         plugins = os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins")
         if args[0] == "init":
             args = (*args, "-lockfile=readonly", *([f"-plugin-dir={plugins}"] if os.path.isdir(plugins) else []))
-        return subprocess.run(["terraform", f"-chdir={os.path.join(self.tree, root)}", *args, "-no-color"],
-                              env=run_env, capture_output=True, text=True, check=True).stdout
+        done = subprocess.run(["terraform", f"-chdir={os.path.join(self.tree, root)}", *args, "-no-color"],
+                              env=run_env, capture_output=True, text=True)
+        if done.returncode != 0:
+            # What Terraform said is the failure: a bare exit status explains nothing.
+            raise RuntimeError(f"terraform {' '.join(args[:2])} in {root} failed ({done.returncode}):\n"
+                               f"{done.stderr[-4000:]}{done.stdout[-2000:]}")
+        return done.stdout
 
 
 def web_identity_token(**claims):

@@ -165,7 +165,7 @@ run "rejects_a_malformed_route_key" {
   command = plan
   variables {
     services = {
-      users = merge(jsondecode(file("../../services/users/service.json")), { routes = { "GET users" = {} } })
+      users = merge(jsondecode(file("../../services/users/service.json")), { routes = { "GET users" = { authorization = "JWT" } } })
       items = jsondecode(file("../../services/items/service.json"))
     }
   }
@@ -177,7 +177,7 @@ run "rejects_a_route_declared_by_two_services" {
   variables {
     services = {
       users = jsondecode(file("../../services/users/service.json"))
-      items = merge(jsondecode(file("../../services/items/service.json")), { routes = { "GET /users" = {} } })
+      items = merge(jsondecode(file("../../services/items/service.json")), { routes = { "GET /users" = { authorization = "JWT" } } })
     }
   }
   expect_failures = [var.services]
@@ -315,7 +315,7 @@ run "rejects_an_unknown_stream_view" {
     services = {
       events = {
         function = { memory = 256, timeout = 10, architecture = "x86_64", environment = {} }
-        routes   = { "GET /events" = {} }
+        routes   = { "GET /events" = { authorization = "JWT" } }
         tables   = { events = { partitionKey = { name = "pk", type = "S" }, stream = "EVERYTHING" } }
       }
     }
@@ -415,4 +415,44 @@ run "rejects_an_existing_network_without_subnets" {
     network = { mode = "existing" }
   }
   expect_failures = [var.network]
+}
+
+run "rejects_a_route_without_authorization" {
+  command = plan
+  variables {
+    services = {
+      users = merge(jsondecode(file("../../services/users/service.json")), { routes = { "GET /users" = { scopes = ["users.admin"] } } })
+      items = jsondecode(file("../../services/items/service.json"))
+    }
+  }
+  expect_failures = [var.services]
+}
+
+run "rejects_authorization_none_on_a_route_not_marked_public" {
+  command = plan
+  variables {
+    services = {
+      users = merge(jsondecode(file("../../services/users/service.json")), { routes = { "GET /users" = { authorization = "NONE" } } })
+      items = jsondecode(file("../../services/items/service.json"))
+    }
+  }
+  expect_failures = [var.services]
+}
+
+run "each_function_is_told_who_may_call_its_routes" {
+  command = plan
+  variables {
+    services = {
+      users = merge(jsondecode(file("../../services/users/service.json")), { routes = merge(jsondecode(file("../../services/users/service.json")).routes, {
+        "GET /health" = { authorization = "NONE", public = true }
+      }) })
+      items = jsondecode(file("../../services/items/service.json"))
+    }
+  }
+  assert {
+    condition = jsondecode(module.service["users"].environment["ROUTE_ACCESS"]) == merge(
+      { for key, route in jsondecode(file("../../services/users/service.json")).routes : key => route.scopes },
+    { "GET /health" = null })
+    error_message = "ROUTE_ACCESS names every route of the function: its scopes, or null where the route is public."
+  }
 }

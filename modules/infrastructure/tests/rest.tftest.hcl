@@ -145,7 +145,7 @@ run "route_throttles_waf_usage_plans_and_api_keys" {
       reports = {
         function = { memory = 256, timeout = 10, architecture = "x86_64" }
         routes = {
-          "GET /reports/{id}/pages/{proxy+}" = { authorization = "NONE", apiKeyRequired = true, throttle = { burstLimit = 5, rateLimit = 2 } }
+          "GET /reports/{id}/pages/{proxy+}" = { authorization = "NONE", public = true, apiKeyRequired = true, throttle = { burstLimit = 5, rateLimit = 2 } }
         }
       }
     }
@@ -215,7 +215,7 @@ run "rejects_the_default_route_on_rest" {
   command = plan
   variables {
     services = {
-      users = merge(jsondecode(file("../../services/users/service.json")), { routes = { "$default" = {} } })
+      users = merge(jsondecode(file("../../services/users/service.json")), { routes = { "$default" = { authorization = "JWT" } } })
       items = jsondecode(file("../../services/items/service.json"))
     }
   }
@@ -239,7 +239,7 @@ run "rejects_api_keys_on_an_http_api" {
     api_type = "http"
     services = {
       users = jsondecode(file("../../services/users/service.json"))
-      items = merge(jsondecode(file("../../services/items/service.json")), { routes = { "GET /items" = { apiKeyRequired = true } } })
+      items = merge(jsondecode(file("../../services/items/service.json")), { routes = { "GET /items" = { authorization = "JWT", apiKeyRequired = true } } })
     }
   }
   expect_failures = [var.api_type]
@@ -250,7 +250,7 @@ run "rejects_api_keys_without_a_usage_plan" {
   variables {
     services = {
       users = jsondecode(file("../../services/users/service.json"))
-      items = merge(jsondecode(file("../../services/items/service.json")), { routes = { "GET /items" = { apiKeyRequired = true } } })
+      items = merge(jsondecode(file("../../services/items/service.json")), { routes = { "GET /items" = { authorization = "JWT", apiKeyRequired = true } } })
     }
   }
   expect_failures = [var.api_type]

@@ -11,10 +11,14 @@ public struct HTTPLambdaHandler: LambdaHandler {
     /// gathered into a buffered answer. A streaming invocation cannot be told from its event, so
     /// whoever deploys the integration says so (STREAMING_ROUTES; `make run` streams them all).
     public var streamingRoutes: Set<String>
+    /// Checked before any handler runs (ServiceBootstrap always sets it); nil only where no
+    /// declaration exists (the minimal function, unit tests of the HTTP layer).
+    public var access: RouteAccess?
 
-    public init(router: Router, streamingRoutes: Set<String> = []) {
+    public init(router: Router, streamingRoutes: Set<String> = [], access: RouteAccess? = nil) {
         self.router = router
         self.streamingRoutes = streamingRoutes
+        self.access = access
     }
 
     public func handle(_ event: [UInt8], context: LambdaContext) async throws -> [UInt8] {
@@ -56,7 +60,13 @@ public struct HTTPLambdaHandler: LambdaHandler {
 
     private func answer(_ event: [UInt8], context: LambdaContext) async throws -> (HTTPRequest, HTTPResponse) {
         let request = try HTTPRequest(event: event)
-        var response = await router.respond(to: request, context: context)
+        var response: HTTPResponse
+        if let access, let key = route(of: request), let refusal = access.refusal(of: request, route: key) {
+            context.logger.warning("refused before the handler: \(refusal)")
+            response = refusal.response
+        } else {
+            response = await router.respond(to: request, context: context)
+        }
         #if DEBUG
             if let mutation = statusMutation, route(of: request) == mutation.route { response.status = mutation.status }
         #endif

@@ -21,6 +21,15 @@ public enum Authorizer: Sendable, Equatable {
     /// A REST API authorizer (Cognito user pool claims or a custom authorizer's context).
     case rest(principalID: String?, context: JSONObject)
 
+    /// The scopes the caller was granted: the space-separated `scope` claim the token (or the REST
+    /// authorizer's context, which merges `scp` into it) carries, and an HTTP API JWT authorizer's
+    /// `scopes` list, which API Gateway may leave null.
+    public var scopes: Set<String> {
+        var granted = Set((claim("scope") ?? "").split(separator: " ").map(String.init))
+        if case .jwt(_, let scopes) = self { granted.formUnion(scopes) }
+        return granted
+    }
+
     /// A JWT claim or Cognito claim, as text.
     public func claim(_ name: String) -> String? {
         let value: JSONValue?

@@ -25,8 +25,10 @@ public struct ServiceDeclaration: Codable, Sendable, Equatable {
     }
 
     public struct Route: Codable, Sendable, Equatable {
-        /// `NONE` (default) or `JWT`.
+        /// Required: `JWT`, or `NONE` on a route the service also marks `public` (RouteAccess).
         public var authorization: String?
+        /// A `NONE` route's second key: the service means anyone to call it.
+        public var `public`: Bool?
         public var scopes: [String]?
         public var timeoutMilliseconds: Int?
         public var throttle: Throttle?
@@ -111,11 +113,24 @@ public struct ServiceDeclaration: Codable, Sendable, Equatable {
     public var tables: [String: Table]?
     public var accessPatterns: [String: AccessPattern]?
 
+    /// The routes whose handlers stream (`"streamed": true`).
+    public var streamedRoutes: Set<String> { Set(routes.filter { $0.value.streamed == true }.keys) }
+
     /// Problems with the declaration itself: invalid route keys, out-of-range settings.
     public func validate() -> [String] {
         var problems: [String] = []
         for key in routes.keys.sorted() {
             do { _ = try RouteKey(key) } catch { problems.append(error.description) }
+            let route = routes[key]!
+            switch (route.authorization, route.public ?? false) {
+            case ("JWT", false), ("NONE", true): break
+            case ("NONE", false):
+                problems.append("route '\(key)' has authorization NONE: mark it \"public\": true if anyone may call it")
+            case ("JWT", true):
+                problems.append("route '\(key)' is public but has authorization JWT: a public route has NONE")
+            default:
+                problems.append("route '\(key)' needs \"authorization\": \"JWT\" (or \"NONE\" with \"public\": true)")
+            }
         }
         if !(128...10_240).contains(function.memory) { problems.append("function.memory must be 128–10240 MB") }
         if !(1...900).contains(function.timeout) { problems.append("function.timeout must be 1–900 seconds") }

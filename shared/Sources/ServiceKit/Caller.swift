@@ -17,10 +17,7 @@ public struct Caller: Sendable, Equatable {
             throw HTTPProblem(status: 401, detail: "sign in: send a bearer token whose sub claim names you")
         }
         self.subject = subject
-        switch authorizer {
-        case .jwt(_, let scopes): self.scopes = Set(scopes)
-        default: self.scopes = Set((authorizer.claim("scope") ?? "").split(separator: " ").map(String.init))
-        }
+        self.scopes = authorizer.scopes
     }
 
     public func has(_ scope: String) -> Bool { scopes.contains(scope) }

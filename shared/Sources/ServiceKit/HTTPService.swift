@@ -70,12 +70,36 @@ public enum ServiceBootstrap {
                         "STREAMING_ROUTES names \(unknown.sorted().joined(separator: ", ")), which \(Service.name) does not serve"
                 )
             }
-            var handler = HTTPLambdaHandler(router: router, streamingRoutes: streaming)
+            let access = try routeAccess(environment[RouteAccess.environmentName], serving: router, of: Service.name)
+            var handler = HTTPLambdaHandler(router: router, streamingRoutes: streaming, access: access)
             #if DEBUG
                 handler.statusMutation = statusMutation(environment["CONTRACT_MUTATION"])
             #endif
             return handler
         }
+    }
+
+    /// Who may call which route (ROUTE_ACCESS, from service.json), required and covering exactly
+    /// the routes served: a function without it, or with a route it does not name, does not start.
+    static func routeAccess(_ value: String?, serving router: Router, of service: String) throws -> RouteAccess {
+        guard let value, !value.isEmpty else {
+            throw StartupError(
+                description:
+                    "\(RouteAccess.environmentName) is not set: each route's authorization comes from service.json (modules/infrastructure sets it)"
+            )
+        }
+        let access = try RouteAccess(environmentValue: value)
+        let served = Set(router.routeKeys)
+        let named = Set(access.rules.keys)
+        guard served == named else {
+            let missing = served.subtracting(named).sorted().map { "\($0) (served, not named)" }
+            let extra = named.subtracting(served).sorted().map { "\($0) (named, not served by \(service))" }
+            throw StartupError(
+                description:
+                    "\(RouteAccess.environmentName) does not match the routes: \((missing + extra).joined(separator: ", "))"
+            )
+        }
+        return access
     }
 
     #if DEBUG

@@ -7,7 +7,7 @@ import Testing
         {
           "name": "demo",
           "function": {"memory": 256, "timeout": 10, "architecture": "x86_64", "environment": {"LOG_LEVEL": "INFO"}},
-          "routes": {"GET /things": {}, "GET /things/{id}": {"authorization": "JWT", "scopes": ["things.read"]}},
+          "routes": {"GET /things": {"authorization": "NONE", "public": true}, "GET /things/{id}": {"authorization": "JWT", "scopes": ["things.read"]}},
           "tables": {
             "things": {
               "partitionKey": {"name": "id", "type": "S"},
@@ -48,6 +48,28 @@ import Testing
         let problems = try declaration(bad).validate()
         #expect(problems.contains { $0.contains("memory") })
         #expect(problems.contains { $0.contains("invalid route key 'GET things'") })
+    }
+
+    /// No route is open by omission: each says JWT, or NONE together with "public": true.
+    @Test func everyRouteDeclaresItsAuthorization() throws {
+        let missing = #"route 'GET /things' needs "authorization": "JWT" (or "NONE" with "public": true)"#
+        let cases: [(String, String)] = [
+            (#"{}"#, missing),
+            (#"{"authorization": "jwt"}"#, missing),
+            (
+                #"{"authorization": "NONE"}"#,
+                #"route 'GET /things' has authorization NONE: mark it "public": true if anyone may call it"#
+            ),
+            (
+                #"{"authorization": "JWT", "public": true}"#,
+                "route 'GET /things' is public but has authorization JWT: a public route has NONE"
+            ),
+        ]
+        let declared = #""GET /things": {"authorization": "NONE", "public": true}"#
+        for (route, problem) in cases {
+            let text = Self.json.replacing(declared, with: #""GET /things": "# + route)
+            #expect(try declaration(text).validate() == [problem])
+        }
     }
 
     @Test func unknownKeysInTheDeclarationAreErrors() {

@@ -59,8 +59,8 @@ public enum ContractReplay {
             }
         case .artifact(let directory):
             let function = try await PackagedFunction.start(
-                bootstrap: "\(directory)/\(service)/bootstrap", service: service, dynamodbPort: running.dynamodbPort,
-                streamingRoutes: Set(declaration.routes.filter { $0.value.streamed == true }.keys))
+                bootstrap: "\(directory)/\(service)/bootstrap", declaration: declaration,
+                dynamodbPort: running.dynamodbPort)
             let failure = await ContractRunner.run(scenario) { event in
                 if let refusal = authorizerRefusal(event, declaration) { return refusal }
                 return try await function.invoke(event)

@@ -58,19 +58,20 @@ public enum LocalAPI {
         for name in serviceNames {
             let declaration = try ServiceDeclaration.load(path: "\(root)/services/\(name)/service.json")
             try await declaration.createTables(db)
-            // `make run` streams every route declared streamed, as an integration that streams would.
-            let streamed = Set(declaration.routes.filter { $0.value.streamed == true }.keys)
             if let artifacts {
                 let pool = try ArtifactPool(
-                    bootstrap: "\(artifacts)/\(name)/bootstrap", service: name, dynamodbPort: boundDynamoDB,
-                    streamingRoutes: streamed)
+                    bootstrap: "\(artifacts)/\(name)/bootstrap", declaration: declaration, dynamodbPort: boundDynamoDB)
                 pools.append(pool)
                 services.append(LocalGateway.Service(declaration: declaration, handler: pool))
             } else {
                 services.append(
                     LocalGateway.Service(
                         declaration: declaration,
-                        handler: HTTPLambdaHandler(router: router(name, db: db), streamingRoutes: streamed)))
+                        // `make run` streams every route declared streamed, as an integration that
+                        // streams would, and checks each route's access as a deployed function does.
+                        handler: HTTPLambdaHandler(
+                            router: router(name, db: db), streamingRoutes: declaration.streamedRoutes,
+                            access: RouteAccess(declaration: declaration))))
             }
         }
         let rest = api == "rest" ? restStage(services.map(\.declaration), verifying: authorizer, stage: stage) : nil

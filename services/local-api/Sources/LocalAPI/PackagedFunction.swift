@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import JSONCoding
 import LambdaRuntime
 import LambdaTesting
@@ -16,8 +17,9 @@ final class PackagedFunction: Sendable {
     let pid: Int32
 
     static func start(
-        bootstrap: String, service: String, dynamodbPort: Int, streamingRoutes: Set<String> = []
+        bootstrap: String, declaration: ServiceDeclaration, dynamodbPort: Int
     ) async throws -> PackagedFunction {
+        let service = declaration.name
         guard FileManager.default.isExecutableFile(atPath: bootstrap) else {
             throw FunctionError(
                 description: "no packaged bootstrap at \(bootstrap): run make package SERVICE=\(service)")
@@ -32,7 +34,10 @@ final class PackagedFunction: Sendable {
             "AWS_REGION": "local", "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:\(dynamodbPort)",
             "CURSOR_SECRET": LocalAPI.cursorSecret, "LOG_LEVEL": "ERROR",
-            "STREAMING_ROUTES": streamingRoutes.sorted().joined(separator: ","),
+            // What modules/infrastructure sets from service.json: where the integration streams
+            // (`make run` streams every route declared streamed) and who may call which route.
+            "STREAMING_ROUTES": declaration.streamedRoutes.sorted().joined(separator: ","),
+            RouteAccess.environmentName: RouteAccess(declaration: declaration).environmentValue,
         ]
         // ci/contract-mutation.sh's hook, honoured by debug bootstraps only (HTTPLambdaHandler).
         if let mutation = ProcessInfo.processInfo.environment["CONTRACT_MUTATION"] {
@@ -90,20 +95,18 @@ final class PackagedFunction: Sendable {
 /// request starts the new build.
 final class ArtifactPool: LambdaHandler {
     let bootstrap: String
-    let service: String
+    let declaration: ServiceDeclaration
     let dynamodbPort: Int
-    let streamingRoutes: Set<String>
     private let state = Mutex<(idle: [PackagedFunction], version: Double)>(([], 0))
 
-    init(bootstrap: String, service: String, dynamodbPort: Int, streamingRoutes: Set<String> = []) throws {
+    init(bootstrap: String, declaration: ServiceDeclaration, dynamodbPort: Int) throws {
         guard FileManager.default.isExecutableFile(atPath: bootstrap) else {
             throw PackagedFunction.FunctionError(
-                description: "no packaged bootstrap at \(bootstrap): run make package SERVICE=\(service)")
+                description: "no packaged bootstrap at \(bootstrap): run make package SERVICE=\(declaration.name)")
         }
         self.bootstrap = bootstrap
-        self.service = service
+        self.declaration = declaration
         self.dynamodbPort = dynamodbPort
-        self.streamingRoutes = streamingRoutes
         state.withLock { $0.version = Self.modified(bootstrap) }
     }
 
@@ -127,7 +130,7 @@ final class ArtifactPool: LambdaHandler {
             function = warm
         } else {
             function = try await PackagedFunction.start(
-                bootstrap: bootstrap, service: service, dynamodbPort: dynamodbPort, streamingRoutes: streamingRoutes)
+                bootstrap: bootstrap, declaration: declaration, dynamodbPort: dynamodbPort)
         }
         do {
             let answer = try await function.invoke(event)

@@ -30,7 +30,7 @@ public struct UsersAPI: HTTPService {
                 try await create(request, id: caller.subject)
             }
         }
-        router.on("GET /users") { request, _ in try await list(request) }
+        router.on("GET /users") { request, _ in try await list(request, caller: try Caller(request)) }
         router.on("GET /users/{id}") { request, _ in try await get(request, caller: try Caller(request)) }
         router.on("PUT /users/{id}") { request, _ in
             try await modify(request, caller: try Caller(request), replace: true)
@@ -111,8 +111,12 @@ public struct UsersAPI: HTTPService {
         return try respond(user).notModified(ifNoneMatch: request)
     }
 
-    /// Every user (the route requires `users.admin`), from all shards of `byShard`, merged.
-    func list(_ request: HTTPRequest) async throws -> HTTPResponse {
+    /// Every user, from all shards of `byShard`, merged: administrators only, checked here too
+    /// (the route's scopes already say so at the gateway and in RouteAccess).
+    func list(_ request: HTTPRequest, caller: Caller) async throws -> HTTPResponse {
+        guard caller.has(Self.adminScope) else {
+            throw HTTPProblem(status: 403, detail: "listing users needs the \(Self.adminScope) scope")
+        }
         let limit = try pageLimit(request)
         let position = try await store.cursors.decode(request.query["cursor"], scope: "GET /users")
         let page = try await Records.byShard.page(db: db, table: table, limit: limit, position: position)

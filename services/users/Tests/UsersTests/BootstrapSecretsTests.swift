@@ -7,21 +7,93 @@ import ServiceKit
 import ServiceTesting
 import Testing
 
-/// The users bootstrap reads its cursor secret from Secrets Manager (CURSOR_SECRET_ARN) when a
-/// request first needs it, and fails closed: without the ARN under Lambda init posts /init/error; a
-/// secret it cannot get is a 500 for the requests that need it, and the next one tries again.
+/// The users bootstrap as deployed, failing closed. It reads its cursor secret from Secrets Manager
+/// (CURSOR_SECRET_ARN) when a request first needs it: without the ARN under Lambda init posts
+/// /init/error; a secret it cannot get is a 500 for the requests that need it, and the next one
+/// tries again. It checks each route's declared access (ROUTE_ACCESS) before any handler runs:
+/// without it, or with one that does not match its routes, it does not start.
 @Suite(.serialized) struct BootstrapSecretsTests {
     static let credentials = [
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "eu-west-1",
         "AWS_LAMBDA_FUNCTION_NAME": "swiftapi-staging-users",
     ]
 
+    /// What modules/infrastructure sets from service.json.
+    static var routeAccess: String {
+        get throws { RouteAccess(declaration: try ServiceDeclaration.load(path: declarationPath)).environmentValue }
+    }
+
+    static let admin: JSONValue = ["jwt": ["claims": ["sub": "root"], "scopes": ["users.admin"]]]
+
     func launch(_ emulator: RuntimeAPIEmulator, _ environment: [String: String]) throws -> BootstrapProcess {
         try BootstrapProcess(
             BootstrapProcess.builtExecutable("users-bootstrap"),
-            environment: Self.credentials.merging(environment) { $1 }.merging([
-                "AWS_LAMBDA_RUNTIME_API": emulator.endpoint
-            ]) { $1 })
+            environment: Self.credentials.merging([RouteAccess.environmentName: try Self.routeAccess]) { $1 }
+                .merging(environment) { $1 }.merging(["AWS_LAMBDA_RUNTIME_API": emulator.endpoint]) { $1 })
+    }
+
+    static func event(_ key: String, path: String, authorizer: JSONValue = .null) -> [UInt8] {
+        let method = String(key.prefix { $0 != " " })
+        let event: JSONValue = [
+            "version": "2.0", "routeKey": .string(key), "rawPath": .string(path), "rawQueryString": "",
+            "headers": [:], "isBase64Encoded": false,
+            "requestContext": [
+                "http": [
+                    "method": .string(method), "path": .string(path), "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                ],
+                "requestId": "r", "stage": "$default", "routeKey": .string(key), "authorizer": authorizer,
+            ],
+        ]
+        return event.serialized()
+    }
+
+    @Test func withoutItsRoutesAccessOrWithOneThatDoesNotMatchInitFails() async throws {
+        let arn = ["CURSOR_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cursor-AbCdEf"]
+        let cases: [(String, String)] = [
+            ("", "ROUTE_ACCESS is not set"),
+            (#"{"GET /users":["users.admin"]}"#, "POST /users (served, not named)"),
+            (
+                #"{"GET /nowhere":null,"# + String(try Self.routeAccess.dropFirst()),
+                "GET /nowhere (named, not served by users)"
+            ),
+            (#"{"GET /users":"users.admin"}"#, "ROUTE_ACCESS: GET /users needs a list of scopes or null"),
+        ]
+        for (value, message) in cases {
+            let emulator = try await RuntimeAPIEmulator.start()
+            let process = try launch(emulator, arn.merging([RouteAccess.environmentName: value]) { $1 })
+            defer { process.terminate() }
+            let reported = try await initError(emulator, process)
+            #expect(reported.contains(message), "\(reported)")
+            await emulator.stop()
+        }
+    }
+
+    /// As if the gateway's authorizer were missing or its scope list edited: the function still
+    /// refuses, before any handler (nothing is read, no secret is fetched).
+    @Test func aRequestWithoutTheDeclaredScopeNeverReachesAHandler() async throws {
+        let emulator = try await RuntimeAPIEmulator.start()
+        let process = try launch(
+            emulator, ["CURSOR_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cursor-AbCdEf"])
+        defer { process.terminate() }
+        let reader: JSONValue = ["jwt": ["claims": ["sub": "ada"], "scopes": ["users.read", "users.write"]]]
+        let cases: [([UInt8], Int)] = [
+            (Self.event("GET /users", path: "/users"), 401),
+            (Self.event("GET /users", path: "/users", authorizer: reader), 403),
+            (Self.event("GET /users/{id}", path: "/users/ada"), 401),
+            (
+                Self.event(
+                    "DELETE /users/{id}", path: "/users/ada",
+                    authorizer: ["jwt": ["claims": ["sub": "ada"], "scopes": []]]), 403
+            ),
+        ]
+        for (event, status) in cases {
+            let answer = await emulator.invoke(event)
+            #expect(answer.responseJSON?["statusCode"] == .number(String(status)), "\(answer) \(process.text)")
+            let problem = try JSONValue.parse(Array((answer.responseJSON?["body"]?.stringValue ?? "").utf8))
+            #expect(problem["status"] == .number(String(status)))
+        }
+        #expect(process.text.contains("refused before the handler"))
+        await emulator.stop()
     }
 
     func initError(_ emulator: RuntimeAPIEmulator, _ process: BootstrapProcess) async throws -> String {
@@ -70,7 +142,7 @@ import Testing
                 "headers": [:], "isBase64Encoded": false,
                 "requestContext": [
                     "http": ["method": "GET", "path": "/users", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"],
-                    "requestId": "r", "stage": "$default", "routeKey": "GET /users",
+                    "requestId": "r", "stage": "$default", "routeKey": "GET /users", "authorizer": Self.admin,
                 ],
             ]
             return event.serialized()
