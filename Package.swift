@@ -28,6 +28,7 @@ let serviceTests: [Target] = serviceNames.map { service in
             .product(name: "DynamoDB", package: "shared"), .product(name: "AWSCore", package: "shared"),
             .product(name: "LambdaTesting", package: "shared"), .product(name: "HTTPAPI", package: "shared"),
             .product(name: "JSONCoding", package: "shared"), .product(name: "LambdaRuntime", package: "shared"),
+            .product(name: "DynamoDBModel", package: "shared"), .product(name: "Logging", package: "swift-log"),
         ],
         path: "services/\(service)/Tests/\(moduleName(service))Tests")
 }

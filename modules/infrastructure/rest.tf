@@ -31,7 +31,9 @@ locals {
   jwt_routes          = { for key, route in local.routes : key => route if route.authorization == "JWT" }
   authorizer_deployed = local.rest && length(local.jwt_routes) > 0
   # The same access log fields; REST has no $context.routeKey, so the route is method and resource.
-  rest_access_log_format = replace(local.access_log_formats[var.access_log.format], "$context.routeKey", "$context.httpMethod $context.resourcePath")
+  # REST has no routeKey and no JWT authorizer claims: the method and resource, and the principal
+  # the Lambda authorizer answered (the token's sub).
+  rest_access_log_format = replace(replace(local.access_log_formats[var.access_log.format], "$context.routeKey", "$context.httpMethod $context.resourcePath"), "$context.authorizer.claims.sub", "$context.authorizer.principalId")
 }
 
 resource "aws_api_gateway_rest_api" "this" {

@@ -99,7 +99,7 @@ class MotoStack:
             f.write(text)
 
     def terraform(self, root, *args, env=None):
-        run_env = dict(os.environ, **(env or {}))
+        run_env = dict(os.environ, **SERIAL_DESTROY, **(env or {}))
         if not os.path.isfile(run_env.get("TF_CLI_CONFIG_FILE", "/")):
             run_env["TF_CLI_CONFIG_FILE"] = "/dev/null"
         plugins = os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins")
@@ -112,6 +112,13 @@ class MotoStack:
             raise RuntimeError(f"terraform {' '.join(args[:2])} in {root} failed ({done.returncode}):\n"
                                f"{done.stderr[-4000:]}{done.stdout[-2000:]}")
         return done.stdout
+
+
+# moto removes a function's permission statements by iterating the list other threads are
+# shrinking, so parallel RemovePermission calls can leave one behind while answering 404, and
+# Terraform then waits five minutes for it to go. AWS serialises them; here destroys run one
+# resource at a time.
+SERIAL_DESTROY = {"TF_CLI_ARGS_destroy": "-parallelism=1"}
 
 
 def web_identity_token(**claims):

@@ -17,7 +17,7 @@ import time
 import unittest
 import zipfile
 
-from moto_stack import ROOT, MotoStack, tfvars
+from moto_stack import ROOT, SERIAL_DESTROY, MotoStack, tfvars
 
 PACKAGES = os.path.abspath(os.environ.get("PACKAGES", os.path.join(ROOT, ".build", "dist")))
 SERVICES = ["items", "users"]
@@ -36,7 +36,7 @@ class EnvironmentsOnMoto(unittest.TestCase):
             cls.stack.point_root_at_moto(f"environments/{environment}", static_credentials=True, local_backend=True)
         cls.env = dict(os.environ, AWS_ENDPOINT_URL=cls.stack.endpoint, AWS_ACCESS_KEY_ID="testing",
                        AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1",
-                       ENVIRONMENTS_DIR=os.path.join(cls.tree, "environments"))
+                       ENVIRONMENTS_DIR=os.path.join(cls.tree, "environments"), **SERIAL_DESTROY)
         cls.aws = {name: cls.stack.client(name) for name in ("s3", "lambda", "dynamodb", "iam", "secretsmanager", "ec2", "apigateway",
                                                               "apigatewayv2", "cloudwatch", "sns", "logs", "kms")}
         for environment in ("staging", "production"):

@@ -22,7 +22,7 @@ import urllib.request
 
 import yaml
 
-from moto_stack import ROOT, MotoStack, TrustEnforcingSTS, free_port, web_identity_token
+from moto_stack import ROOT, SERIAL_DESTROY, MotoStack, TrustEnforcingSTS, free_port, web_identity_token
 
 sys.path.insert(0, os.path.join(ROOT, "ci"))
 import iam_check  # noqa: E402
@@ -230,7 +230,7 @@ class PipelineOnMoto(unittest.TestCase):
         # relative; here they are absolute, so nothing of the checkout is rewritten while other tests read it).
         variables = {k: str(v) for k, v in self.pipeline["variables"].items()}
         variables.update(PACKAGES=os.path.join(stack.work, "dist"), PLANS=os.path.join(stack.work, "plans"))
-        base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | SERIAL_DESTROY
         base.update(CI_PROJECT_ID="1", CI_COMMIT_SHA=subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip(),
                     AWS_ENDPOINT_URL=stack.endpoint, AWS_ENDPOINT_URL_STS=sts.endpoint, AWS_DEFAULT_REGION="eu-west-1",
                     ENVIRONMENTS_DIR=os.path.join(stack.tree, "environments"), SMOKE_BASE_URL=gateway,

@@ -137,8 +137,8 @@ run "access_logs_in_common_log_format" {
     access_log = { format = "clf" }
   }
   assert {
-    condition     = startswith(aws_apigatewayv2_stage.this[0].access_log_settings[0].format, "$context.identity.sourceIp - - [$context.requestTime]")
-    error_message = "format = clf writes Common Log Format lines."
+    condition     = startswith(aws_apigatewayv2_stage.this[0].access_log_settings[0].format, "$context.identity.sourceIp - $context.authorizer.claims.sub [$context.requestTime]")
+    error_message = "format = clf writes Common Log Format lines, the caller's sub as the user."
   }
   assert {
     condition     = !strcontains(aws_apigatewayv2_stage.this[0].access_log_settings[0].format, "authorization") && !strcontains(aws_apigatewayv2_stage.this[0].access_log_settings[0].format, "cookie")

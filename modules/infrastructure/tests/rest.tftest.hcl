@@ -123,7 +123,7 @@ run "the_stage_logs_traces_and_throttles" {
     error_message = "One stage named after the environment, traced with X-Ray, on the current deployment."
   }
   assert {
-    condition     = strcontains(aws_api_gateway_stage.this[0].access_log_settings[0].format, "\"routeKey\":\"$context.httpMethod $context.resourcePath\"") && !strcontains(aws_api_gateway_stage.this[0].access_log_settings[0].format, "$context.routeKey") && aws_api_gateway_stage.this[0].access_log_settings[0].destination_arn == aws_cloudwatch_log_group.access.arn
+    condition     = strcontains(aws_api_gateway_stage.this[0].access_log_settings[0].format, "\"routeKey\":\"$context.httpMethod $context.resourcePath\"") && !strcontains(aws_api_gateway_stage.this[0].access_log_settings[0].format, "$context.routeKey") && strcontains(aws_api_gateway_stage.this[0].access_log_settings[0].format, "\"principal\":\"$context.authorizer.principalId\"") && !strcontains(aws_api_gateway_stage.this[0].access_log_settings[0].format, "claims") && aws_api_gateway_stage.this[0].access_log_settings[0].destination_arn == aws_cloudwatch_log_group.access.arn
     error_message = "Access logs in the same JSON fields, with REST's $context variables."
   }
   assert {

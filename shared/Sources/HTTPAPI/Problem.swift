@@ -84,3 +84,9 @@ public struct HTTPProblem: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// An error that knows the problem a client should see instead of a 500 (DynamoDB's "item too
+/// large", for instance); the router answers with it.
+public protocol ProblemConvertible: Error {
+    var problem: HTTPProblem? { get }
+}

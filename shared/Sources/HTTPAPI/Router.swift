@@ -185,6 +185,9 @@ public struct Router: Sendable {
                 return problem.response
             } catch is CancellationError {
                 return HTTPProblem(status: 504, detail: "the request was cancelled before it completed").response
+            } catch let error as any ProblemConvertible where error.problem != nil {
+                context.logger.info("\(key): \(String(reflecting: error))")
+                return error.problem!.response
             } catch {
                 context.logger.error("unhandled error in \(key): \(String(reflecting: error))")
                 return HTTPProblem(status: 500, detail: "an unexpected error occurred; request id \(context.requestID)")

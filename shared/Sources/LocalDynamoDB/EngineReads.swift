@@ -205,7 +205,7 @@ extension Engine {
         let segments = try self.segments(request)
         let start = try startKey(request, table: table, index: index)
         let (sql, bindings) = Self.rowQuery(
-            table: table, index: index, range: range, start: start, query: query, forward: forward, now: nowSeconds)
+            table: table, index: index, range: range, start: start, query: query, forward: forward)
 
         var items: [JSONValue] = []
         var count = 0
@@ -327,8 +327,7 @@ extension Engine {
 
     /// The SQL that yields a Query's or Scan's candidate rows in DynamoDB's order.
     static func rowQuery(
-        table: TableSchema, index: IndexSchema?, range: KeyRange?, start: [[UInt8]]?, query: Bool, forward: Bool,
-        now: Int64
+        table: TableSchema, index: IndexSchema?, range: KeyRange?, start: [[UInt8]]?, query: Bool, forward: Bool
     ) -> (String, [SQLiteDatabase.Value]) {
         var sql: String
         var bindings: [SQLiteDatabase.Value] = [.text(table.name)]
@@ -341,9 +340,6 @@ extension Engine {
             sql = "SELECT item, size, pk, sk, pk, sk FROM ddb_items WHERE tbl = ?"
         }
         let (pkColumn, skColumn) = index == nil ? ("pk", "sk") : ("e.gpk", "e.gsk")
-        let expiresColumn = index == nil ? "expires" : "i.expires"
-        sql += " AND (\(expiresColumn) IS NULL OR \(expiresColumn) > ?)"
-        bindings.append(.integer(now))
         if let range {
             sql += " AND \(pkColumn) = ?"
             bindings.append(.blob(range.partition))

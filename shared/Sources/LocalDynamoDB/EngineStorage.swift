@@ -4,12 +4,14 @@ import LambdaRuntime
 
 /// Items and index entries in SQLite: the only code that reads or writes rows.
 extension Engine {
-    /// The live item at a key (an expired item is treated as gone).
+    /// The item at a key. An expired item is still there until the sweeper deletes it, as in
+    /// DynamoDB: "Items that have expired and not been deleted will still show up in reads,
+    /// queries, and scans" (API_UpdateTimeToLive), and conditions see them.
     func read(_ table: TableSchema, _ key: (pk: [UInt8], sk: [UInt8])) throws -> Item? {
         var item: Item?
         try db.query(
-            "SELECT item FROM ddb_items WHERE tbl = ? AND pk = ? AND sk = ? AND (expires IS NULL OR expires > ?)",
-            [.text(table.name), .blob(key.pk), .blob(key.sk), .integer(nowSeconds)]
+            "SELECT item FROM ddb_items WHERE tbl = ? AND pk = ? AND sk = ?",
+            [.text(table.name), .blob(key.pk), .blob(key.sk)]
         ) { row in
             item = Self.decodeItem(row.text(0) ?? "{}")
             return false

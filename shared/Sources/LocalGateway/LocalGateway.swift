@@ -228,27 +228,28 @@ public final class LocalGateway: Sendable {
         let started = WallClock.nowMicroseconds()
         let requestID = ResourceRequestID.next()
         var integration: Integration?
+        var principal: String?
         var response: ServerResponse
         if let preflight = settings.preflight(request) {
             response = preflight
         } else {
-            (response, integration) = await dispatch(request, requestID: requestID)
+            (response, integration, principal) = await dispatch(request, requestID: requestID)
             settings.applyCORS(to: &response, origin: request.header("origin"))
         }
         guard let produce = response.stream else {
             log(
                 request, requestID: requestID, status: response.status, length: response.body.count, started: started,
-                integration: integration)
+                integration: integration, principal: principal)
             return response
         }
         // A streamed answer: CORS on its head, the logs once its last byte is sent.
-        return .streamed { [self, integration] client in
+        return .streamed { [self, integration, principal] client in
             let sent = Mutex((status: 502, length: 0))
             defer {
                 let (status, length) = sent.withLock { $0 }
                 log(
                     request, requestID: requestID, status: status, length: length, started: started,
-                    integration: integration)
+                    integration: integration, principal: principal)
             }
             try await produce(
                 ServerResponseStream(
@@ -267,7 +268,9 @@ public final class LocalGateway: Sendable {
 
     /// The access log line and `make run TIMINGS=1`'s line for one answered request.
     func log(
-        _ request: ServerRequest, requestID: String, status: Int, length: Int, started: Int64, integration: Integration?
+        _ request: ServerRequest, requestID: String, status: Int, length: Int, started: Int64,
+        integration: Integration?,
+        principal: String? = nil
     ) {
         let integrationLatency = integration.map { ($0.endMicroseconds - $0.startMicroseconds) / 1000 }
         if let timings {
@@ -284,6 +287,8 @@ public final class LocalGateway: Sendable {
                 "responseLatency": String((WallClock.nowMicroseconds() - started) / 1000),
                 "integrationLatency": integrationLatency.map { String($0) } ?? "-",
                 "identity.userAgent": request.header("user-agent") ?? "-",
+                // Who called: the token's sub (HTTP API JWT claims; a REST authorizer's principalId).
+                "authorizer.claims.sub": principal ?? "-", "authorizer.principalId": principal ?? "-",
             ]
             if let line = settings.accessLogLine(variables) { accessLog(line) }
         }
@@ -317,7 +322,9 @@ public final class LocalGateway: Sendable {
     }
 
     /// Routing, the authorizer and the integration: the answer and, when a function ran, its call.
-    func dispatch(_ request: ServerRequest, requestID: String) async -> (ServerResponse, Integration?) {
+    /// The answer, the function's call (none when the gateway answered alone) and the caller the
+    /// authorizer let through (its sub), for the access log.
+    func dispatch(_ request: ServerRequest, requestID: String) async -> (ServerResponse, Integration?, String?) {
         let key: String
         let parameters: [String: String]
         let route: Route
@@ -330,10 +337,10 @@ public final class LocalGateway: Sendable {
             (key, parameters, route) = ("$default", [:], defaultRoute)
         } else if rest != nil {
             // A REST API answers any unknown resource or method so, whatever the authorization.
-            return (RESTStage.missingAuthenticationToken, nil)
+            return (RESTStage.missingAuthenticationToken, nil, nil)
         } else {
             // HTTP APIs answer an unmatched method like an unknown path.
-            return (GatewayEvent.message(404, "Not Found"), nil)
+            return (GatewayEvent.message(404, "Not Found"), nil, nil)
         }
         let authorizerContext: JSONValue?
         let build = payloadVersion == "1.0" ? GatewayEvent.makeV1 : GatewayEvent.make
@@ -357,8 +364,11 @@ public final class LocalGateway: Sendable {
                     request, key, parameters, requestID, stage, refusal.context, WallClock.nowMilliseconds())
                 observer(route.service.declaration.name, unsent.serialized(), refusal.response.lambdaResponse)
             }
-            return (refusal.response, nil)
+            return (refusal.response, nil, nil)
         }
+        let principal =
+            authorizerContext?["jwt"]?["claims"]?["sub"]?.stringValue
+            ?? authorizerContext?["rest"]?["principalId"]?.stringValue
         let event = build(request, key, parameters, requestID, stage, authorizerContext, WallClock.nowMilliseconds())
             .serialized()
         let timeout = Int64(route.settings.timeoutMilliseconds ?? 30_000)
@@ -405,18 +415,24 @@ public final class LocalGateway: Sendable {
                 stream(
                     body, contentType: contentType, event: event, service: route.service.declaration.name,
                     context: context),
-                latency
+                latency, principal
             )
         case .answer(.buffered(let bytes)):
             observer?(route.service.declaration.name, event, bytes)
             return (
-                rest == nil ? GatewayEvent.response(fromLambda: bytes) : RESTStage.response(fromLambda: bytes), latency
+                rest == nil ? GatewayEvent.response(fromLambda: bytes) : RESTStage.response(fromLambda: bytes), latency,
+                principal
             )
         case .failed(let error):
             logger.error("\(route.service.declaration.name) failed on \(key): \(error)")
-            return (rest == nil ? GatewayEvent.message(500, "Internal Server Error") : RESTStage.internalError, latency)
+            return (
+                rest == nil ? GatewayEvent.message(500, "Internal Server Error") : RESTStage.internalError, latency,
+                principal
+            )
         case .timedOut:
-            return (rest == nil ? GatewayEvent.message(503, "Service Unavailable") : RESTStage.timedOut, latency)
+            return (
+                rest == nil ? GatewayEvent.message(503, "Service Unavailable") : RESTStage.timedOut, latency, principal
+            )
         }
     }
 }

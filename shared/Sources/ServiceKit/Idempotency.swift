@@ -11,7 +11,8 @@ import Logging
 /// different request is a 422. A record is per caller and route, so one caller never receives
 /// another's response. While the first request runs, its record is a lease that ends with the
 /// invocation's deadline: a request that crashed does not block the key after that. Records live
-/// in the service's own table for 24 hours (TTL) under attribute names no index may use.
+/// in the service's own table for 24 hours (TTL: past it a record is absent, whenever the sweep
+/// deletes it) under attribute names no index may use.
 public struct IdempotencyStore: Sendable {
     /// Every attribute a record writes (besides the table's partition key and TTL attribute).
     /// `serviceContractViolations` refuses a table whose index keys use one of these names.
@@ -58,6 +59,8 @@ public struct IdempotencyStore: Sendable {
                 ]) { $1 },
                 condition: .or([
                     .notExists("pk"),
+                    // Past its TTL a record is gone, although the sweep deletes it only within days.
+                    .compare(ttlAttribute, .lt, .n(DynamoNumber(Int(now)))),
                     .and([
                         .equals(Self.state, .s("pending")), .compare(Self.leaseUntil, .lt, .n(DynamoNumber(Int(now)))),
                         .equals(Self.fingerprint, .s(fingerprint)),

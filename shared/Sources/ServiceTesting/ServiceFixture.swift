@@ -36,7 +36,9 @@ public final class ServiceFixture: Sendable {
         switch backend {
         case .local:
             let local = try LocalDynamoDB(path: ":memory:")
-            endpoint = "http://127.0.0.1:\(try await local.start(port: 0))"
+            // Sweeps only when a test asks (sweepExpired): until then expired items are there, as
+            // in DynamoDB for up to days, so what hides them is the service's own reads.
+            endpoint = "http://127.0.0.1:\(try await local.start(port: 0, sweepInterval: .seconds(86_400)))"
             self.local = local
             moto = nil
         case .moto:

@@ -1,3 +1,4 @@
+import DynamoDB
 import DynamoDBModel
 
 /// An item as the API shows it.
@@ -43,6 +44,15 @@ struct ItemInput: Decodable {
 
 enum Records {
     static func key(_ id: String) -> DynamoDBModel.Item { ["pk": .s("ITEM#\(id)")] }
+
+    /// An item past its `expiresAt` is gone for every reader at once, although DynamoDB's TTL sweep
+    /// deletes it only within days (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html).
+    static func isLive(_ item: Item, now: Int) -> Bool { item.expiresAt.map { $0 > now } ?? true }
+
+    /// The same rule as a read's filter.
+    static func live(now: Int) -> Condition {
+        .or([.notExists("expiresAt"), .compare("expiresAt", .gt, .n(DynamoNumber(now)))])
+    }
 
     /// `byOwner` (owner, id) lists an owner's items; `byOwnerStatus` (owner, statusKey) filters
     /// them by status as a sort-key prefix. Both partition by owner: no key value is shared by

@@ -53,7 +53,10 @@ public struct ItemsAPI: HTTPService {
             validator.check(!requireTitle, "/title", "is required")
         }
         if let description = input.description {
-            validator.check(description.count <= 2_000, "/description", "must be at most 2000 characters")
+            // Code points, as the schema's maxLength counts them, so at most 8 KB of UTF-8: grapheme
+            // clusters would let combining marks stack past DynamoDB's 400 KB item.
+            validator.check(
+                description.unicodeScalars.count <= 2_000, "/description", "must be at most 2000 characters")
         }
         if let expiresAt = input.expiresAt {
             let now = Int(WallClock.nowMilliseconds() / 1000)
@@ -88,7 +91,8 @@ public struct ItemsAPI: HTTPService {
         let id = request.pathParameters["id"] ?? ""
         guard ResourceID.isValid(id),
             let record = try await db.getItem(table: table, key: Records.key(id), consistentRead: true),
-            case let item = try Records.item(record), caller.mayActOn(owner: item.owner, adminScope: Self.adminScope)
+            case let item = try Records.item(record), caller.mayActOn(owner: item.owner, adminScope: Self.adminScope),
+            Records.isLive(item, now: Int(WallClock.nowMilliseconds() / 1000))
         else { throw HTTPProblem.notFound("no item with id \(id)") }
         return item
     }
@@ -102,7 +106,8 @@ public struct ItemsAPI: HTTPService {
         let scope = "GET /items \(listing.owner) \(request.query["status"] ?? "")"
         let start = try await store.cursors.decode(request.query["cursor"], scope: scope)
         let page = try await db.query(
-            table: table, index: listing.index, keyCondition: listing.keyCondition, limit: limit, startKey: start)
+            table: table, index: listing.index, keyCondition: listing.keyCondition,
+            filter: Records.live(now: Int(WallClock.nowMilliseconds() / 1000)), limit: limit, startKey: start)
         return try .json(
             ListPage(
                 items: try page.items.map(Records.item),
@@ -119,7 +124,8 @@ public struct ItemsAPI: HTTPService {
             var start: DynamoDBModel.Item?
             repeat {
                 let page = try await db.query(
-                    table: table, index: listing.index, keyCondition: listing.keyCondition, limit: Self.exportPage,
+                    table: table, index: listing.index, keyCondition: listing.keyCondition,
+                    filter: Records.live(now: Int(WallClock.nowMilliseconds() / 1000)), limit: Self.exportPage,
                     startKey: start)
                 var lines: [UInt8] = []
                 for record in page.items {

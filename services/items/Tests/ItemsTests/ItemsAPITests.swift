@@ -1,3 +1,5 @@
+import DynamoDB
+import DynamoDBModel
 import Foundation
 import HTTPAPI
 import JSONCoding
@@ -29,6 +31,21 @@ extension ServiceFixture {
 }
 
 @Suite struct ItemsAPITests {
+    /// Limits count code points, as the schema's maxLength does, so they bound the bytes stored (at
+    /// most 4 per code point): 2,000 characters of one letter under stacked combining marks are one
+    /// grapheme cluster per letter but 2,001 code points are refused, however they cluster.
+    @Test func theDescriptionLimitBoundsItsBytes() async throws {
+        try await withItems { items in
+            let stacked = String(repeating: "e" + String(repeating: "\u{301}", count: 99), count: 20)
+            #expect(stacked.count == 20 && stacked.unicodeScalars.count == 2_000)
+            #expect(await items.create("Stacked", extra: #","description":"\#(stacked)""#).status == 201)
+            let one = stacked + "\u{301}"
+            let over = await items.create("Stacked", extra: #","description":"\#(one)""#)
+            #expect(over.status == 400)
+            #expect(over.json["errors"]?.arrayValue?.first?["pointer"] == "/description")
+        }
+    }
+
     @Test func declarationHandlersAndOpenAPIAgree() async throws {
         try await withItems { items in
             let violations = try serviceContractViolations(declarationPath: declarationPath, router: items.router)
@@ -184,8 +201,13 @@ extension ServiceFixture {
             }
             #expect(status == 404)
             #expect(Int(WallClock.nowMilliseconds() / 1000) >= expiry, "not before its time")
-            try await items.sweepExpired()
+            // Not swept yet (DynamoDB takes up to days): the store still has it, the API does not.
+            #expect(try await items.db.getItem(table: "items", key: ["pk": .s("ITEM#\(id)")]) != nil)
             #expect(await items.call("GET", "/items", as: user("ada")).json["items"] == [])
+            #expect(await items.call("GET", "/items/export", as: user("ada")).body.isEmpty)
+            #expect(await items.call("PATCH", "/items/\(id)", #"{"title":"x"}"#, as: user("ada")).status == 404)
+            try await items.sweepExpired()
+            #expect(try await items.db.getItem(table: "items", key: ["pk": .s("ITEM#\(id)")]) == nil)
         }
     }
 
@@ -238,6 +260,24 @@ extension ServiceFixture {
             let replay = await items.call(
                 "POST", "/items", body, headers: ["idempotency-key": "crash-1"], as: user("ada"))
             #expect(replay.status == 201 && replay.json["id"] == after.json["id"])
+        }
+    }
+
+    /// A record past its 24-hour TTL is gone even before DynamoDB's sweep deletes it: the key runs
+    /// the request again instead of replaying a day-old answer.
+    @Test func anExpiredIdempotencyRecordIsAbsent() async throws {
+        try await withItems { items in
+            let body = #"{"title":"yesterday"}"#
+            let first = await items.call("POST", "/items", body, headers: ["idempotency-key": "day-1"], as: user("ada"))
+            #expect(first.status == 201)
+            let key = IdempotencyStore.recordKey(caller: "ada", route: "POST /items", key: "day-1")
+            let now = Int(WallClock.nowMilliseconds() / 1000)
+            try await items.db.updateItem(
+                table: "items", key: key, update: Update().set("expiresAt", .n(DynamoNumber(now - 1))),
+                returnValues: .none)
+            let again = await items.call("POST", "/items", body, headers: ["idempotency-key": "day-1"], as: user("ada"))
+            #expect(again.status == 201 && again.headers["idempotent-replayed"] == nil)
+            #expect(again.json["id"] != first.json["id"], "run again, not replayed")
         }
     }
 

@@ -57,6 +57,12 @@ public enum LocalAPI {
         var pools: [ArtifactPool] = []
         for name in serviceNames {
             let declaration = try ServiceDeclaration.load(path: "\(root)/services/\(name)/service.json")
+            // What Terraform would refuse, `make run` refuses too (a route without authorization...).
+            let problems = declaration.validate()
+            guard problems.isEmpty else {
+                throw RegistrationError(
+                    description: "services/\(name)/service.json: \(problems.joined(separator: "; "))")
+            }
             try await declaration.createTables(db)
             if let artifacts {
                 let pool = try ArtifactPool(

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPAPI
 import JSONCoding
+import JWT
 import LambdaRuntime
 import LambdaTesting
 import LocalAPI
@@ -33,13 +34,15 @@ import Testing
 
     /// A gateway in front of one echo service: it answers with the request body (binary, base64
     /// in the event) and sets a cookie per cookie received.
-    func echoGateway(settings: StageSettings, log: (@Sendable (String) -> Void)? = nil) async throws -> (
-        LocalGateway, String
-    ) {
+    func echoGateway(
+        settings: StageSettings, log: (@Sendable (String) -> Void)? = nil, authorizer: JWTAuthorizer? = nil
+    ) async throws -> (LocalGateway, String) {
+        let access = authorizer == nil ? #"{"authorization":"NONE","public":true}"# : #"{"authorization":"JWT"}"#
         let declaration = try JSON.decodeStrict(
             ServiceDeclaration.self,
             from: try JSONValue.parse(
-                #"{"name":"echo","function":{"memory":128,"timeout":3,"architecture":"x86_64"},"routes":{"POST /echo":{}}}"#
+                #"{"name":"echo","function":{"memory":128,"timeout":3,"architecture":"x86_64"},"routes":{"POST /echo":"#
+                    + access + "}}"
             ))
         let handler = ClosureHandler { event, _ in
             let request = try JSONValue.parse(event)
@@ -53,7 +56,8 @@ import Testing
             return answer.serialized()
         }
         let gateway = try LocalGateway(
-            services: [.init(declaration: declaration, handler: handler)], settings: settings, accessLog: log)
+            services: [.init(declaration: declaration, handler: handler)], settings: settings, authorizer: authorizer,
+            accessLog: log)
         let port = try await gateway.start(port: 0)
         return (gateway, "http://127.0.0.1:\(port)")
     }
@@ -129,6 +133,41 @@ import Testing
         await clfGateway.stop()
         let clf = try #require(clfLines.withLock { $0.first })
         #expect(clf.hasPrefix("127.0.0.1 - - [") && clf.contains(#""POST /echo HTTP/1.1" 200 1 "#))
+    }
+
+    /// Abuse is attributable: each line names the caller the authorizer let through, as
+    /// `$context.authorizer.claims.sub` (HTTP API JWT authorizer) or `$context.authorizer.principalId`
+    /// (REST Lambda authorizer) do deployed
+    /// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html);
+    /// "-" where there is none.
+    @Test func accessLogLinesNameTheCaller() async throws {
+        let formats = try JSONValue.parse(
+            Array(
+                try Data(
+                    contentsOf: URL(fileURLWithPath: "\(repositoryRoot)/modules/infrastructure/access-log-formats.json")
+                )))
+        for format in ["json", "clf"] {
+            let lines = Mutex<[String]>([])
+            var settings = try StageSettings.load(root: repositoryRoot, environment: "staging")
+            settings.accessLogFormat = formats[format]?.stringValue
+            let (gateway, base) = try await echoGateway(
+                settings: settings, log: { line in lines.withLock { $0.append(line) } },
+                authorizer: try LocalAPITests.authorizer())
+            let signedIn = try await request(
+                "POST", "\(base)/echo", body: Data("x".utf8),
+                headers: ["authorization": try LocalAPITests.bearer("ada")])
+            #expect(signedIn.status == 200)
+            #expect(try await request("POST", "\(base)/echo", body: Data("x".utf8)).status == 401)
+            await gateway.stop()
+            let (first, second) = lines.withLock { ($0[0], $0[1]) }
+            if format == "json" {
+                #expect(try JSONValue.parse(first)["principal"] == "ada")
+                #expect(try JSONValue.parse(second)["principal"] == "-")
+            } else {
+                #expect(first.hasPrefix("127.0.0.1 - ada ["), "\(first)")
+                #expect(second.hasPrefix("127.0.0.1 - - ["), "\(second)")
+            }
+        }
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "\(repositoryRoot)/.build/dist/users/bootstrap")))

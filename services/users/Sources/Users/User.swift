@@ -32,8 +32,24 @@ enum Records {
 
     static func userKey(_ id: String) -> Item { ["pk": .s("USER#\(id)")] }
 
-    /// Emails are unique case-insensitively: the reservation is keyed by the lower-cased email.
-    static func emailKey(_ email: String) -> Item { ["pk": .s("EMAIL#\(email.lowercased())")] }
+    /// One person, one reservation: keyed by the email's canonical form, compared as bytes.
+    static func emailKey(_ email: String) -> Item { ["pk": .s("EMAIL#\(canonical(email: email))")] }
+
+    /// The form two spellings of one address share: NFC (so "é" precomposed and "e" + U+0301 are
+    /// one), then case-folded (upper- then lower-cased, which folds "ß" to "ss" and "ς" to "σ" as
+    /// Unicode's full case folding does; the standard library has no folding of its own), then NFC
+    /// again. DynamoDB compares keys as bytes, so every comparison goes through this form.
+    static func canonical(email: String) -> String {
+        nfc(nfc(email).uppercased().lowercased())
+    }
+
+    /// Unicode Normalization Form C.
+    static func nfc(_ text: String) -> String { String(decoding: text._nfcCodeUnits, as: UTF8.self) }
+
+    /// Whether two emails hold one reservation.
+    static func sameEmail(_ a: String, _ b: String) -> Bool {
+        Array(canonical(email: a).utf8) == Array(canonical(email: b).utf8)
+    }
 
     static func item(_ user: User) throws -> Item {
         var item = try ItemCoding.encode(user)

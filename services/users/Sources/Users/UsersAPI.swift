@@ -65,7 +65,8 @@ public struct UsersAPI: HTTPService {
         try Self.validate(email: input.email, name: input.name)
         let now = WallClock.iso8601(milliseconds: WallClock.nowMilliseconds())
         let user = User(
-            id: id, email: input.email, name: String(input.name.trimmingSpaces), version: 1, createdAt: now,
+            id: id, email: Records.nfc(input.email), name: String(input.name.trimmingSpaces), version: 1,
+            createdAt: now,
             updatedAt: now)
         do {
             try await db.transactWrite([
@@ -141,16 +142,19 @@ public struct UsersAPI: HTTPService {
             request, load: { try await load(request, caller: caller) }, version: \.version
         ) { current in
             var updated = current
-            if let email = patch.email { updated.email = email }
+            if let email = patch.email { updated.email = Records.nfc(email) }
             if let name = patch.name { updated.name = String(name.trimmingSpaces) }
-            if updated == current { return try respond(current) }
+            // Compared as stored (bytes): Swift's == would call a changed normalization unchanged.
+            if Array(updated.email.utf8) == Array(current.email.utf8), updated.name == current.name {
+                return try respond(current)
+            }
             updated.version += 1
             updated.updatedAt = WallClock.iso8601(milliseconds: WallClock.nowMilliseconds())
             let unchanged = Condition.equals("version", .n(DynamoNumber(current.version)))
             var actions: [DynamoDBClient.TransactWrite] = [
                 .put(table: table, item: try Records.item(updated), condition: unchanged)
             ]
-            let emailChanged = updated.email.lowercased() != current.email.lowercased()
+            let emailChanged = !Records.sameEmail(updated.email, current.email)
             if emailChanged {
                 actions.append(
                     .delete(

@@ -4,6 +4,7 @@ import Foundation
 import HTTPAPI
 import JSONCoding
 import LambdaRuntime
+import Logging
 import ServiceKit
 import ServiceTesting
 import Testing
@@ -136,6 +137,74 @@ extension ServiceFixture {
             #expect(await users.call("GET", "/users/bob", as: bob).status == 404)
             #expect(await users.create("bob@example.com", "Bob II", as: user("dan")).status == 201)
         }
+    }
+
+    /// One person, one reservation: NFC and NFD spellings, case (Unicode's, "ß" as "ss") and the
+    /// order of updates never make two, and a user stays deletable whatever sequence of updates
+    /// changed only the form of the email.
+    @Test(arguments: ServiceFixture.Backend.allCases)
+    func oneEmailHasOneFormWhateverItsSpelling(backend: ServiceFixture.Backend) async throws {
+        let composed = "jos\u{E9}@example.com"
+        let decomposed = "jose\u{301}@example.com"
+        try await withUsers(on: backend) { users in
+            #expect(await users.create(composed, as: ada).status == 201)
+            for spelling in [decomposed, "JOSE\u{301}@EXAMPLE.COM", "Jos\u{C9}@example.com"] {
+                #expect(
+                    await users.create(spelling, "Bob", as: bob).status == 409,
+                    "\(spelling.unicodeScalars.map(\.value))")
+            }
+            #expect(await users.create("stra\u{DF}e@example.com", "Bob", as: bob).status == 201)
+            #expect(await users.create("STRASSE@example.com", "Cleo", as: user("cleo")).status == 409)
+            // Only the form changes, with the name: the reservation stays the user's, and deleting
+            // frees it (on today's code the old reservation outlived the change: DELETE was 409).
+            let renamed = await users.call(
+                "PATCH", "/users/ada", #"{"email":"\#(decomposed)","name":"José"}"#, as: ada)
+            #expect(renamed.status == 200)
+            #expect(renamed.json["email"]?.stringValue.map { Array($0.utf8) } == Array(composed.utf8), "stored in NFC")
+            #expect(await users.call("PATCH", "/users/ada", #"{"email":"\#(decomposed)"}"#, as: ada).status == 200)
+            #expect(await users.call("DELETE", "/users/ada", as: ada).status == 204)
+            #expect(await users.create(decomposed, "Dan", as: user("dan")).status == 201, "the email is free again")
+        }
+    }
+
+    @Test func anEmailWithControlOrInvisibleCharactersIsA400NamingIt() async throws {
+        try await withUsers { users in
+            for bad in [
+                "a\\u0000b@example.com", "a\\tb@example.com", "a\u{202E}b@example.com", "a\u{200B}b@example.com",
+            ] {
+                let reply = await users.create(bad, as: ada)
+                #expect(reply.status == 400, "\(bad)")
+                #expect(reply.json["errors"]?.arrayValue?.first?["pointer"] == "/email")
+            }
+        }
+    }
+
+    /// The admin listing checks users.admin itself, behind the gateway's and RouteAccess's checks:
+    /// a caller that reaches the handler without it (a misdeclared gateway) is refused.
+    @Test func theDirectoryIsForAdminsEvenIfTheGatewayLetsAnotherCallerThrough() async throws {
+        try await withUsers { users in
+            #expect(await users.create("a@example.com", as: ada).status == 201)
+            let reader = await users.call("GET", "/users", authorizer: ada.authorizer)
+            #expect(reader.status == 403)
+            #expect(reader.json["items"] == nil)
+            #expect(await users.call("GET", "/users", authorizer: admin.authorizer).status == 200)
+        }
+    }
+
+    /// DynamoDB's 400 KB item limit (ValidationException "Item size has exceeded the maximum allowed
+    /// size", DYNAMODB_FACTS.md) is the client's problem, a 413, never a 500.
+    @Test func anItemTooLargeToStoreIsA413() async throws {
+        var router = Router()
+        router.on("PUT /big") { _, _ in
+            throw DynamoDBClientError.validation(message: "Item size has exceeded the maximum allowed size")
+        }
+        router.on("PUT /other") { _, _ in throw DynamoDBClientError.validation(message: "something else") }
+        let context = LambdaContext(
+            requestID: "r", deadlineMilliseconds: WallClock.nowMilliseconds() + 5_000, invokedFunctionARN: "arn",
+            logger: Logger(label: "test"))
+        let big = await router.respond(to: HTTPRequest(method: "PUT", rawPath: "/big"), context: context)
+        #expect(big.status == 413 && big.headers["content-type"] == "application/problem+json")
+        #expect(await router.respond(to: HTTPRequest(method: "PUT", rawPath: "/other"), context: context).status == 500)
     }
 
     /// RFC 9110 §13.1.1: a well-formed tag that does not match is a 412, `*` means "exists", weak
