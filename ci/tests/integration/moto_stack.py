@@ -114,10 +114,10 @@ class MotoStack:
         return done.stdout
 
 
-# moto removes a function's permission statements by iterating the list other threads are
-# shrinking, so parallel RemovePermission calls can leave one behind while answering 404, and
-# Terraform then waits five minutes for it to go. AWS serialises them; here destroys run one
-# resource at a time.
+# Destroys run one resource at a time against moto. Observed on a loaded machine, with Lambda
+# policy edits already serialised (ci/moto_server.py): parallel RemovePermission calls on one
+# function left a statement that GetPolicy kept returning, and Terraform waited five minutes
+# and failed. AWS is not affected; here it costs seconds.
 SERIAL_DESTROY = {"TF_CLI_ARGS_destroy": "-parallelism=1"}
 
 
