@@ -49,6 +49,63 @@ run "rest_access_logs_have_the_account_setting_they_need" {
   }
 }
 
+# The whole document, every statement: a boundary widened anywhere (another environment's tables,
+# data reads without lambda:SourceFunctionArn, a wildcard) fails here.
+run "the_function_boundary_is_exactly_its_environments" {
+  command = apply
+
+  assert {
+    condition = jsondecode(aws_iam_policy.function_boundary["staging"].policy) == {
+      Version = "2012-10-17"
+      Statement = [
+        {
+          Sid       = "TablesOfThisEnvironmentFromItsFunctions"
+          Effect    = "Allow"
+          Action    = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"]
+          Resource  = ["arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-*", "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-*/index/*"]
+          Condition = { ArnLike = { "lambda:SourceFunctionArn" = "arn:aws:lambda:eu-west-1:123456789012:function:swiftapi-staging-*" } }
+        },
+        {
+          Sid      = "LogGroupsOfThisEnvironment"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = [for kind in ["lambda", "apigateway", "vpc"] : "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/${kind}/swiftapi-staging-*:*"]
+        },
+        {
+          Sid       = "SecretsOfThisEnvironmentFromItsFunctions"
+          Effect    = "Allow"
+          Action    = ["secretsmanager:GetSecretValue"]
+          Resource  = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:swiftapi-staging-*"
+          Condition = { ArnLike = { "lambda:SourceFunctionArn" = "arn:aws:lambda:eu-west-1:123456789012:function:swiftapi-staging-*" } }
+        },
+        {
+          Sid       = "KeyOfThisEnvironmentThroughServices"
+          Effect    = "Allow"
+          Action    = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+          Resource  = "arn:aws:kms:eu-west-1:123456789012:key/*"
+          Condition = { StringEquals = { "aws:ResourceTag/environment" = "staging", "kms:ViaService" = ["dynamodb.eu-west-1.amazonaws.com", "lambda.eu-west-1.amazonaws.com", "secretsmanager.eu-west-1.amazonaws.com"] } }
+        },
+        { Sid = "Tracing", Effect = "Allow", Action = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource = "*" },
+        {
+          Sid       = "NetworkInterfacesInThisEnvironmentsSubnets"
+          Effect    = "Allow"
+          Action    = ["ec2:CreateNetworkInterface"]
+          Resource  = ["arn:aws:ec2:eu-west-1:123456789012:subnet/*", "arn:aws:ec2:eu-west-1:123456789012:security-group/*"]
+          Condition = { StringEquals = { "aws:ResourceTag/environment" = "staging" } }
+        },
+        {
+          Sid      = "NetworkInterfaces"
+          Effect   = "Allow"
+          Action   = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+          Resource = "arn:aws:ec2:eu-west-1:123456789012:network-interface/*"
+        },
+        { Sid = "DescribeNetwork", Effect = "Allow", Action = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], Resource = "*" },
+      ]
+    }
+    error_message = "The staging function boundary is exactly staging's tables and secrets (from its functions only), log groups, key through services, tracing and network interfaces."
+  }
+}
+
 run "each_role_accepts_only_its_own_audience" {
   command = apply
 

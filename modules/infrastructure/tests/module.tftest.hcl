@@ -58,6 +58,45 @@ run "each_function_reaches_only_its_own_tables" {
     condition     = alltrue([for name in ["users", "items"] : [for s in jsondecode(module.service[name].role_policy).Statement : s.Resource if s.Sid == "OwnLogGroupOnly"][0] == "${module.service[name].log_group_arn}:*"])
     error_message = "A function writes only to its own log group."
   }
+  # Whole documents, not one statement picked by Sid: an extra statement (another table, a
+  # wildcard) fails here.
+  assert {
+    condition = alltrue([for name in ["users", "items"] : jsondecode(module.service[name].role_policy) == {
+      Version = "2012-10-17"
+      Statement = [
+        {
+          Sid    = "OwnTablesOnly"
+          Effect = "Allow"
+          Action = [
+            "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+          ]
+          Resource = [
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-${name}",
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/swiftapi-staging-${name}/index/*",
+          ]
+        },
+        { Sid = "OwnSecretsOnly", Effect = "Allow", Action = ["secretsmanager:GetSecretValue"], Resource = [aws_secretsmanager_secret.cursor.arn] },
+        { Sid = "OwnLogGroupOnly", Effect = "Allow", Action = ["logs:CreateLogStream", "logs:PutLogEvents"], Resource = "${module.service[name].log_group_arn}:*" },
+        { Sid = "Tracing", Effect = "Allow", Action = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource = "*" },
+        {
+          Sid       = "KeyThroughDynamoDBAndLambdaOnly"
+          Effect    = "Allow"
+          Action    = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+          Resource  = aws_kms_key.this.arn
+          Condition = { StringEquals = { "kms:ViaService" = ["dynamodb.eu-west-1.amazonaws.com", "lambda.eu-west-1.amazonaws.com", "secretsmanager.eu-west-1.amazonaws.com"] } }
+        },
+      ]
+    }])
+    error_message = "Each function role's policy is exactly its tables, its secret, its log group, tracing and the key through AWS services: nothing more."
+  }
+  assert {
+    condition = alltrue([for name in ["users", "items"] : jsondecode(module.service[name].role_trust_policy) == {
+      Version   = "2012-10-17"
+      Statement = [{ Effect = "Allow", Principal = { Service = "lambda.amazonaws.com" }, Action = "sts:AssumeRole", Condition = { StringEquals = { "aws:SourceAccount" = "123456789012" } } }]
+    }])
+    error_message = "Only Lambda, for this account, assumes a function role: every statement of the trust policy."
+  }
 }
 
 run "each_route_may_invoke_only_its_function_for_that_route" {

@@ -10,7 +10,8 @@ import Logging
 /// Runs the real runtime loop (`LambdaRuntime.serve`) on its own thread, as a bootstrap's main
 /// thread would, and reports how it ended.
 public func serveOnThread<Handler: LambdaHandler>(
-    endpoint: String, logger: Logger = Logger(label: "test"), deadlineMarginMilliseconds: Int64 = 100,
+    endpoint: String, logger: Logger = Logger(label: "test"),
+    deadlineMarginMilliseconds: Int64 = LambdaRuntime.defaultDeadlineMarginMilliseconds,
     maxInvocations: Int? = nil, telemetry: RuntimeTelemetry = RuntimeTelemetry(),
     makeHandler: @escaping @Sendable (Logger) async throws -> Handler
 ) async -> LambdaRuntime.Exit {

@@ -3,6 +3,7 @@ import JSONCoding
 import LambdaRuntime
 import LambdaTesting
 import Logging
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -15,8 +16,11 @@ import Testing
 
     /// Starts an emulator and the loop, runs `body`, then stops both and returns how the loop ended.
     @discardableResult
+    /// The margin is production's unless a test says otherwise: the deadline tests run what a
+    /// deployed function runs.
     func withRuntime<H: LambdaHandler>(
-        _ handler: @escaping @Sendable (Logger) async throws -> H, margin: Int64 = 100,
+        _ handler: @escaping @Sendable (Logger) async throws -> H,
+        margin: Int64 = LambdaRuntime.defaultDeadlineMarginMilliseconds,
         _ body: (RuntimeAPIEmulator) async throws -> Void
     ) async throws -> LambdaRuntime.Exit {
         let emulator = try await RuntimeAPIEmulator.start()
@@ -120,6 +124,34 @@ import Testing
             #expect(elapsed < 1_000, "answered before the deadline, not killed at it (took \(elapsed) ms)")
             #expect(try #require(await emulator.invoke(try httpEvent("GET", "/fast")).responseJSON)["body"] == "fast")
         }
+    }
+
+    /// At the deadline the handler's task is cancelled, not abandoned to run on (and to write)
+    /// after its invocation was answered: the handler sees the cancellation.
+    @Test func theDeadlineCancelsTheHandlersTask() async throws {
+        let cancelled = Flag()
+        try await withRuntime({ _ in
+            ClosureHandler { _, _ in
+                do {
+                    try await Task.sleep(for: .seconds(30))
+                } catch is CancellationError {
+                    cancelled.set()
+                    throw CancellationError()
+                }
+                return []
+            }
+        }) { emulator in
+            _ = await emulator.invoke([], timeoutMilliseconds: 400)
+            // Polled: the cancellation reaches the task asynchronously, on a possibly busy machine.
+            for _ in 0..<100 where !cancelled.isSet { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(cancelled.isSet, "the handler was still running 5 s after its deadline")
+        }
+    }
+
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
     }
 
     @Test func deadlineWithoutAnHTTPAnswerIsAFunctionError() async throws {

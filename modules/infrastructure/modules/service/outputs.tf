@@ -33,6 +33,11 @@ output "role_policy" {
   value       = aws_iam_role_policy.function.policy
 }
 
+output "role_trust_policy" {
+  description = "The function role's trust policy (JSON)."
+  value       = aws_iam_role.function.assume_role_policy
+}
+
 output "log_group_arn" {
   value = aws_cloudwatch_log_group.function.arn
 }
