@@ -208,13 +208,20 @@ public final class LoopbackHTTPServer: Sendable {
         isHead: Bool
     ) async throws -> Bool {
         let started = Mutex(false)
+        // HTTP/1.0 has no chunked encoding (RFC 9112 §7.1): its client reads the body until the
+        // connection closes.
+        let chunked = version.major > 1 || (version.major == 1 && version.minor >= 1)
         let writer = ServerResponseStream(
             head: { status, fields in
                 guard !started.withLock({ $0 }) else { return }
                 var headers = HTTPHeaders(fields.map { ($0.name, $0.value) })
                 headers.remove(name: "content-length")
-                headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
-                if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+                if chunked {
+                    headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+                } else {
+                    headers.remove(name: "transfer-encoding")
+                }
+                if !keepAlive || !chunked { headers.replaceOrAdd(name: "connection", value: "close") }
                 try await outbound.write(
                     .head(HTTPResponseHead(version: version, status: .init(statusCode: status), headers: headers)))
                 started.withLock { $0 = true }
@@ -242,6 +249,6 @@ public final class LoopbackHTTPServer: Sendable {
         }
         if !started.withLock({ $0 }) { try await writer.head(status: 200, headers: []) }
         try await outbound.write(.end(nil))
-        return keepAlive
+        return keepAlive && chunked
     }
 }

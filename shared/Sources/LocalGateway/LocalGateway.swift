@@ -450,29 +450,38 @@ extension LocalGateway {
             let kept = observer == nil ? nil : Gathered()
             let sentHead = Mutex(false)
             do {
-                try await LambdaContext.$current.withValue(context) {
-                    try await body(
-                        LambdaResponseWriter { chunk in
-                            kept?.append(chunk)
-                            if sentHead.withLock({ $0 }) { return try await client.write(chunk) }
-                            guard contentType == HTTPResponse.streamingContentType else {
-                                throw GatewayError(
-                                    description: "\(service) streamed \(contentType), not an HTTP integration response")
-                            }
-                            prelude.append(chunk)
-                            guard let head = try? HTTPResponse(streamedAnswer: prelude.bytes) else {
-                                guard prelude.bytes.count <= 16 * 1024 + 8 else {
+                try await Self.untilDeadline(context.deadlineMilliseconds, service: service) {
+                    try await LambdaContext.$current.withValue(context) {
+                        try await body(
+                            LambdaResponseWriter { chunk in
+                                kept?.append(chunk)
+                                if sentHead.withLock({ $0 }) { return try await client.write(chunk) }
+                                guard contentType == HTTPResponse.streamingContentType else {
                                     throw GatewayError(
-                                        description: "\(service)'s stream has no prelude in its first 16 KB")
+                                        description:
+                                            "\(service) streamed \(contentType), not an HTTP integration response")
                                 }
-                                return
-                            }
-                            try await client.head(
-                                status: head.status,
-                                headers: head.headers.map { ($0.0, $0.1) } + head.cookies.map { ("set-cookie", $0) })
-                            sentHead.withLock { $0 = true }
-                            try await client.write(head.body)
-                        })
+                                prelude.append(chunk)
+                                guard let head = try? HTTPResponse(streamedAnswer: prelude.bytes) else {
+                                    guard prelude.bytes.count <= 16 * 1024 + 8 else {
+                                        throw GatewayError(
+                                            description: "\(service)'s stream has no prelude in its first 16 KB")
+                                    }
+                                    return
+                                }
+                                try await client.head(
+                                    status: head.status,
+                                    headers: head.headers.map { ($0.0, $0.1) } + head.cookies.map { ("set-cookie", $0) }
+                                )
+                                sentHead.withLock { $0 = true }
+                                try await client.write(head.body)
+                            })
+                    }
+                }
+                // A stream that ends before its prelude is a malformed answer: a 502, as a buffered
+                // one of the wrong shape is.
+                guard sentHead.withLock({ $0 }) else {
+                    throw GatewayError(description: "\(service)'s stream ended before its prelude")
                 }
             } catch {
                 logger.error("\(service) failed while streaming: \(error)")
@@ -482,6 +491,24 @@ extension LocalGateway {
                 observer(
                     service, event, try Self.document(streamed: kept.bytes, contentType: contentType, event: event))
             }
+        }
+    }
+}
+
+extension LocalGateway {
+    /// Runs a streamed body until the function's deadline, as Lambda does: past it the stream is
+    /// cut (before the head, the client gets a 502; after it, the body ends early).
+    static func untilDeadline(
+        _ deadline: Int64, service: String, _ body: @escaping @Sendable () async throws -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(max(0, deadline - WallClock.nowMilliseconds())))
+                throw GatewayError(description: "\(service)'s stream was cut at the function's timeout")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
         }
     }
 }

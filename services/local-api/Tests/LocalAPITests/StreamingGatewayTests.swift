@@ -78,6 +78,83 @@ import Testing
         await gateway.stop()
     }
 
+    /// A gateway serving one streamed route with `handler`, under a function timeout of `timeout` s.
+    func streamingGateway(timeout: Int = 10, _ handler: any LambdaHandler) async throws -> (LocalGateway, Int) {
+        let declaration = try JSON.decodeStrict(
+            ServiceDeclaration.self,
+            from: try JSONValue.parse(
+                Array(
+                    #"{"name":"export","function":{"memory":128,"timeout":\#(timeout),"architecture":"x86_64"},"routes":{"GET /export":{"authorization":"NONE","public":true,"streamed":true}}}"#
+                        .utf8)))
+        let gateway = try LocalGateway(services: [.init(declaration: declaration, handler: handler)])
+        return (gateway, try await gateway.start(port: 0))
+    }
+
+    static func export(_ body: @escaping @Sendable (HTTPBodySink) async throws -> Void) -> HTTPLambdaHandler {
+        var router = Router()
+        router.on("GET /export") { _, _ in .streamed(contentType: "application/x-ndjson", body) }
+        return HTTPLambdaHandler(router: router, streamingRoutes: ["GET /export"])
+    }
+
+    /// HTTP/1.0 has no chunked encoding (RFC 9112 §7.1): such a client gets the body as it is,
+    /// ended by the connection's close.
+    @Test func anHTTP10ClientGetsACloseDelimitedBody() async throws {
+        let (gateway, port) = try await streamingGateway(
+            Self.export { body in
+                try await body.write("one\n")
+                try await body.write("two\n")
+            })
+        let client = try RawClient(port: port)
+        try await client.send("GET /export HTTP/1.0\r\nHost: local\r\n\r\n")
+        let answer = try await client.readToEnd()
+        client.close()
+        await gateway.stop()
+        #expect(answer.hasPrefix("HTTP/1.0 200"))
+        #expect(!answer.lowercased().contains("transfer-encoding"))
+        #expect(answer.hasSuffix("\r\n\r\none\ntwo\n"), "\(answer)")
+    }
+
+    /// Lambda ends a stream at the function's timeout; so does `make run`: the client sees the body
+    /// end early instead of waiting on a handler that never finishes.
+    @Test func aStreamIsCutAtTheFunctionsTimeout() async throws {
+        let (gateway, port) = try await streamingGateway(
+            timeout: 1,
+            Self.export { body in
+                try await body.write("one\n")
+                try await Task.sleep(for: .seconds(30))
+                try await body.write("two\n")
+            })
+        let client = try RawClient(port: port)
+        let started = ContinuousClock.now
+        try await client.send("GET /export HTTP/1.1\r\nHost: local\r\n\r\n")
+        let answer = try await client.readToEnd()
+        client.close()
+        await gateway.stop()
+        #expect(answer.hasPrefix("HTTP/1.1 200") && answer.contains("one\n") && !answer.contains("two"))
+        #expect(started.duration(to: .now) < .seconds(15), "cut at the timeout, not after the handler's 30 s")
+        #expect(!answer.hasSuffix("0\r\n\r\n"), "no last chunk: the client can tell the body was cut")
+    }
+
+    struct RawStream: LambdaHandler {
+        let bytes: [UInt8]
+        func handle(_ event: [UInt8], context: LambdaContext) async throws -> [UInt8] { [] }
+        func respond(to event: [UInt8], context: LambdaContext) async throws -> LambdaResponse {
+            .streamed(contentType: HTTPResponse.streamingContentType) { [bytes] writer in try await writer.write(bytes)
+            }
+        }
+    }
+
+    /// A stream that ends before its prelude is an answer of the wrong shape: a 502.
+    @Test func aStreamWithoutItsPreludeIsA502() async throws {
+        let (gateway, port) = try await streamingGateway(RawStream(bytes: Array("no prelude".utf8)))
+        let client = try RawClient(port: port)
+        try await client.send("GET /export HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n")
+        let answer = try await client.readToEnd()
+        client.close()
+        await gateway.stop()
+        #expect(answer.hasPrefix("HTTP/1.1 502"), "\(answer)")
+    }
+
     @Test func itemsExportIsTheCallersItemsAsNDJSON() async throws {
         let running = try await LocalAPI.start(
             root: repositoryRoot, gatewayPort: 0, dynamodbPort: 0, database: ":memory:",
