@@ -12,7 +12,7 @@ SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.j
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: bench-cold test-new-service help tools serve-tools run invoke event build new test check lint fuzz capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
+.PHONY: bench-cold test-new-service gateway-phases help tools serve-tools run invoke event build new test check lint fuzz capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
 	test-terraform contract token plan apply deploy rollback rotate-secret destroy lock logs info alarms
 
 help: ## List the targets
@@ -58,11 +58,17 @@ build: tools ## Build every package and its tests (debug)
 
 # Each phase starts with a banner (ci/phase.sh); `make test` records them in this run's file.
 phase = @ci/phase.sh $@
+phase-end = @ci/phase.sh --end $@
 test: export MAKE_TEST_PHASES := $(CURDIR)/.build/phases/$(shell date +%s%N).log
-# make check has run Terraform's unit tests already.
-test: TERRAFORM_SCOPE := integration
-test: tools check capacity dynamodb-conformance check-minimal-package contract test-terraform fuzz test-new-service ## Run every test: make check, then packaging, contracts against the packages, Terraform on moto, fuzzing, make new
+# Once the packages exist, Terraform on moto (make check ran its unit tests; the rest mostly waits on
+# the provider and moto) runs beside the gateway's phases, which share nothing with it; each side's
+# output follows when it ends.
+test: tools check capacity dynamodb-conformance check-minimal-package contract ## Run every test: make check, then packaging, contracts against the packages, Terraform on moto beside fuzzing and make new
+	@$(MAKE) --no-print-directory -j2 --output-sync=recurse TERRAFORM_SCOPE=integration test-terraform gateway-phases
 	@ci/phase.sh --summary
+
+gateway-phases:
+	@$(MAKE) --no-print-directory -j1 fuzz test-new-service
 
 check: tools ## The inner loop: build with tests, the Swift suites, in-process contracts, the CI scripts' tests, lint, Terraform's unit tests
 	$(phase)
@@ -115,14 +121,17 @@ contract: tools ## Replay every service's contract corpus against its packaged b
 test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments and the pipeline applied against moto
 	$(phase)
 	ci/test-terraform.sh $(or $(TERRAFORM_SCOPE),all)
+	$(phase-end)
 
 test-new-service: tools ## make new end to end in a scratch copy: builds, tests, serves, passes its contract, is planned
 	$(phase)
 	ci/test-new-service.sh
+	$(phase-end)
 
 fuzz: tools ## schemathesis against every service's OpenAPI document through the local gateway (FUZZ_EXAMPLES=25)
 	$(phase)
 	ci/fuzz-openapi.sh
+	$(phase-end)
 
 check-minimal-package: tools ## Release-build the minimal service: AL2023-loadable, no ICU, zip under budget
 	$(phase)
