@@ -8,7 +8,9 @@ SWIFT ?= swift
 export PYTHONDONTWRITEBYTECODE := 1
 DIST ?= .build/dist
 PYTHON := .venv/bin/python
-SERVICES := $(notdir $(patsubst %/service.json,%,$(wildcard services/*/service.json)))
+# The services, and with the REST authorizer every function packaged (ci/declarations.py).
+SERVICES := $(shell python3 ci/declarations.py)
+FUNCTIONS := $(shell python3 ci/declarations.py --packages)
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
@@ -151,11 +153,11 @@ bench-cold: tools check-minimal-package ## Cold start and peak RSS of minimal, a
 	PACKAGES=$(DIST) ci/build.sh
 	$(SWIFT) build -c release --product local-dynamodb --package-path shared >&2
 	$(PYTHON) ci/bench-cold.py --runs $(or $(RUNS),20) --dynamodb "$$($(SWIFT) build -c release --package-path shared --show-bin-path)/local-dynamodb" \
-		minimal=$(DIST)/minimal/bootstrap $(foreach s,$(SERVICES),$(s)=$(DIST)/$(s)/bootstrap) authorizer=$(DIST)/authorizer/bootstrap
+		minimal=$(DIST)/minimal/bootstrap $(foreach s,$(FUNCTIONS),$(s)=$(DIST)/$(s)/bootstrap)
 
 package: tools ## Package one service for Lambda: make package SERVICE=users
 	@test -n "$(SERVICE)" || { echo "make package: name the service, e.g. make package SERVICE=users" >&2; exit 2; }
-	@test -f services/$(SERVICE)/service.json -o "$(SERVICE)" = authorizer || { echo "make package: no services/$(SERVICE)/service.json; services: $$(ls services), and authorizer (the REST API's)" >&2; exit 2; }
+	@test -n "$(filter $(SERVICE),$(FUNCTIONS))" || { echo "make package: no services/$(SERVICE)/service.json; functions: $(FUNCTIONS) (authorizer: the REST API's)" >&2; exit 2; }
 	python3 ci/package.py --product $(SERVICE)-bootstrap --name $(SERVICE) --out $(DIST)
 
 # Deploying (ci/deploy.py; the pipeline runs the same). ENV is an environments/<ENV> directory.
@@ -171,7 +173,7 @@ apply: tools ## Apply an environment's infrastructure changes (packages stay as 
 
 deploy: tools ## Package and deploy one service (or all): make deploy SERVICE=users ENV=staging [PACKAGES=dir]
 	$(need-env)
-	$(if $(PACKAGES),,$(foreach s,$(or $(SERVICE),$(SERVICES) authorizer),$(MAKE) --no-print-directory package SERVICE=$(s);))
+	$(if $(PACKAGES),,$(foreach s,$(or $(SERVICE),$(FUNCTIONS)),$(MAKE) --no-print-directory package SERVICE=$(s);))
 	$(PYTHON) ci/deploy.py deploy $(ENV) $(SERVICE) --packages $(or $(PACKAGES),$(DIST))
 
 rollback: tools ## Return a service to its previous package: make rollback SERVICE=users ENV=staging

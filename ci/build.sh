@@ -9,10 +9,8 @@ if ! command -v python3 >/dev/null || ! command -v readelf >/dev/null; then
   if command -v yum >/dev/null; then yum install -y -q python3 binutils >/dev/null
   else ci/ensure-tools.sh; fi
 fi
-for declaration in services/*/service.json; do
-  service=$(basename "$(dirname "$declaration")")
-  # The architecture is the declaration's (ci/package.py reads it).
-  python3 ci/package.py --product "$service-bootstrap" --name "$service" --out "$packages"
+# Every service and the REST API's Lambda authorizer (deployed where an environment's api_type is
+# "rest"); a service's architecture is its declaration's (ci/package.py reads it).
+for function in $(python3 ci/declarations.py --packages); do
+  python3 ci/package.py --product "$function-bootstrap" --name "$function" --out "$packages"
 done
-# The REST API's Lambda authorizer (deployed where an environment's api_type is "rest").
-python3 ci/package.py --product authorizer-bootstrap --name authorizer --out "$packages"

@@ -40,6 +40,9 @@ import subprocess
 import sys
 import tempfile
 
+import declarations
+from declarations import AUTHORIZER
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HISTORY = 10
 
@@ -241,15 +244,9 @@ def git_commit():
     return result.stdout.strip() or None
 
 
-# The REST API's Lambda authorizer (shared/Sources/RESTAuthorizer): deployed, rolled back and
-# guarded like a service, in environments whose api_type is "rest".
-AUTHORIZER = "authorizer"
-
-
 def declared_services(environment=None):
-    """The services under services/, and the authorizer where the environment runs a REST API."""
-    services_dir = os.path.join(ROOT, "services")
-    services = sorted(d for d in os.listdir(services_dir) if os.path.isfile(os.path.join(services_dir, d, "service.json")))
+    """The declared services, and the authorizer where the environment runs a REST API."""
+    services = declarations.names()
     if environment is not None and environment.settings.get("api_type", "http") == "rest":
         services.append(AUTHORIZER)
     return services

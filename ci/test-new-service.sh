@@ -25,8 +25,7 @@ mkdir -p "$copy"
 git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$copy"
 rm -rf "$copy/shared"
 ln -s "$root/shared" "$copy/shared"
-for existing in services/*/service.json; do
-  name=$(basename "$(dirname "$existing")")
+for name in $(python3 ci/declarations.py); do
   rm -rf "${copy:?}/services/$name"
   ln -s "$root/services/$name" "$copy/services/$name"
 done
@@ -69,10 +68,12 @@ if command -v terraform >/dev/null; then
   [ -d "${TF_PLUGIN_DIR:-/opt/tf-plugins}" ] && plugins=(-plugin-dir="${TF_PLUGIN_DIR:-/opt/tf-plugins}")
   mkdir -p environments/staging/tests
   python3 - "$service" >environments/staging/tests/new_service.tftest.hcl <<'EOF'
-import glob, os, sys
+import sys
+sys.path.insert(0, "ci")
+import declarations
 # The module tests' mock provider, so the plan needs no AWS; a release for every service.
 print('mock_provider "aws" {\n  source = "../../modules/infrastructure/tests/mocks"\n}\n')
-names = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob("services/*/service.json"))
+names = declarations.names()
 release = '{ s3_key = "packages/%s.zip", code_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }'
 print("variables {\n  releases = {\n" + "".join(f"    {n} = {release % n}\n" for n in names) + "  }\n}\n")
 print(f'''run "the_scaffolded_service_is_planned" {{

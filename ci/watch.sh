@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 args=("$@")
 artifact=
 for ((i = 0; i < ${#args[@]}; i++)); do [ "${args[i]}" = --artifact ] && artifact=${args[i + 1]}; done
-mapfile -t services < <(for f in services/*/service.json; do basename "$(dirname "$f")"; done)
+mapfile -t services < <(python3 ci/declarations.py)
 
 fingerprint() { # fingerprint DIR...: changes when a source file under them changes
   find "$@" \( -name '*.swift' -o -name 'service.json' -o -name 'Package.swift' \) -printf '%p %T@\n' 2>/dev/null | sort | sha1sum
