@@ -14,7 +14,7 @@ FUNCTIONS := $(shell python3 ci/declarations.py --packages)
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: bench-cold test-new-service gateway-phases help tools serve-tools run invoke event build new test check lint fuzz capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
+.PHONY: bench-cold test-new-service gateway-phases docs-check help tools serve-tools run invoke event build new test check lint fuzz capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
 	test-terraform contract token plan apply deploy rollback rotate-secret destroy lock logs info alarms
 
 help: ## List the targets
@@ -30,9 +30,11 @@ serve-tools:
 RUN_ARGS = --port $(or $(PORT),3000) --dynamodb-port $(or $(DYNAMODB_PORT),8000) --environment $(or $(ENV),staging) \
 	$(if $(RECORD),--record $(RECORD)) $(if $(PAYLOAD),--payload $(PAYLOAD)) $(if $(JWKS),--jwks $(JWKS)) \
 	$(if $(ARTIFACT),--artifact $(DIST)) $(if $(DEFAULT_ROUTE),--default-route $(DEFAULT_ROUTE)) $(if $(API),--api $(API)) \
-	$(if $(TIMINGS),--timings)
+	$(if $(TIMINGS),--timings) --docs "$$($(DOCS_ASSETS))"
+# Swagger UI's files for the API docs at /_docs/ (the pinned swagger-ui-py in .venv-docs).
+DOCS_ASSETS = .venv-docs/bin/python -c 'import importlib.util, os; print(os.path.dirname(importlib.util.find_spec("swagger_ui").origin) + "/static")'
 
-run: $(if $(ARTIFACT),tools,serve-tools) ## Local API Gateway on 127.0.0.1:3000 (PORT, ENV=staging, API=http|rest, RECORD=name, ARTIFACT=1, WATCH=1, JWKS=file, TIMINGS=1)
+run: $(if $(ARTIFACT),tools,serve-tools) ## Local API Gateway on 127.0.0.1:3000, API docs on /_docs/ (PORT, ENV=staging, API=http|rest, RECORD=name, ARTIFACT=1, WATCH=1, JWKS=file, TIMINGS=1)
 ifdef WATCH
 	ci/watch.sh $(RUN_ARGS)
 else
@@ -70,7 +72,7 @@ test: tools check capacity dynamodb-conformance check-minimal-package contract #
 	@ci/phase.sh --summary
 
 gateway-phases:
-	@$(MAKE) --no-print-directory -j1 fuzz test-new-service
+	@$(MAKE) --no-print-directory -j1 fuzz docs-check test-new-service
 
 check: tools ## The inner loop: build with tests, the Swift suites, in-process contracts, the CI scripts' tests, lint, Terraform's unit tests
 	$(phase)
@@ -133,6 +135,12 @@ test-new-service: tools ## make new end to end in a scratch copy: builds, tests,
 fuzz: tools ## schemathesis against every service's OpenAPI document through the local gateway (FUZZ_EXAMPLES=25)
 	$(phase)
 	ci/fuzz-openapi.sh
+	$(phase-end)
+
+docs-check: tools ## make run's API docs in a headless Chromium: every declared route on the page, one authorized call through Try it out
+	$(phase)
+	$(SWIFT) build --product local-api
+	$(PYTHON) ci/docs-check.py --local-api "$$($(SWIFT) build --show-bin-path)/local-api" --docs "$$($(DOCS_ASSETS))"
 	$(phase-end)
 
 check-minimal-package: tools ## Release-build the minimal service: AL2023-loadable, no ICU, zip under budget

@@ -2,7 +2,8 @@
 # Installs what the Makefile's targets need beyond the Swift toolchain, when it is missing, and
 # says what it installs: Debian packages through apt, Python tools into git-ignored venvs.
 #   ci/ensure-tools.sh          everything `make test` needs
-#   ci/ensure-tools.sh serve    only what `make run` needs (the SQLite headers and python3)
+#   ci/ensure-tools.sh serve    only what `make run` needs (the SQLite headers, python3 and Swagger UI
+#                               for its API docs, .venv-docs)
 #   ci/ensure-tools.sh deploy   only what the pipeline's AWS jobs need (.venv, for ci/deploy.py)
 # Python tools come only from the hash-locked ci/requirements*.txt (`make lock` writes them), as
 # wheels: pip checks every file's hash and runs no package's build code.
@@ -13,7 +14,7 @@ profile=${1:-all}
 need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3)
 [ "$profile" = deploy ] || [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
-[ "$profile" = serve ] || python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ "$profile" = all ]; then
   command -v readelf >/dev/null || need_apt+=(binutils)
   command -v gcc >/dev/null || need_apt+=(gcc)
@@ -21,6 +22,7 @@ if [ "$profile" = all ]; then
   command -v curl >/dev/null || need_apt+=(curl)
   command -v wrk >/dev/null || need_apt+=(wrk)
   command -v openssl >/dev/null || need_apt+=(openssl)
+  command -v chromium >/dev/null || need_apt+=(chromium)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "ensure-tools: installing ${need_apt[*]} with apt-get" >&2
@@ -28,13 +30,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
-[ "$profile" = serve ] && exit 0
-
 # One venv per lock (ci/requirements.txt → .venv, ci/requirements-<tool>.txt → .venv-<tool>, for
 # tools whose pins clash), rebuilt when its lock changes. The stamp only saves a laptop the
 # reinstall: the pipeline's jobs that hold credentials start without caches, so they always build.
 locks=(ci/requirements*.txt)
 [ "$profile" = deploy ] && locks=(ci/requirements.txt)
+[ "$profile" = serve ] && locks=(ci/requirements-docs.txt)
 for requirements in "${locks[@]}"; do
   suffix=$(basename "$requirements" .txt); suffix=${suffix#requirements}
   venv=.venv$suffix

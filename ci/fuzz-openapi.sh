@@ -6,19 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 examples=${FUZZ_EXAMPLES:-25}
 swift build --product local-api >&2
-port=$(python3 ci/servers.py port)
-dynamodb_port=$(python3 ci/servers.py port)
 log=.build/fuzz-local-api.log
 local_api="$(swift build --show-bin-path)/local-api"
+# shellcheck source=ci/local-api.sh
+. ci/local-api.sh
 # Every scope any route declares, so the fuzzer reaches the admin paths too (the 401/403 paths are
 # in the contracts).
 scope_args=()
 while read -r scope; do scope_args+=(--scope "$scope"); done < <(python3 ci/package.py --print-scopes)
 token=$("$local_api" token fuzzer "${scope_args[@]}")
-"$local_api" --in-memory --port "$port" --dynamodb-port "$dynamodb_port" >"$log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
+trap stop_local_api EXIT
+start_local_api "$log" --in-memory
 
 status=0
 for service in $(python3 ci/declarations.py); do
@@ -26,7 +24,7 @@ for service in $(python3 ci/declarations.py); do
   echo "fuzz: $service ($examples examples per operation)"
   # A token signed with the development key, for the gateway's JWT authorizer. The checks are the
   # contract: no server error and every response as documented; plus invalid input refused.
-  .venv/bin/schemathesis run "$document" --url "http://127.0.0.1:$port" \
+  .venv/bin/schemathesis run "$document" --url "$local_api_url" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection \
     --max-examples "$examples" --seed 20261123 --header "Authorization: Bearer $token" --no-color --request-timeout 10 \
     || status=1

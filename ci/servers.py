@@ -6,6 +6,7 @@ for a port with `python3 ci/servers.py port`.
 Every server binds to 127.0.0.1 and is stopped by whoever started it (`stop()`)."""
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -49,6 +50,34 @@ class Server:
     def stop(self):
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)  # moto_server ignores SIGTERM
+        self.process.wait()
+
+
+class LocalAPI:
+    """local-api (make run's gateway) on ports it picks itself (--port 0: no race with another server
+    for a port chosen beforehand), ready once its banner names them; its output in `log`."""
+
+    def __init__(self, binary, *arguments, log):
+        self.log = log
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen([binary, "--port", "0", "--dynamodb-port", "0", *arguments],
+                                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while True:
+            with open(log, errors="replace") as f:
+                found = re.search(r"on (http://127\.0\.0\.1:\d+)", f.read())
+            if found:
+                self.endpoint = found.group(1)
+                return
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                with open(log, errors="replace") as f:
+                    raise RuntimeError(f"local-api did not start: {f.read()[-500:]}")
+            time.sleep(0.1)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
         self.process.wait()
 
 

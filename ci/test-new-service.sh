@@ -13,9 +13,10 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 service=${1:-orders}
 work=$(mktemp -d)
-gateway=
+# shellcheck source=ci/local-api.sh
+. ci/local-api.sh
 cleanup() {
-  if [ -n "$gateway" ]; then kill "$gateway" 2>/dev/null || true; wait "$gateway" 2>/dev/null || true; fi
+  stop_local_api
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -45,14 +46,12 @@ module=$(python3 ci/new_service.py --module "$service")
 swift test --scratch-path "$root/.build" --skip-build --filter "${module}Tests|RegistryTests" 2>&1 | grep -E "✘|passed after|failed after|Expectation failed"
 
 echo "new-service: served by the local gateway"
-port=$(python3 ci/servers.py port)
-"$LOCAL_API" --port "$port" --dynamodb-port 0 --in-memory >/dev/null 2>&1 &
-gateway=$!
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/ready" && break; sleep 0.1; done
+local_api=$LOCAL_API
+start_local_api "$work/gateway.log" --in-memory
 token=$("$LOCAL_API" token reader --scope "$service.read")
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
-anonymous=$(status "http://127.0.0.1:$port/$service/01ARZ3NDEKTSV4RRFFQ69G5FAV")
-missing=$(status -H "authorization: Bearer $token" "http://127.0.0.1:$port/$service/01ARZ3NDEKTSV4RRFFQ69G5FAV")
+anonymous=$(status "$local_api_url/$service/01ARZ3NDEKTSV4RRFFQ69G5FAV")
+missing=$(status -H "authorization: Bearer $token" "$local_api_url/$service/01ARZ3NDEKTSV4RRFFQ69G5FAV")
 if [ "$anonymous" != 401 ] || [ "$missing" != 404 ]; then
   echo "new-service: GET /$service/{id} answered $anonymous without a token (want 401) and $missing for a missing record (want 404)" >&2
   exit 1

@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
         .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
         .library(name: "LambdaTesting", targets: ["LambdaTesting"]),
+        .library(name: "LoopbackHTTP", targets: ["LoopbackHTTP"]),
         .library(name: "AWSCore", targets: ["AWSCore"]),
         .library(name: "DynamoDB", targets: ["DynamoDB"]),
         .library(name: "DynamoDBModel", targets: ["DynamoDBModel"]),
@@ -44,15 +45,17 @@ let package = Package(
             dependencies: ["JSONCoding", "CGlibcCompat", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "HTTPAPI", dependencies: ["JSONCoding", "LambdaRuntime"]),
+        // The loopback HTTP server the local gateway, the local DynamoDB and the tests' Runtime API
+        // emulator listen with (127.0.0.1 only).
         .target(
-            name: "LambdaTesting",
+            name: "LoopbackHTTP",
             dependencies: [
-                "JSONCoding", "LambdaRuntime", "HTTPAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(name: "LambdaTesting", dependencies: ["JSONCoding", "LambdaRuntime", "HTTPAPI", "LoopbackHTTP"]),
         .executableTarget(name: "MinimalFunction", dependencies: ["LambdaRuntime", "HTTPAPI"]),
         .target(name: "DynamoDBModel", dependencies: ["JSONCoding"]),
         .target(
@@ -93,7 +96,7 @@ let package = Package(
         .target(
             name: "LocalGateway",
             dependencies: [
-                "AWSCore", "HTTPAPI", "JSONCoding", "JWT", "LambdaRuntime", "LambdaTesting",
+                "AWSCore", "HTTPAPI", "JSONCoding", "JWT", "LambdaRuntime", "LoopbackHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Contract corpora: scenario files, matchers, replay and recording (the runner is local-api).
@@ -101,7 +104,7 @@ let package = Package(
             name: "ContractTesting",
             dependencies: ["HTTPAPI", "JSONCoding"]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "LocalDynamoDB", dependencies: ["DynamoDBModel", "CSQLite", "LambdaRuntime", "LambdaTesting"]),
+        .target(name: "LocalDynamoDB", dependencies: ["DynamoDBModel", "CSQLite", "LambdaRuntime", "LoopbackHTTP"]),
         .executableTarget(name: "local-dynamodb", dependencies: ["LocalDynamoDB", "LambdaRuntime"]),
         .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding"], exclude: ["JSONTestSuite"]),
         .testTarget(
@@ -110,7 +113,8 @@ let package = Package(
             name: "DynamoDBTests",
             dependencies: [
                 "AWSCore", "DynamoDB", "DynamoDBModel", "LocalDynamoDB", "JSONCoding", "LambdaRuntime",
-                "local-dynamodb", "ServiceTesting", "LambdaTesting", .product(name: "Logging", package: "swift-log"),
+                "local-dynamodb", "ServiceTesting", "LambdaTesting", "LoopbackHTTP",
+                .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Scripts"]),
         .testTarget(

@@ -110,9 +110,17 @@ public struct HTTPLambdaHandler: LambdaHandler {
     #if DEBUG
         /// Debug builds only (release packages compile it out): answers one route ("POST /users")
         /// with another status, so ci/contract-mutation.sh proves contract replay catches a broken
-        /// handler without editing a service's source. ServiceBootstrap sets it from
-        /// CONTRACT_MUTATION="POST /users=200".
+        /// handler without editing a service's source. ServiceBootstrap (and `make run` in-process)
+        /// set it from CONTRACT_MUTATION="POST /users=200".
         public var statusMutation: (route: String, status: Int)?
+
+        /// "POST /users=200" → (route "POST /users", status 200); nil for anything else.
+        public static func statusMutation(_ setting: String?) -> (route: String, status: Int)? {
+            guard let setting, let equals = setting.lastIndex(of: "="),
+                let status = Int(setting[setting.index(after: equals)...])
+            else { return nil }
+            return (String(setting[..<equals]), status)
+        }
     #endif
 
     /// A 504 problem instead of a silent kill when the deadline comes.

@@ -1,5 +1,6 @@
 import JSONCoding
 import LambdaRuntime
+import LoopbackHTTP
 
 /// What an invoker gets back from one invocation.
 public enum InvocationResult: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import DynamoDBModel
 import JSONCoding
-import LambdaTesting
+import LoopbackHTTP
 
 /// A DynamoDB-compatible service on SQLite, speaking the JSON 1.0 protocol over HTTP on
 /// 127.0.0.1. Requests are serialised: each operation is one SQLite transaction.

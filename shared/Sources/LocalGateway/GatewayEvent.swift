@@ -1,7 +1,7 @@
 import HTTPAPI
 import JSONCoding
 import LambdaRuntime
-import LambdaTesting
+import LoopbackHTTP
 
 /// Builds the API Gateway HTTP API payload 2.0 event for a request, field for field as AWS does.
 public enum GatewayEvent {
@@ -182,6 +182,16 @@ public enum GatewayEvent {
     }
 
     /// API Gateway's own answers: `{"message":"Not Found"}` and friends.
+    /// What an HTTP API's JWT authorizer answers without a valid token.
+    public static var unauthorized: ServerResponse {
+        ServerResponse(
+            status: 401, headers: [("content-type", "application/json"), ("www-authenticate", "Bearer")],
+            body: Array(#"{"message":"Unauthorized"}"#.utf8))
+    }
+
+    /// What an HTTP API's JWT authorizer answers a valid token without one of the route's scopes.
+    public static var forbidden: ServerResponse { message(403, "Forbidden") }
+
     public static func message(_ status: Int, _ text: String) -> ServerResponse {
         ServerResponse(
             status: status, headers: [("content-type", "application/json")],

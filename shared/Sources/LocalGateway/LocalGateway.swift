@@ -2,8 +2,8 @@ import HTTPAPI
 import JSONCoding
 import JWT
 import LambdaRuntime
-import LambdaTesting
 import Logging
+import LoopbackHTTP
 import Synchronization
 
 /// A local API Gateway: every declared route of every service, matched with API Gateway's rules,
@@ -48,11 +48,16 @@ public final class LocalGateway: Sendable {
     /// (record mode writes them as contract cases).
     public typealias Observer = @Sendable (_ service: String, _ event: [UInt8], _ answer: [UInt8]) -> Void
 
+    /// Pages the local gateway serves itself before any route (`make run`'s API docs); nil for a
+    /// request that is not one of them.
+    public typealias Pages = @Sendable (ServerRequest) -> ServerResponse?
+    let pages: Pages?
+
     public init(
         services: [Service], stage: GatewayEvent.Stage = .init(), logger: Logger = Logger(label: "gateway"),
         payloadVersion: String = "2.0", settings: StageSettings = StageSettings(), authorizer: JWTAuthorizer? = nil,
         rest: RESTStage? = nil, accessLog: (@Sendable (String) -> Void)? = nil, defaultService: String? = nil,
-        observer: Observer? = nil, timings: (@Sendable (String) -> Void)? = nil
+        observer: Observer? = nil, timings: (@Sendable (String) -> Void)? = nil, pages: Pages? = nil
     ) throws {
         guard payloadVersion == "2.0" || payloadVersion == "1.0" else {
             throw GatewayError(description: "payload version \(payloadVersion) is not 1.0 or 2.0")
@@ -98,6 +103,7 @@ public final class LocalGateway: Sendable {
         self.rest = rest
         self.accessLog = accessLog
         self.timings = timings
+        self.pages = pages
         server = LockedServer()
     }
 
@@ -198,14 +204,9 @@ public final class LocalGateway: Sendable {
         switch outcome {
         case .unauthorized(let reason):
             logger.debug("401 on \(key): \(reason)")
-            return .failure(
-                Refusal(
-                    response: ServerResponse(
-                        status: 401, headers: [("content-type", "application/json"), ("www-authenticate", "Bearer")],
-                        body: Array(#"{"message":"Unauthorized"}"#.utf8))))
+            return .failure(Refusal(response: GatewayEvent.unauthorized))
         case .forbidden(let claims):
-            return .failure(
-                Refusal(response: GatewayEvent.message(403, "Forbidden"), context: GatewayEvent.jwtContext(claims)))
+            return .failure(Refusal(response: GatewayEvent.forbidden, context: GatewayEvent.jwtContext(claims)))
         case .authorized(let claims): return .success(GatewayEvent.jwtContext(claims))
         }
     }
@@ -230,7 +231,9 @@ public final class LocalGateway: Sendable {
         var integration: Integration?
         var principal: String?
         var response: ServerResponse
-        if let preflight = settings.preflight(request) {
+        if let page = pages?(request) {
+            response = page
+        } else if let preflight = settings.preflight(request) {
             response = preflight
         } else {
             (response, integration, principal) = await dispatch(request, requestID: requestID)

@@ -1,8 +1,8 @@
 import HTTPAPI
 import JSONCoding
 import LambdaRuntime
-import LambdaTesting
 import Logging
+import LoopbackHTTP
 import Synchronization
 
 /// What a REST API does differently from an HTTP API, locally: its own error bodies, payload 1.0

@@ -1,6 +1,6 @@
 import HTTPAPI
 import JSONCoding
-import LambdaTesting
+import LoopbackHTTP
 
 /// What the deployed stage does besides routing, read from the files Terraform reads: CORS and
 /// the access log format from `environments/<env>/terraform.tfvars.json`, the log formats from

@@ -73,7 +73,7 @@ public enum ServiceBootstrap {
             let access = try routeAccess(environment[RouteAccess.environmentName], serving: router, of: Service.name)
             var handler = HTTPLambdaHandler(router: router, streamingRoutes: streaming, access: access)
             #if DEBUG
-                handler.statusMutation = statusMutation(environment["CONTRACT_MUTATION"])
+                handler.statusMutation = HTTPLambdaHandler.statusMutation(environment["CONTRACT_MUTATION"])
             #endif
             return handler
         }
@@ -102,13 +102,4 @@ public enum ServiceBootstrap {
         return access
     }
 
-    #if DEBUG
-        /// "POST /users=200" → (route "POST /users", status 200); see HTTPLambdaHandler.statusMutation.
-        static func statusMutation(_ setting: String?) -> (route: String, status: Int)? {
-            guard let setting, let equals = setting.lastIndex(of: "="),
-                let status = Int(setting[setting.index(after: equals)...])
-            else { return nil }
-            return (String(setting[..<equals]), status)
-        }
-    #endif
 }

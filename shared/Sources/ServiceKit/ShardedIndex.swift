@@ -1,5 +1,6 @@
 import DynamoDB
 import DynamoDBModel
+import HTTPAPI
 
 /// A global secondary index whose partition key is spread over `shards` values (`<prefix>#0` …
 /// `<prefix>#N-1`, chosen by a stable hash of the item's id), so no single key value takes every
@@ -27,6 +28,24 @@ public struct ShardedIndex: Sendable {
         self.prefix = prefix
         self.shards = shards
         self.tableKey = tableKey
+    }
+
+    /// How this index differs from the one `table` declares in service.json (name, key attributes,
+    /// `cardinality: "shards"` and their count), empty when they agree: the declaration creates the
+    /// index and sizes `make capacity` and the alarms, the code writes its keys.
+    public func mismatches(with declaration: ServiceDeclaration, table: String) -> [String] {
+        guard let declared = declaration.tables?[table]?.globalSecondaryIndexes?.first(where: { $0.name == name })
+        else { return ["table \(table) declares no global secondary index \(name)"] }
+        var found: [String] = []
+        let key = declared.partitionKey
+        if key.name != attribute { found.append("\(name)'s partition key is \(key.name), not \(attribute)") }
+        if declared.sortKey?.name != sortAttribute {
+            found.append("\(name)'s sort key is \(declared.sortKey?.name ?? "absent"), not \(sortAttribute)")
+        }
+        if key.cardinality != "shards" || key.shards != shards {
+            found.append("\(name) declares \(key.shards.map(String.init) ?? "no") shards, the code writes \(shards)")
+        }
+        return found
     }
 
     /// The shard value an item with this id is written under (FNV-1a, so it never changes).

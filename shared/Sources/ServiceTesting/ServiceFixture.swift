@@ -79,22 +79,21 @@ public final class ServiceFixture: Sendable {
         }
     }
 
-    /// Calls the router as API Gateway would: a route declared `"authorization": "JWT"` answers 401
-    /// without an identity and 403 without one of its scopes, before the handler runs.
+    /// Calls the service as deployed: RouteAccess, the check HTTPLambdaHandler runs before any
+    /// handler, refuses a route declared `"authorization": "JWT"` to a caller without an identity
+    /// (401) or without one of its scopes (403), as the gateway's authorizer does first.
     public func call(
         _ method: String, _ path: String, _ body: String? = nil, headers: HTTPHeaders = [:], as identity: Identity?
     ) async -> Reply {
         let routePath = String(path.split(separator: "?", maxSplits: 1)[0])
         if case .route(let key, _, _) = router.match(method: method, path: routePath),
-            let route = declaration.routes[key], route.authorization?.uppercased() == "JWT"
+            let refusal = RouteAccess(declaration: declaration).refusal(
+                of: HTTPRequest(method: method, rawPath: routePath, authorizer: identity?.authorizer), route: key)
         {
-            guard let identity else {
-                return Reply(status: 401, json: ["message": "Unauthorized"], headers: [:], body: [])
-            }
-            let required = route.scopes ?? []
-            if !required.isEmpty, !required.contains(where: identity.scopes.contains) {
-                return Reply(status: 403, json: ["message": "Forbidden"], headers: [:], body: [])
-            }
+            let response = refusal.response
+            return Reply(
+                status: response.status, json: (try? JSONValue.parse(response.body)) ?? .null,
+                headers: response.headers, body: response.body)
         }
         return await call(method, path, body, headers: headers, authorizer: identity?.authorizer)
     }

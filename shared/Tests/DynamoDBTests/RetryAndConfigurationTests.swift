@@ -5,6 +5,7 @@ import JSONCoding
 import LambdaRuntime
 import LambdaTesting
 import Logging
+import LoopbackHTTP
 import Synchronization
 import Testing
 

@@ -5,8 +5,8 @@ import DynamoDBModel
 import Foundation
 import HTTPAPI
 import JSONCoding
-import LambdaTesting
 import LocalGateway
+import LoopbackHTTP
 
 /// `make contract`: every service's corpus replayed against the handler in-process, or against the
 /// packaged `bootstrap` (the artifact that would be deployed) under the Runtime API emulator. Each
@@ -70,43 +70,23 @@ public enum ContractReplay {
         }
     }
 
-    /// What API Gateway's authorizer answers for a recorded event, from the route as service.json
-    /// declares it now: 401 without verified claims, 403 without one of the route's scopes; nil when
-    /// the event reaches the function. So a route that loses its authorizer fails its corpus. The
-    /// HTTP API's JWT authorizer and the REST API's Lambda authorizer answer in their own words.
+    /// What API Gateway's authorizer answers for a recorded event; nil when the event reaches the
+    /// function. The decision is RouteAccess's, the check every deployed function runs before its
+    /// handlers, on service.json as it is now (a route that loses its authorizer fails its corpus);
+    /// the words are the authorizer's: the HTTP API's JWT authorizer, or on a REST API (its stages
+    /// are named, an HTTP API's is $default) the project's Lambda authorizer.
     static func authorizerRefusal(_ event: JSONValue, _ declaration: ServiceDeclaration) -> [UInt8]? {
-        guard let key = ContractScenario.routeKey(of: event), let route = declaration.routes[key],
-            route.authorization?.uppercased() == "JWT"
+        guard let key = ContractScenario.routeKey(of: event), declaration.routes[key]?.authorization == "JWT",
+            let request = try? HTTPRequest(event: event),
+            let refusal = RouteAccess(declaration: declaration).refusal(of: request, route: key)
         else { return nil }
-        let authorizer = event["requestContext"]?["authorizer"]
-        // A REST API (its stages are named; an HTTP API's is $default) with the project's Lambda
-        // authorizer: principalId and the claims as context.
-        if event["version"] == "1.0", let stage = event["requestContext"]?["stage"], stage != "$default" {
-            guard let context = authorizer, context["sub"]?.stringValue != nil else {
-                return RESTStage.unauthorized.lambdaResponse
-            }
-            let granted = Set((context["scope"]?.stringValue ?? "").split(separator: " ").map(String.init))
-            let required = route.scopes ?? []
-            if !required.isEmpty, !required.contains(where: granted.contains) {
-                return RESTStage.explicitlyDenied.lambdaResponse
-            }
-            return nil
+        let rest = event["version"] == "1.0" && event["requestContext"]?["stage"] != "$default"
+        switch (refusal.status, rest) {
+        case (401, true): return RESTStage.unauthorized.lambdaResponse
+        case (_, true): return RESTStage.explicitlyDenied.lambdaResponse
+        case (401, false): return GatewayEvent.unauthorized.lambdaResponse
+        default: return GatewayEvent.forbidden.lambdaResponse
         }
-        // Payload 2.0 nests the claims under `jwt`; 1.0 events from an HTTP API carry them directly.
-        let jwt = authorizer?["jwt"] ?? authorizer
-        guard let claims = jwt?["claims"]?.objectValue, claims["sub"] != nil else {
-            return Array(
-                #"{"statusCode":401,"headers":{"content-type":"application/json","www-authenticate":"Bearer"},"body":"{\"message\":\"Unauthorized\"}"}"#
-                    .utf8)
-        }
-        let granted = Set(jwt?["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-        let required = route.scopes ?? []
-        if !required.isEmpty, !required.contains(where: granted.contains) {
-            return Array(
-                #"{"statusCode":403,"headers":{"content-type":"application/json"},"body":"{\"message\":\"Forbidden\"}"}"#
-                    .utf8)
-        }
-        return nil
     }
 
     static func seed(_ scenario: ContractScenario, dynamodbPort: Int) async throws {

@@ -41,7 +41,7 @@ public enum LocalAPI {
         root: String, gatewayPort: Int, dynamodbPort: Int, database: String, record: String? = nil,
         payloadVersion: String = "2.0", artifacts: String? = nil, stage: StageSettings = StageSettings(),
         authorizer: JWTAuthorizer? = nil, api: String = "http", accessLog: (@Sendable (String) -> Void)? = nil,
-        defaultService: String? = nil, timings: (@Sendable (String) -> Void)? = nil
+        defaultService: String? = nil, timings: (@Sendable (String) -> Void)? = nil, docs: APIDocs? = nil
     ) async throws -> Running {
         guard api == "http" || api == "rest" else {
             throw RegistrationError(description: "the API type is http or rest, not \(api)")
@@ -70,14 +70,16 @@ public enum LocalAPI {
                 pools.append(pool)
                 services.append(LocalGateway.Service(declaration: declaration, handler: pool))
             } else {
-                services.append(
-                    LocalGateway.Service(
-                        declaration: declaration,
-                        // `make run` streams every route declared streamed, as an integration that
-                        // streams would, and checks each route's access as a deployed function does.
-                        handler: HTTPLambdaHandler(
-                            router: router(name, db: db), streamingRoutes: declaration.streamedRoutes,
-                            access: RouteAccess(declaration: declaration))))
+                // `make run` streams every route declared streamed, as an integration that streams
+                // would, and checks each route's access as a deployed function does.
+                var handler = HTTPLambdaHandler(
+                    router: router(name, db: db), streamingRoutes: declaration.streamedRoutes,
+                    access: RouteAccess(declaration: declaration))
+                #if DEBUG
+                    handler.statusMutation = HTTPLambdaHandler.statusMutation(
+                        ProcessEnvironment.current()["CONTRACT_MUTATION"])
+                #endif
+                services.append(LocalGateway.Service(declaration: declaration, handler: handler))
             }
         }
         let rest = api == "rest" ? restStage(services.map(\.declaration), verifying: authorizer, stage: stage) : nil
@@ -88,7 +90,8 @@ public enum LocalAPI {
             services: services, stage: gatewayStage, payloadVersion: rest == nil ? payloadVersion : "1.0",
             settings: stage,
             authorizer: authorizer, rest: rest, accessLog: accessLog, defaultService: defaultService,
-            observer: record.map { recorder(root: root, scenario: $0) }, timings: timings)
+            observer: record.map { recorder(root: root, scenario: $0) }, timings: timings, pages: docs.map { $0.answer }
+        )
         let boundGateway = try await gateway.start(port: gatewayPort)
         return Running(
             gateway: gateway, dynamodb: dynamodb, gatewayPort: boundGateway, dynamodbPort: boundDynamoDB, pools: pools)

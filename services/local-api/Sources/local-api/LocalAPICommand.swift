@@ -6,9 +6,9 @@ import HTTPAPI
 import JSONCoding
 import JWT
 import LambdaRuntime
-import LambdaTesting
 import LocalAPI
 import LocalGateway
+import LoopbackHTTP
 
 #if canImport(Glibc)
     import Glibc
@@ -129,6 +129,12 @@ struct Serve: AsyncParsableCommand {
     )
     var timings = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve API docs at /_docs/: Swagger UI from this directory (swagger-ui-py's static files; make run passes it).",
+            valueName: "dir"))
+    var docs: String?
+
     func validate() throws {
         try validPort(port, "--port")
         try validPort(dynamodbPort, "--dynamodb-port")
@@ -157,7 +163,7 @@ struct Serve: AsyncParsableCommand {
                 root: ".", gatewayPort: port, dynamodbPort: dynamodbPort, database: database, record: record,
                 payloadVersion: payload ?? "2.0", artifacts: artifact, stage: stage,
                 authorizer: try stageOptions.authorizer(stage).0, api: api ?? stage.apiType, accessLog: { say($0) },
-                defaultService: defaultRoute, timings: timingLines)
+                defaultService: defaultRoute, timings: timingLines, docs: try apiDocs())
         } catch {
             fail("\(error) (is another process using port \(port) or \(dynamodbPort)? try --port / --dynamodb-port)")
         }
@@ -171,6 +177,20 @@ struct Serve: AsyncParsableCommand {
         for source in signalSources { source.cancel() }
         await running.stop()
         say("stopped")
+    }
+
+    /// The docs page, its calls signed in as `developer` with every scope a route declares.
+    func apiDocs() throws -> APIDocs? {
+        guard let docs else { return nil }
+        var scopes = Set<String>()
+        for name in LocalAPI.serviceNames {
+            let declaration = try ServiceDeclaration.load(path: "./services/\(name)/service.json")
+            for route in declaration.routes.values { scopes.formUnion(route.scopes ?? []) }
+        }
+        let (options, granted) = (stageOptions, scopes.sorted())
+        return try APIDocs(assets: docs, root: ".", services: LocalAPI.serviceNames) {
+            try options.developmentToken("developer", scopes: granted, ttl: 3600)
+        }
     }
 
     func banner(_ running: LocalAPI.Running, database: String) -> String {
@@ -191,6 +211,11 @@ struct Serve: AsyncParsableCommand {
             "  curl -s -X POST \(url)/items -H \"authorization: Bearer $token\" -H 'content-type: application/json' -d '{\"title\":\"Try the API\"}'",
             "", "Ctrl-C stops both.", "",
         ]
+        if docs != nil {
+            lines.insert(
+                "API docs: \(url)\(APIDocs.path)  (Try it out is signed in as developer, with every declared scope)",
+                at: lines.count - 2)
+        }
         if let record {
             lines.insert(
                 "Recording every answered request to services/<service>/contracts/\(record).json\n", at: lines.count - 2

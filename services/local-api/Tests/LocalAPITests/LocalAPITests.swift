@@ -6,6 +6,7 @@ import LambdaRuntime
 import LambdaTesting
 import LocalAPI
 import LocalGateway
+import LoopbackHTTP
 import Synchronization
 import Testing
 

@@ -25,8 +25,9 @@ struct UserPatch: Decodable {
 
 /// How users and their email reservations sit in the service's one table.
 enum Records {
-    /// Every user is in `byShard` under one of 16 shard keys, so the admin listing never puts all
-    /// users under one partition key value (16 × 1,000 writes/s instead of 1,000).
+    /// Every user is in `byShard` under one of its shard keys, so the admin listing never puts all
+    /// users under one partition key value (shards × 1,000 writes/s instead of 1,000). The count is
+    /// service.json's, which sizes the index's capacity; a test holds the two equal.
     static let byShard = ShardedIndex(
         name: "byShard", attribute: "shard", sortAttribute: "id", prefix: "user", shards: 16)
 

@@ -44,6 +44,20 @@ extension ServiceFixture {
         }
     }
 
+    /// The shard count and key names the code writes are the ones service.json declares (and
+    /// `make capacity` sizes); a different count in either is named.
+    @Test func theShardedIndexIsTheDeclaredOne() throws {
+        let declaration = try ServiceDeclaration.load(path: declarationPath)
+        #expect(Records.byShard.mismatches(with: declaration, table: "users") == [])
+        let declared = Records.byShard.shards
+        let other = ShardedIndex(
+            name: "byShard", attribute: "shard", sortAttribute: "id", prefix: "user", shards: declared + 1)
+        #expect(
+            other.mismatches(with: declaration, table: "users") == [
+                "byShard declares \(declared) shards, the code writes \(declared + 1)"
+            ])
+    }
+
     @Test func everyRouteNeedsATokenAndItsScope() async throws {
         try await withUsers { users in
             for (method, path) in [
