@@ -14,7 +14,7 @@ FUNCTIONS := $(shell python3 ci/declarations.py --packages)
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: bench-cold test-new-service gateway-phases docs-check help tools serve-tools run invoke event build new test check lint fuzz capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
+.PHONY: bench-cold test-new-service docs-check help tools serve-tools run invoke event build new test check lint fuzz capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
 	test-terraform contract token plan apply deploy rollback rotate-secret destroy lock logs info alarms
 
 help: ## List the targets
@@ -64,15 +64,12 @@ build: tools ## Build every package and its tests (debug)
 phase = @ci/phase.sh $@
 phase-end = @ci/phase.sh --end $@
 test: export MAKE_TEST_PHASES := $(CURDIR)/.build/phases/$(shell date +%s%N).log
-# Once the packages exist, Terraform on moto (make check ran its unit tests; the rest mostly waits on
-# the provider and moto) runs beside the gateway's phases, which share nothing with it; each side's
-# output follows when it ends.
-test: tools check capacity dynamodb-conformance check-minimal-package contract ## Run every test: make check, then packaging, contracts against the packages, Terraform on moto beside fuzzing and make new
-	@$(MAKE) --no-print-directory -j2 --output-sync=recurse TERRAFORM_SCOPE=integration test-terraform gateway-phases
+# make check has run Terraform's unit tests already. One phase at a time: make new's test builds
+# its scratch copy in this checkout's build directory, which the moto suites build in too (the GitLab
+# test job runs the phases as separate jobs instead).
+test: TERRAFORM_SCOPE := integration
+test: tools check capacity dynamodb-conformance check-minimal-package contract test-terraform fuzz docs-check test-new-service ## Run every test: make check, then packaging, contracts against the packages, Terraform on moto, fuzzing, the API docs in Chromium, make new
 	@ci/phase.sh --summary
-
-gateway-phases:
-	@$(MAKE) --no-print-directory -j1 fuzz docs-check test-new-service
 
 check: tools ## The inner loop: build with tests, the Swift suites, in-process contracts, the CI scripts' tests, lint, Terraform's unit tests
 	$(phase)

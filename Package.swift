@@ -105,6 +105,15 @@ let package = Package(
             ],
             path: "shared/Tests/HTTPAPITests", exclude: ["Events"]),
         .testTarget(
+            name: "ServiceKitTests",
+            dependencies: [
+                .product(name: "ServiceKit", package: "shared"), .product(name: "DynamoDB", package: "shared"),
+                .product(name: "DynamoDBModel", package: "shared"), .product(name: "LocalDynamoDB", package: "shared"),
+                .product(name: "HTTPAPI", package: "shared"), .product(name: "JSONCoding", package: "shared"),
+                .product(name: "AWSCore", package: "shared"),
+            ],
+            path: "shared/Tests/ServiceKitTests"),
+        .testTarget(
             name: "RESTAuthorizerTests",
             dependencies: [
                 .product(name: "RESTAuthorizer", package: "shared"), .product(name: "JWT", package: "shared"),

@@ -119,6 +119,11 @@ let package = Package(
             exclude: ["Scripts"]),
         .testTarget(
             name: "HTTPAPITests", dependencies: ["HTTPAPI", "LambdaRuntime", "LambdaTesting"], exclude: ["Events"]),
+        .testTarget(
+            name: "ServiceKitTests",
+            dependencies: [
+                "ServiceKit", "DynamoDB", "DynamoDBModel", "LocalDynamoDB", "HTTPAPI", "JSONCoding", "AWSCore",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -29,16 +29,17 @@ class Ok:
 
 
 class Err:
-    def __init__(self, code, contains=None, status=400):
-        self.code, self.contains, self.status = code, contains, status
+    def __init__(self, code, contains=None, status=400, after=None):
+        self.code, self.contains, self.status, self.after = code, contains, status, after
 
 
 def ok(check=None, why=""):
     return Ok(check, why)
 
 
-def err(code="ValidationException", contains=None):
-    return Err(code, contains)
+def err(code="ValidationException", contains=None, after=None):
+    """A refusal; `after(None, client)` checks what it left behind (a refused write changes nothing)."""
+    return Err(code, contains, after=after)
 
 
 _keys = itertools.count(1)
@@ -104,6 +105,15 @@ def item_is(table, k, expected):
     def check(_, client):
         return client.get_item(TableName=table, Key=k, ConsistentRead=True).get("Item") == expected
     return check
+
+
+def conditional_put(params, holds, before):
+    """A conditional PutItem's documented outcome, read back: the item is replaced when its condition
+    holds; a ConditionalCheckFailedException leaves it as it was (`before`) when not."""
+    k = {"pk": params["Item"]["pk"]}
+    if holds:
+        return ok(item_is(params["TableName"], k, params["Item"]))
+    return err("ConditionalCheckFailedException", after=item_is(params["TableName"], k, before))
 
 
 # ---------------------------------------------------------------- keys and items (Service quotas)
@@ -175,8 +185,8 @@ add("guide:HowItWorks.NamingRulesDataTypes", "an attribute name may not be empty
 
 # ---------------------------------------------------------------- expressions: limits and syntax
 pad = lambda text, size: text + " " * (size - len(text))  # noqa: E731
-add("guide:ServiceQuotas", "a ConditionExpression of 4 KB is accepted", "PutItem",
-    {"TableName": HASH, "Item": {"pk": S(key())}, "ConditionExpression": pad("attribute_not_exists(pk)", 4096)}, ok())
+params = {"TableName": HASH, "Item": {"pk": S(key())}, "ConditionExpression": pad("attribute_not_exists(pk)", 4096)}
+add("guide:ServiceQuotas", "a ConditionExpression of 4 KB is accepted", "PutItem", params, conditional_put(params, True, None))
 add("guide:ServiceQuotas", "a ConditionExpression over 4 KB is refused", "PutItem",
     {"TableName": HASH, "Item": {"pk": S(key())}, "ConditionExpression": pad("attribute_not_exists(pk)", 4097)}, err(contains="size"))
 add("guide:ServiceQuotas", "an UpdateExpression of 4 KB is accepted", "UpdateItem",
@@ -190,9 +200,9 @@ add("guide:ServiceQuotas", "a FilterExpression over 4 KB is refused", "Scan",
     {"TableName": HASH, "FilterExpression": pad("attribute_exists(a)", 4097)}, err(contains="size"))
 add("guide:ServiceQuotas", "a KeyConditionExpression over 4 KB is refused", "Query",
     {"TableName": HASH, "KeyConditionExpression": pad("pk = :p", 4097), "ExpressionAttributeValues": {":p": S("a")}}, err(contains="size"))
-add("guide:Expressions.OperatorsAndFunctions", "parenthesized conditions nest", "PutItem",
-    {"TableName": HASH, "Item": {"pk": S(key())},
-     "ConditionExpression": " AND (".join(f"attribute_not_exists(x{i})" for i in range(30)) + ")" * 29}, ok())
+params = {"TableName": HASH, "Item": {"pk": S(key())},
+          "ConditionExpression": " AND (".join(f"attribute_not_exists(x{i})" for i in range(30)) + ")" * 29}
+add("guide:Expressions.OperatorsAndFunctions", "parenthesized conditions nest", "PutItem", params, conditional_put(params, True, None))
 add("guide:Expressions.OperatorsAndFunctions", "parentheses that only wrap parentheses are refused", "PutItem",
     {"TableName": HASH, "Item": {"pk": S(key())}, "ConditionExpression": "((attribute_not_exists(pk)))"}, err(contains="redundant parentheses"))
 add("guide:Expressions.OperatorsAndFunctions", "IN takes up to 100 operands", "PutItem",
@@ -256,7 +266,7 @@ for expression, values, holds in conditions:
     if values:
         params["ExpressionAttributeValues"] = values
     add("guide:Expressions.OperatorsAndFunctions", f"`{expression}` is {holds} on the sample item", "PutItem", params,
-        ok() if holds else err("ConditionalCheckFailedException"), setup=[put(HASH, dict(SAMPLE, pk=S(k)))])
+        conditional_put(params, holds, dict(SAMPLE, pk=S(k))), setup=[put(HASH, dict(SAMPLE, pk=S(k)))])
 add("guide:Expressions.OperatorsAndFunctions", "attribute_type rejects an unknown type name", "PutItem",
     {"TableName": HASH, "Item": {"pk": S(key())}, "ConditionExpression": "attribute_type(a, :t)", "ExpressionAttributeValues": {":t": S("STRING")}},
     err())
@@ -378,8 +388,8 @@ k = key()
 add(LEGACY, "Expected Exists=false fails on an existing attribute", "DeleteItem",
     {"TableName": HASH, "Key": {"pk": S(k)}, "Expected": {"a": {"Exists": False}}}, err("ConditionalCheckFailedException"),
     setup=[put(HASH, {"pk": S(k), "a": N(1)})])
-add(LEGACY, "Expected Exists=false holds for a missing attribute", "PutItem",
-    {"TableName": HASH, "Item": {"pk": S(key())}, "Expected": {"a": {"Exists": False}}}, ok())
+params = {"TableName": HASH, "Item": {"pk": S(key()), "w": N(1)}, "Expected": {"a": {"Exists": False}}}
+add(LEGACY, "Expected Exists=false holds for a missing attribute", "PutItem", params, conditional_put(params, True, None))
 add(LEGACY, "Expected Exists=false with a Value is refused", "PutItem",
     {"TableName": HASH, "Item": {"pk": S(key())}, "Expected": {"a": {"Exists": False, "Value": N(1)}}}, err())
 add(LEGACY, "Expected Exists=true without a Value is refused", "PutItem",
@@ -392,24 +402,26 @@ operator_cases = [
 ]
 for op, values, holds in operator_cases:
     k = key()
-    add(LEGACY, f"Expected n {op} {[list(v.values())[0] for v in values]} is {holds} for n=5", "PutItem",
-        {"TableName": HASH, "Item": {"pk": S(k), "n": N(5), "w": N(1)}, "Expected": {"n": {"ComparisonOperator": op, "AttributeValueList": values}}},
-        ok() if holds else err("ConditionalCheckFailedException"), setup=[put(HASH, {"pk": S(k), "n": N(5), "s": S("hello"), "ss": {"SS": ["a"]}})])
+    before = {"pk": S(k), "n": N(5), "s": S("hello"), "ss": {"SS": ["a"]}}
+    params = {"TableName": HASH, "Item": {"pk": S(k), "n": N(5), "w": N(1)}, "Expected": {"n": {"ComparisonOperator": op, "AttributeValueList": values}}}
+    add(LEGACY, f"Expected n {op} {[list(v.values())[0] for v in values]} is {holds} for n=5", "PutItem", params,
+        conditional_put(params, holds, before), setup=[put(HASH, before)])
 for attribute, op, value, holds in [("s", "BEGINS_WITH", S("he"), True), ("s", "BEGINS_WITH", S("lo"), False), ("s", "CONTAINS", S("ell"), True),
                                     ("ss", "CONTAINS", S("a"), True), ("ss", "NOT_CONTAINS", S("a"), False), ("s", "NOT_CONTAINS", S("zz"), True),
                                     ("absent", "NOT_CONTAINS", S("a"), True), ("absent", "NULL", None, True)]:
     k = key()
-    add(LEGACY, f"Expected {attribute} {op} is {holds}", "PutItem",
-        {"TableName": HASH, "Item": {"pk": S(k)}, "Expected": {attribute: {"ComparisonOperator": op, "AttributeValueList": [value] if value else []}}},
-        ok() if holds else err("ConditionalCheckFailedException"), setup=[put(HASH, {"pk": S(k), "s": S("hello"), "ss": {"SS": ["a"]}})])
-k = key()
-add(LEGACY, "ConditionalOperator OR: one holding condition is enough", "PutItem",
-    {"TableName": HASH, "Item": {"pk": S(k)}, "ConditionalOperator": "OR",
-     "Expected": {"a": {"Value": N(1)}, "b": {"Value": N(99)}}}, ok(), setup=[put(HASH, {"pk": S(k), "a": N(1), "b": N(2)})])
-k = key()
-add(LEGACY, "ConditionalOperator AND (the default): every condition must hold", "PutItem",
-    {"TableName": HASH, "Item": {"pk": S(k)}, "Expected": {"a": {"Value": N(1)}, "b": {"Value": N(99)}}},
-    err("ConditionalCheckFailedException"), setup=[put(HASH, {"pk": S(k), "a": N(1), "b": N(2)})])
+    before = {"pk": S(k), "s": S("hello"), "ss": {"SS": ["a"]}}
+    params = {"TableName": HASH, "Item": {"pk": S(k)}, "Expected": {attribute: {"ComparisonOperator": op, "AttributeValueList": [value] if value else []}}}
+    add(LEGACY, f"Expected {attribute} {op} is {holds}", "PutItem", params, conditional_put(params, holds, before), setup=[put(HASH, before)])
+for operator, holds in [("OR", True), ("AND", False)]:
+    k = key()
+    params = {"TableName": HASH, "Item": {"pk": S(k)}, "Expected": {"a": {"Value": N(1)}, "b": {"Value": N(99)}}}
+    if operator == "OR":
+        params["ConditionalOperator"] = "OR"
+    rule = ("ConditionalOperator OR: one holding condition is enough" if holds
+            else "ConditionalOperator AND (the default): every condition must hold")
+    add(LEGACY, rule, "PutItem", params, conditional_put(params, holds, {"pk": S(k), "a": N(1), "b": N(2)}),
+        setup=[put(HASH, {"pk": S(k), "a": N(1), "b": N(2)})])
 add(LEGACY, "a ComparisonOperator with the wrong number of values is refused", "PutItem",
     {"TableName": HASH, "Item": {"pk": S(key())}, "Expected": {"a": {"ComparisonOperator": "EQ", "AttributeValueList": [N(1), N(2)]}}}, err())
 add(LEGACY, "LT on a set value is refused", "PutItem",

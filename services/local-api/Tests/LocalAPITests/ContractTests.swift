@@ -64,10 +64,10 @@ import Testing
         #expect(report.contains("statusCode: expected 201, got 200"))
     }
 
-    @Test func aRenamedRouteIsDriftOnATemporaryCopy() async throws {
+    /// The services' declarations and corpora in a temporary root, users' declaration edited.
+    func copyOfServices(editingUsers edit: (String) -> String) throws -> URL {
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "contract-drift-\(UInt64.random(in: 0...UInt64.max))")
-        defer { try? FileManager.default.removeItem(at: copy) }
+            "contract-copy-\(UInt64.random(in: 0...UInt64.max))")
         for service in LocalAPI.serviceNames {
             let source = URL(fileURLWithPath: "\(repositoryRoot)/services/\(service)")
             let target = copy.appendingPathComponent("services/\(service)")
@@ -75,17 +75,70 @@ import Testing
             try FileManager.default.copyItem(
                 at: source.appendingPathComponent("contracts"), to: target.appendingPathComponent("contracts"))
             var declaration = try String(contentsOf: source.appendingPathComponent("service.json"), encoding: .utf8)
-            if service == "users" {
-                declaration = declaration.replacingOccurrences(
-                    of: "\"DELETE /users/{id}\"", with: "\"DELETE /users/{userId}\"")
-            }
+            if service == "users" { declaration = edit(declaration) }
             try declaration.write(to: target.appendingPathComponent("service.json"), atomically: true, encoding: .utf8)
         }
+        return copy
+    }
+
+    @Test func aRenamedRouteIsDriftOnATemporaryCopy() async throws {
+        let copy = try copyOfServices {
+            $0.replacingOccurrences(of: "\"DELETE /users/{id}\"", with: "\"DELETE /users/{userId}\"")
+        }
+        defer { try? FileManager.default.removeItem(at: copy) }
         let report = try await ContractReplay.run(root: copy.path, services: ["users"], mode: .inProcess)
         #expect(
             report.drift.contains {
                 $0.contains("route DELETE /users/{id} is not declared in services/users/service.json")
             })
         #expect(report.drift.contains { $0.contains("route DELETE /users/{userId} has no contract case") })
+    }
+
+    /// The recorded 401 and 403 are the contract too: a route published without its authorizer, or
+    /// with a wider scope list, fails the corpus at the case that proved it closed.
+    /// The recorded 401 and 403 are the contract too: a route published without its authorizer, or
+    /// with a wider scope list, fails the corpus at the case that proved it closed.
+    @Test func aRouteThatLosesItsAuthorizerOrScopeFailsItsCase() async throws {
+        func editingRoute(_ key: String, _ edit: @escaping (inout JSONObject) -> Void) throws -> URL {
+            try copyOfServices { text in
+                guard case .object(var declaration)? = try? JSONValue.parse(Array(text.utf8)),
+                    case .object(var routes)? = declaration["routes"], case .object(var route)? = routes[key]
+                else { return text }
+                edit(&route)
+                routes[key] = .object(route)
+                declaration["routes"] = .object(routes)
+                return JSONValue.object(declaration).jsonString
+            }
+        }
+        let open = try editingRoute("GET /users/{id}") { route in
+            route["authorization"] = "NONE"
+            route["public"] = true
+            route["scopes"] = nil
+        }
+        defer { try? FileManager.default.removeItem(at: open) }
+        let widened = try editingRoute("GET /users") { $0["scopes"] = ["users.read", "users.admin"] }
+        defer { try? FileManager.default.removeItem(at: widened) }
+        for (root, failingCase) in [
+            (open, #"authorization.json › "3. GET /users/ada → 401""#),
+            (widened, #"authorization.json › "8. GET /users → 403""#),
+        ] {
+            let report = try await ContractReplay.run(root: root.path, services: ["users"], mode: .inProcess)
+            let failures = report.failures.map(\.description).joined(separator: "\n")
+            #expect(failures.contains(failingCase), "\(failures)")
+        }
+    }
+
+    @Test func aChangedHeaderFailsNamingIt() async throws {
+        let failure = try await replayBroken(try scenario("users", "crud")) { answer in
+            guard case .object(var response) = answer, case .object(var headers)? = response["headers"],
+                headers["location"] != nil
+            else { return answer }
+            headers["location"] = "/users/someone-else"
+            response["headers"] = .object(headers)
+            return .object(response)
+        }
+        let report = try #require(failure).description
+        #expect(report.contains(#""1. POST /users → 201""#))
+        #expect(report.contains("headers.location"), "\(report)")
     }
 }
