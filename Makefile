@@ -14,7 +14,7 @@ FUNCTIONS := $(shell python3 ci/declarations.py --packages)
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: bench-cold test-new-service docs-check help tools serve-tools run invoke event build new test check lint fuzz capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
+.PHONY: bench-cold test-new-service docs-check slow-suites module-readme help tools serve-tools run invoke event build new test check lint fuzz capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
 	test-terraform contract token plan apply deploy rollback rotate-secret destroy lock logs info alarms
 
 help: ## List the targets
@@ -68,18 +68,29 @@ test: export MAKE_TEST_PHASES := $(CURDIR)/.build/phases/$(shell date +%s%N).log
 # its scratch copy in this checkout's build directory, which the moto suites build in too (the GitLab
 # test job runs the phases as separate jobs instead).
 test: TERRAFORM_SCOPE := integration
-test: tools check capacity dynamodb-conformance check-minimal-package contract test-terraform fuzz docs-check test-new-service ## Run every test: make check, then packaging, contracts against the packages, Terraform on moto, fuzzing, the API docs in Chromium, make new
+test: tools check slow-suites capacity dynamodb-conformance check-minimal-package contract test-terraform fuzz docs-check test-new-service ## Run every test: make check, then packaging, contracts against the packages, Terraform on moto, fuzzing, the API docs in Chromium, make new
 	@ci/phase.sh --summary
 
-check: tools ## The inner loop: build with tests, the Swift suites, in-process contracts, the CI scripts' tests, lint, Terraform's unit tests
+# Suites that take long for what they add to the inner loop: every Wycheproof vector through the
+# debug build's signature arithmetic, and the local DynamoDB driven as a process by the AWS CLI.
+# make check skips them; make test runs them (slow-suites).
+SLOW_SUITES = WycheproofTests|LocalProcessTests
+
+check: tools ## The inner loop: build with tests, the Swift suites but the slow ones, in-process contracts, the CI scripts' tests, lint, Terraform's unit tests
 	$(phase)
 	$(SWIFT) build --build-tests
 	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
-	$(SWIFT) test --skip-build --no-parallel
+	$(SWIFT) test --skip-build --no-parallel --skip '$(SLOW_SUITES)'
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract
 	python3 -m unittest discover -s ci/tests
 	@$(MAKE) --no-print-directory lint
 	ci/test-terraform.sh unit
+
+slow-suites: tools ## The Swift suites make check skips (SLOW_SUITES: the Wycheproof vectors, the local DynamoDB as a process)
+	$(phase)
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --no-parallel --filter '$(SLOW_SUITES)'
+	$(phase-end)
 
 lint: tools ## swift format lint, ruff, shellcheck, .gitlab-ci.yml against GitLab's schema (terraform fmt: ci/test-terraform.sh)
 	$(SWIFT) format lint --strict -r Package.swift shared services
@@ -212,6 +223,9 @@ destroy: tools ## Destroy an environment: make destroy ENV=staging CONFIRM=stagi
 
 lock: ## Regenerate the hash-locked Python requirements (ci/requirements*.txt) from ci/requirements*.in; review and commit the diff
 	ci/lock.sh python
+
+module-readme: ## Rewrite modules/infrastructure/README.md's Inputs and Outputs tables from its variables and outputs
+	python3 ci/module_readme.py --write
 
 format: ## Format Swift sources with swift format
 	$(SWIFT) format format -i -r Package.swift shared services

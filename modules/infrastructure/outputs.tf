@@ -9,7 +9,8 @@ output "api_id" {
 }
 
 output "api_type" {
-  value = var.api_type
+  description = "\"http\" (HTTP API) or \"rest\" (REST API with the Lambda authorizer)."
+  value       = var.api_type
 }
 
 output "domain" {
