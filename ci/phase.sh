@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test` tells where it is: a banner as each phase starts and a closing summary. The phases
 # are recorded in $MAKE_TEST_PHASES (set by `make test`); a target run on its own prints just its
-# banner. Phases that run side by side also record their end, so each one's time is its own.
+# banner. A phase that records its end (the Makefile's phase-end) is timed to it; one that does not,
+# to whatever the run did next (the last phase must record it: nothing follows).
 #   ci/phase.sh NAME         banner for phase NAME
 #   ci/phase.sh --end NAME   phase NAME has ended
 #   ci/phase.sh --summary    each phase's time and the wall time
