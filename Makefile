@@ -82,7 +82,7 @@ check: tools ## The inner loop: build with tests, the Swift suites but the slow 
 	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
 	$(SWIFT) test --skip-build --no-parallel --skip '$(SLOW_SUITES)'
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract
-	python3 -m unittest discover -s ci/tests
+	$(PYTHON) -m unittest discover -s ci/tests -t ci
 	@$(MAKE) --no-print-directory lint
 	ci/test-terraform.sh unit
 
@@ -93,7 +93,7 @@ slow-suites: tools ## The Swift suites make check skips (SLOW_SUITES: the Wychep
 	$(phase-end)
 
 lint: tools ## swift format lint, ruff, shellcheck, .gitlab-ci.yml against GitLab's schema (terraform fmt: ci/test-terraform.sh)
-	$(SWIFT) format lint --strict -r Package.swift shared services
+	$(SWIFT) format lint --strict -r Package.swift shared services tools
 	.venv/bin/ruff check ci
 	shellcheck ci/*.sh
 	.venv/bin/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
@@ -124,11 +124,11 @@ contract: tools ## Replay every service's contract corpus against its packaged b
 	$(SWIFT) build --product local-api
 	PACKAGES=$(DIST) ci/build.sh
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract --artifact $(DIST)
-	python3 ci/authorizer-contract.py replay --bootstrap $(DIST)/authorizer/bootstrap
+	python3 ci/authorizer_contract.py replay --bootstrap $(DIST)/authorizer/bootstrap
 	PACKAGES=$(DIST) ci/contract-mutation.sh
 	$(SWIFT) build --product local-dynamodb
-	$(PYTHON) ci/telemetry-check.py --bootstrap $(DIST)/users/bootstrap --dynamodb $(LOCAL_DYNAMODB)
-	$(PYTHON) ci/stream-check.py --bootstrap $(DIST)/items/bootstrap --dynamodb $(LOCAL_DYNAMODB)
+	$(PYTHON) ci/telemetry_check.py --bootstrap $(DIST)/users/bootstrap --dynamodb $(LOCAL_DYNAMODB)
+	$(PYTHON) ci/stream_check.py --bootstrap $(DIST)/items/bootstrap --dynamodb $(LOCAL_DYNAMODB)
 
 test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments and the pipeline applied against moto
 	$(phase)
@@ -148,7 +148,7 @@ fuzz: tools ## schemathesis against every service's OpenAPI document through the
 docs-check: tools ## make run's API docs in a headless Chromium: every declared route on the page, one authorized call through Try it out
 	$(phase)
 	$(SWIFT) build --product local-api
-	$(PYTHON) ci/docs-check.py --local-api "$$($(SWIFT) build --show-bin-path)/local-api" --docs "$$($(DOCS_ASSETS))"
+	$(PYTHON) ci/docs_check.py --local-api "$$($(SWIFT) build --show-bin-path)/local-api" --docs "$$($(DOCS_ASSETS))"
 	$(phase-end)
 
 check-minimal-package: tools ## Release-build the minimal service: AL2023-loadable, no ICU, zip under budget
@@ -163,12 +163,12 @@ bench: tools check-minimal-package ## Benchmarks: bootstrap size, local DynamoDB
 	@cat $(DIST)/minimal/package.json
 	ci/bench-dynamodb.sh
 	ci/bench-gateway.sh
-	$(PYTHON) ci/bench-stream.py --local-api "$$($(SWIFT) build $$(python3 ci/package.py --print-build-flags) --show-bin-path)/local-api"
+	$(PYTHON) ci/bench_stream.py --local-api "$$($(SWIFT) build $$(python3 ci/package.py --print-build-flags) --show-bin-path)/local-api"
 
 bench-cold: tools check-minimal-package ## Cold start and peak RSS of minimal, a C floor, every service's package and the REST authorizer, then the first DynamoDB-backed answer over HTTP and TLS (RUNS=20)
 	PACKAGES=$(DIST) ci/build.sh
 	$(SWIFT) build -c release --product local-dynamodb --package-path shared >&2
-	$(PYTHON) ci/bench-cold.py --runs $(or $(RUNS),20) --dynamodb "$$($(SWIFT) build -c release --package-path shared --show-bin-path)/local-dynamodb" \
+	$(PYTHON) ci/bench_cold.py --runs $(or $(RUNS),20) --dynamodb "$$($(SWIFT) build -c release --package-path shared --show-bin-path)/local-dynamodb" \
 		minimal=$(DIST)/minimal/bootstrap $(foreach s,$(FUNCTIONS),$(s)=$(DIST)/$(s)/bootstrap)
 
 package: tools ## Package one service for Lambda: make package SERVICE=users
@@ -228,4 +228,4 @@ module-readme: ## Rewrite modules/infrastructure/README.md's Inputs and Outputs 
 	python3 ci/module_readme.py --write
 
 format: ## Format Swift sources with swift format
-	$(SWIFT) format format -i -r Package.swift shared services
+	$(SWIFT) format format -i -r Package.swift shared services tools

@@ -455,6 +455,13 @@ def main():
     p.add_argument("name", help="e.g. cursor (invalidates outstanding page cursors)")
     args = parser.parse_args()
 
+    if args.command in ("plan", "apply", "deploy"):
+        # The declarations are Terraform's input: a wrong one is refused here, in the schema's words.
+        problems = declarations.check()
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise DeployError(f"{problems[0]}{more}; services/service.schema.json describes each field, "
+                              ".venv/bin/python ci/declarations.py --check lists every problem")
     environment = Environment(args.env)
     if args.command == "plan":
         return plan(environment, args.packages, args.out and os.path.abspath(args.out), args.report)

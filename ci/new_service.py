@@ -15,7 +15,7 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REGISTRY = os.path.join(ROOT, "services", "local-api", "Sources", "LocalAPI", "Registry.swift")
+REGISTRY = os.path.join(ROOT, "tools", "local-api", "Sources", "LocalAPI", "Registry.swift")
 PACKAGE = os.path.join(ROOT, "Package.swift")
 SERVICE_LIST = re.compile(r"^let serviceNames = \[\n((?:    \"[a-z0-9-]+\",\n)*)\]$", re.M)
 
@@ -52,14 +52,14 @@ let package = Package(
     targets: [
         .target(
             name: "{m}",
-            dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "LambdaRuntime")),
+            dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "Platform")),
         .executableTarget(name: "{m}Bootstrap", dependencies: ["{m}"] + shared("ServiceKit")),
         .testTarget(
             name: "{m}Tests",
             dependencies: ["{m}", "{m}Bootstrap"]
                 + shared(
                     "ServiceTesting", "ServiceKit", "DynamoDB", "AWSCore", "LambdaTesting", "HTTPAPI", "JSONCoding",
-                    "LambdaRuntime")),
+                    "LambdaRuntime", "Platform")),
     ],
     swiftLanguageModes: [.v6]
 )

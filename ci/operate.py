@@ -13,13 +13,11 @@ credential, state or environment is one line saying what to do, exit status 1.
 import argparse
 import datetime
 import json
-import os
 import re
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from deploy import DeployError, Environment, declared_services, short  # noqa: E402
+from deploy import DeployError, Environment, declared_services, short
 
 
 class OperateError(Exception):

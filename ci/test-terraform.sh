@@ -51,15 +51,23 @@ if grep -q "Parsing errors" <<<"$scan"; then
   exit 1
 fi
 
-# Against moto: the environments (deploy, rollback, destroy) and the pipeline's jobs in order,
-# with the real packages. The two suites share nothing (each its own moto, tree and directories),
-# so they run side by side; each one's output follows when both are done.
+# Against moto: each environment test (deploy, rollback, destroy) and the pipeline's jobs in order,
+# with the real packages. Each runs in its own process with its own moto, tree and directories, so
+# they share nothing and run side by side (Terraform mostly waits on moto); each one's output
+# follows when all are done.
 ci/build.sh
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
+cd ci/tests/integration
+python=../../../.venv/bin/python
+runs=$("$python" -c 'import unittest, test_environments_on_moto as m
+def ids(suite):
+    for t in suite:
+        yield from (ids(t) if isinstance(t, unittest.TestSuite) else [t.id()])
+print("\n".join(ids(unittest.defaultTestLoader.loadTestsFromModule(m))))')
 pids=()
-for suite in test_environments_on_moto test_pipeline_on_moto; do
-  (cd ci/tests/integration && exec ../../../.venv/bin/python -m unittest -v "$suite") >"$logs/$suite.log" 2>&1 &
+for run in $runs test_pipeline_on_moto; do
+  "$python" -m unittest -v "$run" >"$logs/$run.log" 2>&1 &
   pids+=("$!")
 done
 failed=0

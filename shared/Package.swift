@@ -1,6 +1,8 @@
 // swift-tools-version:6.0
-// The platform every service builds on. The core (JSONCoding, LambdaRuntime, HTTPAPI) imports no
-// Foundation: FoundationEssentials alone adds ~2.7 MB to a zipped bootstrap.
+// The platform every service builds on. The core (JSONCoding, Platform, LambdaRuntime, HTTPAPI)
+// imports no Foundation: FoundationEssentials alone adds ~2.7 MB to a zipped bootstrap. Its tests
+// (shared/Tests) are declared once, in the root Package.swift, which builds them with everything
+// else (`make check`); some need swift-crypto, which nothing here may depend on.
 import PackageDescription
 
 let package = Package(
@@ -8,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "JSONCoding", targets: ["JSONCoding"]),
+        .library(name: "Platform", targets: ["Platform"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
         .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
         .library(name: "LambdaTesting", targets: ["LambdaTesting"]),
@@ -39,12 +42,15 @@ let package = Package(
     ],
     targets: [
         .target(name: "JSONCoding"),
+        // What every module needs from the operating system, without Foundation: the wall clock and
+        // AWS's time formats, the process environment, a byte search that links no regex engine.
+        .target(name: "Platform"),
         .target(name: "CGlibcCompat"),
         .target(
             name: "LambdaRuntime",
-            dependencies: ["JSONCoding", "CGlibcCompat", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["JSONCoding", "CGlibcCompat", "Platform", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "HTTPAPI", dependencies: ["JSONCoding", "LambdaRuntime"]),
+        .target(name: "HTTPAPI", dependencies: ["JSONCoding", "LambdaRuntime", "Platform"]),
         // The loopback HTTP server the local gateway, the local DynamoDB and the tests' Runtime API
         // emulator listen with (127.0.0.1 only).
         .target(
@@ -55,30 +61,33 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .target(name: "LambdaTesting", dependencies: ["JSONCoding", "LambdaRuntime", "HTTPAPI", "LoopbackHTTP"]),
-        .executableTarget(name: "MinimalFunction", dependencies: ["LambdaRuntime", "HTTPAPI"]),
+        .target(
+            name: "LambdaTesting", dependencies: ["JSONCoding", "LambdaRuntime", "HTTPAPI", "LoopbackHTTP", "Platform"]),
+        .executableTarget(name: "MinimalFunction", dependencies: ["LambdaRuntime", "HTTPAPI", "Platform"]),
         .target(name: "DynamoDBModel", dependencies: ["JSONCoding"]),
         .target(
             name: "AWSCore",
             dependencies: [
-                "LambdaRuntime",
+                "Platform",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        .target(name: "DynamoDB", dependencies: ["AWSCore", "DynamoDBModel", "JSONCoding", "LambdaRuntime"]),
+        .target(
+            name: "DynamoDB", dependencies: ["AWSCore", "DynamoDBModel", "JSONCoding", "LambdaRuntime", "Platform"]),
         .target(
             name: "ServiceKit",
             dependencies: [
-                "AWSCore", "DynamoDB", "DynamoDBModel", "HTTPAPI", "JSONCoding", "LambdaRuntime",
+                "AWSCore", "DynamoDB", "DynamoDBModel", "HTTPAPI", "JSONCoding", "LambdaRuntime", "Platform",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "ServiceTesting",
             dependencies: [
-                "AWSCore", "DynamoDB", "HTTPAPI", "JSONCoding", "LambdaRuntime", "LocalDynamoDB", "ServiceKit",
+                "AWSCore", "DynamoDB", "HTTPAPI", "JSONCoding", "LambdaRuntime", "LocalDynamoDB", "Platform",
+                "ServiceKit",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Bearer tokens verified as API Gateway's JWT authorizer verifies them.
@@ -88,15 +97,18 @@ let package = Package(
         .target(
             name: "RESTAuthorizer",
             dependencies: [
-                "AWSCore", "JSONCoding", "JWT", "LambdaRuntime", .product(name: "Logging", package: "swift-log"),
+                "AWSCore", "JSONCoding", "JWT", "LambdaRuntime", "Platform",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "AuthorizerFunction",
-            dependencies: ["RESTAuthorizer", "LambdaRuntime", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "RESTAuthorizer", "LambdaRuntime", "Platform", .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "LocalGateway",
             dependencies: [
-                "AWSCore", "HTTPAPI", "JSONCoding", "JWT", "LambdaRuntime", "LoopbackHTTP",
+                "AWSCore", "HTTPAPI", "JSONCoding", "JWT", "LambdaRuntime", "LoopbackHTTP", "Platform",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Contract corpora: scenario files, matchers, replay and recording (the runner is local-api).
@@ -104,26 +116,8 @@ let package = Package(
             name: "ContractTesting",
             dependencies: ["HTTPAPI", "JSONCoding"]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "LocalDynamoDB", dependencies: ["DynamoDBModel", "CSQLite", "LambdaRuntime", "LoopbackHTTP"]),
-        .executableTarget(name: "local-dynamodb", dependencies: ["LocalDynamoDB", "LambdaRuntime"]),
-        .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding"], exclude: ["JSONTestSuite"]),
-        .testTarget(
-            name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "HTTPAPI", "LambdaTesting", "MinimalFunction"]),
-        .testTarget(
-            name: "DynamoDBTests",
-            dependencies: [
-                "AWSCore", "DynamoDB", "DynamoDBModel", "LocalDynamoDB", "JSONCoding", "LambdaRuntime",
-                "local-dynamodb", "ServiceTesting", "LambdaTesting", "LoopbackHTTP",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            exclude: ["Scripts"]),
-        .testTarget(
-            name: "HTTPAPITests", dependencies: ["HTTPAPI", "LambdaRuntime", "LambdaTesting"], exclude: ["Events"]),
-        .testTarget(
-            name: "ServiceKitTests",
-            dependencies: [
-                "ServiceKit", "DynamoDB", "DynamoDBModel", "LocalDynamoDB", "HTTPAPI", "JSONCoding", "AWSCore",
-            ]),
+        .target(name: "LocalDynamoDB", dependencies: ["DynamoDBModel", "CSQLite", "LoopbackHTTP", "Platform"]),
+        .executableTarget(name: "local-dynamodb", dependencies: ["LocalDynamoDB"]),
     ],
     swiftLanguageModes: [.v6]
 )

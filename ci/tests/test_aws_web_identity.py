@@ -6,8 +6,7 @@ import subprocess
 import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import aws_web_identity  # noqa: E402
+import aws_web_identity
 
 SCRIPT = aws_web_identity.__file__
 ROLE = "arn:aws:iam::123456789012:role/swiftapi-ci-staging-plan"

@@ -3,11 +3,9 @@ refuses (the low-cardinality indexes users and items had)."""
 import copy
 import json
 import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import capacity  # noqa: E402
+import capacity
 
 
 def declaration(name):

@@ -1,13 +1,10 @@
 """ci/iam_check.py on policy documents: the evaluator's IAM rules, and the findings it must make.
 Each regression the delivery-trust work closed is put back here and must fail by name; the same
 checker runs on the bootstrap as IAM stores it in tests/integration/test_pipeline_on_moto.py."""
-import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-import iam_check  # noqa: E402
-from iam_check import Layout, Statement, check_boundary, check_role, check_trusts, condition_holds, trust_accepts  # noqa: E402
+import iam_check
+from iam_check import Layout, Statement, check_boundary, check_role, check_trusts, condition_holds, trust_accepts
 
 ACCOUNT = "123456789012"
 LAYOUT = Layout("swiftapi", "eu-west-1", ACCOUNT, ["production", "staging"], f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/state")

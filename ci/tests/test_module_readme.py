@@ -1,13 +1,10 @@
 """modules/infrastructure/README.md's Inputs and Outputs tables are the ones ci/module_readme.py
 generates from the module's variables and outputs: one added, removed or re-described without
 `make module-readme` fails here."""
-import os
 import re
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import module_readme  # noqa: E402
+import module_readme
 
 
 class ModuleReadme(unittest.TestCase):

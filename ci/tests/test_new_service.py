@@ -8,11 +8,12 @@ import sys
 import tempfile
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "ci"))
-import new_service  # noqa: E402
+import declarations
+import new_service
 
-REGISTRY = os.path.join("services", "local-api", "Sources", "LocalAPI", "Registry.swift")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+REGISTRY = os.path.join("tools", "local-api", "Sources", "LocalAPI", "Registry.swift")
 
 
 def declared_services(root):
@@ -71,6 +72,10 @@ class ScaffoldTests(unittest.TestCase):
         self.assertEqual(self.new("orders").returncode, 0)
         service = os.path.join(self.root, "services", "orders")
         declaration = json.loads(read(os.path.join(service, "service.json")))
+        self.assertEqual(declarations.problems("orders", declaration), [], "the scaffold matches services/service.schema.json")
+        dashed = json.loads(read(os.path.join(self.root, "services", "order-lines", "service.json"))) \
+            if self.new("order-lines").returncode == 0 else None
+        self.assertEqual(declarations.problems("order-lines", dashed), [], "a dashed name too")
         self.assertTrue(declaration["routes"], "the scaffold declares a route")
         for key, route in declaration["routes"].items():
             self.assertEqual(route["authorization"], "JWT", f"{key} must be authorized")

@@ -8,8 +8,7 @@ import tempfile
 import unittest
 import zipfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-import package  # noqa: E402
+import package
 
 
 def compile_c(directory, name, source, *flags):

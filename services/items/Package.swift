@@ -16,14 +16,14 @@ let package = Package(
     targets: [
         .target(
             name: "Items",
-            dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "LambdaRuntime")),
+            dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "Platform")),
         .executableTarget(name: "ItemsBootstrap", dependencies: ["Items"] + shared("ServiceKit")),
         .testTarget(
             name: "ItemsTests",
             dependencies: ["Items", "ItemsBootstrap"]
                 + shared(
                     "ServiceTesting", "ServiceKit", "DynamoDB", "AWSCore", "LambdaTesting", "HTTPAPI", "JSONCoding",
-                    "LambdaRuntime")),
+                    "LambdaRuntime", "Platform")),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,14 +16,14 @@ let package = Package(
     targets: [
         .target(
             name: "Users",
-            dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "LambdaRuntime")),
+            dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "Platform")),
         .executableTarget(name: "UsersBootstrap", dependencies: ["Users"] + shared("ServiceKit")),
         .testTarget(
             name: "UsersTests",
             dependencies: ["Users", "UsersBootstrap"]
                 + shared(
                     "ServiceTesting", "ServiceKit", "DynamoDB", "AWSCore", "LambdaTesting", "HTTPAPI", "JSONCoding",
-                    "LambdaRuntime")),
+                    "LambdaRuntime", "Platform")),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -222,28 +222,6 @@ run "rejects_a_route_declared_by_two_services" {
   expect_failures = [var.services]
 }
 
-run "rejects_memory_out_of_range" {
-  command = plan
-  variables {
-    services = {
-      users = merge(jsondecode(file("../../services/users/service.json")), { function = { memory = 64, timeout = 10, architecture = "x86_64" } })
-      items = jsondecode(file("../../services/items/service.json"))
-    }
-  }
-  expect_failures = [var.services]
-}
-
-run "rejects_timeout_out_of_range" {
-  command = plan
-  variables {
-    services = {
-      users = merge(jsondecode(file("../../services/users/service.json")), { function = { memory = 256, timeout = 901, architecture = "x86_64" } })
-      items = jsondecode(file("../../services/items/service.json"))
-    }
-  }
-  expect_failures = [var.services]
-}
-
 run "rejects_an_unknown_environment" {
   command = plan
   variables {
@@ -346,21 +324,6 @@ run "tables_declare_local_indexes_and_streams" {
     condition     = !module.service["users"].tables["users"].stream_enabled
     error_message = "Tables without a declared stream have none."
   }
-}
-
-run "rejects_an_unknown_stream_view" {
-  command = plan
-  variables {
-    services = {
-      events = {
-        function = { memory = 256, timeout = 10, architecture = "x86_64", environment = {} }
-        routes   = { "GET /events" = { authorization = "JWT" } }
-        tables   = { events = { partitionKey = { name = "pk", type = "S" }, stream = "EVERYTHING" } }
-      }
-    }
-    releases = { events = { s3_bucket = "artifacts", s3_key = "events/cc.zip", code_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" } }
-  }
-  expect_failures = [var.services]
 }
 
 run "no_network_by_default" {

@@ -159,13 +159,3 @@ run "rejects_a_webhook_that_carries_a_secret" {
   expect_failures = [var.alarm_subscriptions]
 }
 
-run "rejects_objectives_out_of_range" {
-  command = plan
-  variables {
-    services = merge(
-      { for f in fileset("../../services", "*/service.json") : dirname(f) => jsondecode(file("../../services/${f}")) },
-      { users = merge(jsondecode(file("../../services/users/service.json")), { objectives = { errorRatePercent = 0 } }) },
-    )
-  }
-  expect_failures = [var.services]
-}

@@ -1,4 +1,4 @@
-import LambdaRuntime
+import Platform
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,4 @@
-import LambdaRuntime
+import Platform
 
 /// One AWS service spoken over the JSON protocol (`POST /`, `X-Amz-Target: <prefix>.<Operation>`,
 /// `application/x-amz-json-1.x`), signed with SigV4 over a pooled transport. DynamoDB and Secrets

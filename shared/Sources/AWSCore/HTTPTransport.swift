@@ -1,8 +1,8 @@
-import LambdaRuntime
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Platform
 import Synchronization
 
 #if canImport(Glibc)

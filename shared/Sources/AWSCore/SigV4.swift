@@ -1,4 +1,4 @@
-import LambdaRuntime
+import Platform
 
 /// AWS credentials; `sessionToken` is present for temporary credentials (always, in Lambda).
 public struct AWSCredentials: Sendable, Equatable {

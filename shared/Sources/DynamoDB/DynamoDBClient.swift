@@ -2,6 +2,7 @@ import AWSCore
 import DynamoDBModel
 import JSONCoding
 import LambdaRuntime
+import Platform
 
 #if canImport(Glibc)
     import Glibc

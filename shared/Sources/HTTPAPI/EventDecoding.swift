@@ -1,4 +1,5 @@
 import JSONCoding
+import Platform
 
 /// The event is not an HTTP event this layer understands. Reported to Lambda as a function error:
 /// there is no HTTP request to answer.

@@ -1,4 +1,5 @@
 import Dispatch
+import Platform
 import Synchronization
 
 enum AwaitOutcome<T: Sendable>: Sendable {

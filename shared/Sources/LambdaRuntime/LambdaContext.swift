@@ -1,5 +1,6 @@
 import JSONCoding
 import Logging
+import Platform
 
 /// What Lambda tells a handler about the invocation it is serving.
 public struct LambdaContext: Sendable {

@@ -1,5 +1,6 @@
 import JSONCoding
 import Logging
+import Platform
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Dispatch
+import Platform
 import Synchronization
 
 /// Where a streamed response's bytes go. Under the runtime each `write` returns once the chunk is

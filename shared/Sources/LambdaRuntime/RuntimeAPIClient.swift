@@ -1,4 +1,5 @@
 import JSONCoding
+import Platform
 
 /// One event from `/runtime/invocation/next`.
 public struct Invocation: Sendable {

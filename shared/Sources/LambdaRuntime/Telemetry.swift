@@ -103,14 +103,6 @@ public struct RuntimeTelemetry: Sendable {
     }
 }
 
-extension WallClock {
-    public static func nowMicroseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
-    }
-}
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)

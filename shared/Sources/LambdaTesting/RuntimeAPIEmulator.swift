@@ -1,6 +1,7 @@
 import JSONCoding
 import LambdaRuntime
 import LoopbackHTTP
+import Platform
 
 /// What an invoker gets back from one invocation.
 public enum InvocationResult: Sendable, Equatable {

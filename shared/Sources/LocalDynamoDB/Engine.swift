@@ -1,6 +1,6 @@
 import DynamoDBModel
 import JSONCoding
-import LambdaRuntime
+import Platform
 
 /// The DynamoDB data model on SQLite. Not thread-safe: `LocalDynamoDB` serialises calls.
 final class Engine {

@@ -1,6 +1,5 @@
 import DynamoDBModel
 import JSONCoding
-import LambdaRuntime
 
 /// BatchWriteItem and BatchGetItem.
 extension Engine {

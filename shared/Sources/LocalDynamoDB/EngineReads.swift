@@ -1,6 +1,5 @@
 import DynamoDBModel
 import JSONCoding
-import LambdaRuntime
 
 /// GetItem, Query and Scan.
 extension Engine {

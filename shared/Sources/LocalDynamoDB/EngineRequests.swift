@@ -1,6 +1,5 @@
 import DynamoDBModel
 import JSONCoding
-import LambdaRuntime
 
 /// What every operation reads from a request: substitutions, items, conditions, projections.
 extension Engine {

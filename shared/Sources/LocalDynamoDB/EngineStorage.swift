@@ -1,6 +1,5 @@
 import DynamoDBModel
 import JSONCoding
-import LambdaRuntime
 
 /// Items and index entries in SQLite: the only code that reads or writes rows.
 extension Engine {

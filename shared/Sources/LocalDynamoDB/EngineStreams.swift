@@ -1,6 +1,6 @@
 import DynamoDBModel
 import JSONCoding
-import LambdaRuntime
+import Platform
 
 /// A table's StreamSpecification (API Reference, StreamSpecification): enabled, with a view type.
 struct StreamSettings {

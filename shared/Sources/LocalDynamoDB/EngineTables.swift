@@ -1,6 +1,5 @@
 import DynamoDBModel
 import JSONCoding
-import LambdaRuntime
 
 /// CreateTable, DescribeTable, DeleteTable, ListTables and time to live.
 extension Engine {

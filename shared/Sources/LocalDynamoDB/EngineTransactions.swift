@@ -1,6 +1,5 @@
 import DynamoDBModel
 import JSONCoding
-import LambdaRuntime
 
 /// TransactWriteItems and TransactGetItems.
 extension Engine {

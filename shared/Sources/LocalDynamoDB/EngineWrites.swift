@@ -1,6 +1,5 @@
 import DynamoDBModel
 import JSONCoding
-import LambdaRuntime
 
 /// PutItem, UpdateItem and DeleteItem: each planned against the current item, then committed.
 extension Engine {

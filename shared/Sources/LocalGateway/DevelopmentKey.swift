@@ -1,7 +1,6 @@
 import HTTPAPI
 import JSONCoding
 import JWT
-import LambdaRuntime
 
 #if canImport(Glibc)
     import Glibc

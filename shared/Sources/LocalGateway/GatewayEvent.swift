@@ -1,7 +1,7 @@
 import HTTPAPI
 import JSONCoding
-import LambdaRuntime
 import LoopbackHTTP
+import Platform
 
 /// Builds the API Gateway HTTP API payload 2.0 event for a request, field for field as AWS does.
 public enum GatewayEvent {

@@ -4,6 +4,7 @@ import JWT
 import LambdaRuntime
 import Logging
 import LoopbackHTTP
+import Platform
 import Synchronization
 
 /// A local API Gateway: every declared route of every service, matched with API Gateway's rules,

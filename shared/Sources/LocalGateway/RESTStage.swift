@@ -3,6 +3,7 @@ import JSONCoding
 import LambdaRuntime
 import Logging
 import LoopbackHTTP
+import Platform
 import Synchronization
 
 /// What a REST API does differently from an HTTP API, locally: its own error bodies, payload 1.0

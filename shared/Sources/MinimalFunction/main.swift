@@ -3,6 +3,7 @@
 import HTTPAPI
 import JSONCoding
 import LambdaRuntime
+import Platform
 
 struct StartupFailure: Error, CustomStringConvertible {
     var description: String { "MINIMAL_FAIL_INIT is set" }

@@ -2,6 +2,7 @@ import JSONCoding
 import JWT
 import LambdaRuntime
 import Logging
+import Platform
 import Synchronization
 
 /// The issuer's signing keys, fetched at init and kept; a token naming a key id that is not among

@@ -3,6 +3,7 @@ import JSONCoding
 import JWT
 import LambdaRuntime
 import Logging
+import Platform
 
 /// The REST API's Lambda REQUEST authorizer: verifies the bearer token as API Gateway's JWT
 /// authorizer does (signature against the issuer's JWKS, RS256 or ES256; `iss`, `aud`, `exp`,

@@ -1,6 +1,7 @@
 import DynamoDB
 import HTTPAPI
 import LambdaRuntime
+import Platform
 
 /// A service: its name (its directory under services/ and its service.json), how it is built over
 /// its store, and its router. The deployed bootstrap, the local gateway, contract replay and the

@@ -5,6 +5,7 @@ import HTTPAPI
 import JSONCoding
 import LambdaRuntime
 import Logging
+import Platform
 
 /// `Idempotency-Key` for POST: the first request with a key runs; a retry by the same caller with
 /// the same key and request gets the first response back and creates nothing; the same key with a

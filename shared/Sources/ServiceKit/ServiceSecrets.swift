@@ -2,6 +2,7 @@ import AWSCore
 import HTTPAPI
 import JSONCoding
 import LambdaRuntime
+import Platform
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,6 +1,6 @@
 import DynamoDB
 import HTTPAPI
-import LambdaRuntime
+import Platform
 
 /// DynamoDB refusals a client caused, answered as its problem rather than a 500.
 extension DynamoDBClientError: ProblemConvertible {

@@ -2,7 +2,7 @@ import DynamoDB
 import DynamoDBModel
 import HTTPAPI
 import JSONCoding
-import LambdaRuntime
+import Platform
 
 extension ServiceDeclaration.Table {
     /// The CreateTable request for this declaration (what Terraform creates in AWS).

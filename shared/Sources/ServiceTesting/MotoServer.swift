@@ -1,7 +1,8 @@
 import Foundation
 
-/// `moto_server` on a free loopback port, started and stopped by a test. moto comes from the
-/// project's `.venv` (ci/requirements.txt), else from PATH.
+/// moto on a free loopback port, started and stopped by a test, through the project's one launcher
+/// (ci/moto_server.py: moto with the repairs the tests need, as ci/servers.py starts it). Python and
+/// moto come from the project's `.venv` (ci/requirements.txt), else from PATH.
 public final class MotoServer: @unchecked Sendable {
     let process = Process()
     public let port = Loopback.freePort()
@@ -19,7 +20,10 @@ public final class MotoServer: @unchecked Sendable {
     public static func start() async throws -> MotoServer {
         let server = MotoServer()
         server.process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.process.arguments = [tool("moto_server"), "-H", "127.0.0.1", "-p", String(server.port)]
+        server.process.arguments = [
+            tool("python3"), repositoryRoot.appendingPathComponent("ci/moto_server.py").path,
+            "-H", "127.0.0.1", "-p", String(server.port),
+        ]
         server.process.environment = ProcessInfo.processInfo.environment.merging([
             "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ACM_VALIDATION_WAIT": "0",
         ]) { $1 }

@@ -5,6 +5,7 @@ import JSONCoding
 import LambdaRuntime
 import LocalDynamoDB
 import Logging
+import Platform
 import ServiceKit
 
 /// A service under test: its router on a fresh DynamoDB (the local one in memory, or moto) whose

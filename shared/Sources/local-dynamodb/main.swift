@@ -1,5 +1,4 @@
 // `local-dynamodb`: the SQLite-backed DynamoDB on 127.0.0.1, for `make dynamodb` and `make run`.
-import LambdaRuntime
 import LocalDynamoDB
 
 #if canImport(Glibc)

@@ -6,6 +6,7 @@ import LambdaRuntime
 import LambdaTesting
 import Logging
 import LoopbackHTTP
+import Platform
 import Synchronization
 import Testing
 

@@ -2,6 +2,7 @@ import HTTPAPI
 import JSONCoding
 import LambdaRuntime
 import Logging
+import Platform
 
 enum Fixtures {
     static let directory: String = {

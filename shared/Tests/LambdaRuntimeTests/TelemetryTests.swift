@@ -3,6 +3,7 @@ import JSONCoding
 import LambdaRuntime
 import LambdaTesting
 import Logging
+import Platform
 import Testing
 
 #if canImport(Glibc)

@@ -2,7 +2,7 @@ import DynamoDB
 import DynamoDBModel
 import HTTPAPI
 import JSONCoding
-import LambdaRuntime
+import Platform
 import ServiceKit
 
 /// The items service. The owner of an item is the caller: the `sub` claim of the JWT that API

@@ -3,7 +3,7 @@ import DynamoDBModel
 import Foundation
 import HTTPAPI
 import JSONCoding
-import LambdaRuntime
+import Platform
 import ServiceKit
 import ServiceTesting
 import Testing

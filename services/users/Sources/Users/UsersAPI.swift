@@ -2,7 +2,7 @@ import DynamoDB
 import DynamoDBModel
 import HTTPAPI
 import JSONCoding
-import LambdaRuntime
+import Platform
 import ServiceKit
 
 /// The users service: its routes and their handlers. Everything generic (the caller, cursors,

@@ -5,6 +5,7 @@ import HTTPAPI
 import JSONCoding
 import LambdaRuntime
 import Logging
+import Platform
 import ServiceKit
 import ServiceTesting
 import Testing

@@ -1,7 +1,6 @@
 import Foundation
 import JSONCoding
 import JWT
-import LocalGateway
 import Testing
 
 /// The local JWT authorizer against tokens an identity provider signs (RS256, keys from a JWKS)
@@ -12,7 +11,9 @@ import Testing
     let now: Int64 = 1_795_400_000_000
 
     init() throws {
-        let path = "\(repositoryRoot)/services/local-api/Tests/LocalAPITests/Fixtures/rs256.json"
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "Fixtures/rs256.json"
+        ).path
         fixture = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
         authorizer = JWTAuthorizer(
             issuer: "https://auth.staging.example.com/", audiences: ["swiftapi-staging"],

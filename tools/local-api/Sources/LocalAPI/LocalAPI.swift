@@ -8,6 +8,7 @@ import JWT
 import LambdaRuntime
 import LocalDynamoDB
 import LocalGateway
+import Platform
 import RESTAuthorizer
 import ServiceKit
 import Users
@@ -140,7 +141,7 @@ public enum LocalAPI {
     static func router(_ name: String, db: DynamoDBClient) -> Router {
         guard let service = registered.first(where: { $0.name == name }) else {
             preconditionFailure(
-                "no service named \(name) is registered (services/local-api/Sources/LocalAPI/Registry.swift)")
+                "no service named \(name) is registered (tools/local-api/Sources/LocalAPI/Registry.swift)")
         }
         return service.init(context: ServiceContext(db: db, cursorSecret: cursorSecret)).router
     }

@@ -25,7 +25,7 @@ import Testing
         let problem = try #require(LocalAPI.registrationProblem(root: root))
         #expect(
             problem
-                == "items is registered in services/local-api/Sources/LocalAPI/Registry.swift but services/items/service.json does not exist"
+                == "items is registered in tools/local-api/Sources/LocalAPI/Registry.swift but services/items/service.json does not exist"
         )
     }
 

@@ -5,7 +5,7 @@ service declares, and makes one authorized call through Swagger UI's "Try it out
 (the development token the page carries must get a 200 from a JWT route). Every file the page
 loads must come from the gateway: the browser may resolve no other host.
 
-    ci/docs-check.py --local-api PATH --docs SWAGGER_UI_DIR
+    ci/docs_check.py --local-api PATH --docs SWAGGER_UI_DIR
 
 Chromium is driven over the DevTools protocol on a pipe (--remote-debugging-pipe), so the check
 needs no driver and no websocket library."""

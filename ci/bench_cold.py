@@ -3,7 +3,7 @@
 Lambda Runtime API on 127.0.0.1, and the process's peak RSS, alternating the bootstraps run by run
 so the machine's drift hits them all alike. A benchmark, not a test: it prints medians and ratios.
 
-    ci/bench-cold.py [--runs 20] [--dynamodb LOCAL_DYNAMODB] NAME=PATH/bootstrap ...
+    ci/bench_cold.py [--runs 20] [--dynamodb LOCAL_DYNAMODB] NAME=PATH/bootstrap ...
                                                               (the first is the baseline)
 
 1. Plain cold start: the first invocation is an API Gateway v2 request to a route no service
@@ -23,7 +23,6 @@ so the machine's drift hits them all alike. A benchmark, not a test: it prints m
    first request a DynamoDB-backed GET, and a listing that fetches the cursor secret.
 """
 import argparse
-import importlib.util
 import json
 import os
 import re
@@ -37,9 +36,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import servers  # noqa: E402
-from bootstraps import create_tables, environment, event  # noqa: E402
+import authorizer_contract
+import servers
+from bootstraps import create_tables, environment, event
 
 # The requests each DynamoDB-backed service is timed on: a create to seed, then the read timed.
 READS = {
@@ -49,80 +48,8 @@ READS = {
               "read": lambda created: f"/items/{created['id']}"},
 }
 SYSTEM_BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]
-C_FLOOR = r"""
-/* The floor: a bare Lambda Runtime API loop in C, answering every event with a fixed 404. */
-#define _GNU_SOURCE /* strcasestr */
-#include <netdb.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-static char buffer[1 << 20];
-
-static int connect_to(const char *api) {
-    char host[256];
-    const char *colon = strrchr(api, ':');
-    snprintf(host, sizeof host, "%.*s", (int)(colon - api), api);
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *address;
-    if (getaddrinfo(host, colon + 1, &hints, &address) != 0) return -1;
-    int fd = socket(address->ai_family, SOCK_STREAM, 0);
-    if (connect(fd, address->ai_addr, address->ai_addrlen) != 0) return -1;
-    freeaddrinfo(address);
-    return fd;
-}
-
-/* Reads one response; returns its body and copies the request id header into `id`. */
-static char *read_response(int fd, char *id) {
-    size_t length = 0;
-    char *end;
-    while (!(end = strstr(buffer, "\r\n\r\n"))) {
-        ssize_t n = recv(fd, buffer + length, sizeof buffer - 1 - length, 0);
-        if (n <= 0) exit(1);
-        length += n;
-        buffer[length] = 0;
-    }
-    char *header = strcasestr(buffer, "Lambda-Runtime-Aws-Request-Id: ");
-    if (id && header) sscanf(header + 31, "%127[^\r]", id);
-    char *content = strcasestr(buffer, "Content-Length: ");
-    size_t body = content ? strtoul(content + 16, 0, 10) : 0, have = length - (end + 4 - buffer);
-    while (have < body) {
-        ssize_t n = recv(fd, buffer + length, sizeof buffer - 1 - length, 0);
-        if (n <= 0) exit(1);
-        length += n, have += n;
-    }
-    buffer[length] = 0;
-    return end + 4;
-}
-
-/* One connection per request: the emulated Runtime API answers HTTP/1.0 and closes. */
-int main(void) {
-    const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
-    int fd;
-    const char *answer = "{\"statusCode\":404,\"body\":\"{\\\"title\\\":\\\"Not Found\\\"}\"}";
-    char request[512], id[128];
-    for (;;) {
-        int n = snprintf(request, sizeof request,
-                         "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: %s\r\n\r\n", api);
-        if ((fd = connect_to(api)) < 0) return 1;
-        send(fd, request, n, 0);
-        buffer[0] = 0;
-        read_response(fd, id);
-        n = snprintf(request, sizeof request,
-                     "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: %s\r\n"
-                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                     id, api, strlen(answer), answer);
-        close(fd);
-        if ((fd = connect_to(api)) < 0) return 1;
-        send(fd, request, n, 0);
-        buffer[0] = 0;
-        read_response(fd, 0);
-        close(fd);
-    }
-}
-"""
+# The floor every bootstrap is measured against: a bare Runtime API loop in C.
+C_FLOOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_floor.c")
 
 
 def cold_start(bootstrap, first_event, env=None, trace=None):
@@ -156,11 +83,8 @@ def peak_rss_mb(pid):
 
 
 def build_c_floor(directory):
-    source = os.path.join(directory, "floor.c")
-    with open(source, "w") as f:
-        f.write(C_FLOOR)
     binary = os.path.join(directory, "c-floor")
-    subprocess.run(["cc", "-O2", "-Wall", "-Werror", "-o", binary, source], check=True)
+    subprocess.run(["cc", "-O2", "-Wall", "-Werror", "-o", binary, C_FLOOR], check=True)
     return binary
 
 
@@ -287,10 +211,7 @@ def authorizer_cold(runs, bootstrap, baseline):
     """The REST authorizer's cold start: spawn → its first answer (an Allow from the recorded
     corpus), which needs the JWKS fetched over HTTPS at init, trusted as on Lambda (the system's
     bundle plus the test CA)."""
-    spec = importlib.util.spec_from_file_location("authorizer_contract", os.path.join(os.path.dirname(__file__), "authorizer-contract.py"))
-    contract = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(contract)
-    with open(contract.CORPUS) as f:
+    with open(authorizer_contract.CORPUS) as f:
         corpus = json.load(f)
     first = next(case for case in corpus["cases"] if "answer" in case["expect"])
     with tempfile.TemporaryDirectory(prefix="bench-jwks-") as directory:
@@ -298,7 +219,7 @@ def authorizer_cold(runs, bootstrap, baseline):
         keys = servers.StaticTLSServer("/jwks.json", corpus["jwks"], context)
         try:
             bundle = trust_bundle(directory, ca)
-            env = {**contract.environment(keys.url), "SSL_CERT_FILE": bundle}
+            env = {**authorizer_contract.environment(keys.url), "SSL_CERT_FILE": bundle}
 
             def once():
                 elapsed, rss, answer = cold_start(bootstrap, first["event"], env)

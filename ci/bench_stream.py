@@ -2,7 +2,7 @@
 """Benchmark of a streamed export against the paged listing (make bench), through the local gateway
 as `make run` serves them (release build, in-process handlers, the local DynamoDB in memory).
 
-    ci/bench-stream.py --local-api .build/release/local-api [--counts 1000,50000] [--runs 3]
+    ci/bench_stream.py --local-api .build/release/local-api [--counts 1000,50000] [--runs 3]
 
 One owner gets the counts' items in turn (written straight to the local DynamoDB). For each count:
 GET /items/export read as it arrives (time to the head, to the first item line, to the end), and
@@ -12,15 +12,13 @@ page, to the last). Medians of `runs`; throughput is the NDJSON or JSON bytes ov
 import argparse
 import http.client
 import json
-import os
 import statistics
 import subprocess
 import sys
 import time
 import urllib.parse
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import servers  # noqa: E402
+import servers
 
 OWNER = "bench"
 

@@ -2,11 +2,11 @@ import Foundation
 import HTTPAPI
 import JSONCoding
 import JWT
-import LambdaRuntime
 import LambdaTesting
 import LocalAPI
 import LocalGateway
 import LoopbackHTTP
+import Platform
 import Synchronization
 import Testing
 

@@ -5,7 +5,7 @@ import LoopbackHTTP
 import Testing
 
 /// What /_docs/ serves: the page, Swagger UI's named files and each service's document pointed at
-/// this gateway; nothing else from the disk. (ci/docs-check.py drives the page in Chromium.)
+/// this gateway; nothing else from the disk. (ci/docs_check.py drives the page in Chromium.)
 @Suite struct APIDocsTests {
     /// Stand-ins for swagger-ui-py's static files, and a file beside them that must stay unreachable.
     static func docs(token: @escaping @Sendable () throws -> String = { "dev-token" }) throws -> APIDocs {

@@ -2,7 +2,7 @@
 """The packaged items bootstrap's export, streamed as Lambda streams a response, in memory that does
 not grow with the number of items; checked by code independent of the runtime that writes it.
 
-    ci/stream-check.py --bootstrap .build/dist/items/bootstrap --dynamodb LOCAL_DYNAMODB
+    ci/stream_check.py --bootstrap .build/dist/items/bootstrap --dynamodb LOCAL_DYNAMODB
 
 One owner gets 1,000 items, then 10,000 (written straight to the local DynamoDB). Each time, a
 fresh process of the bootstrap serves GET /items/export over an emulated Runtime API that reads the
@@ -19,14 +19,12 @@ Exit status 1 with one line per failure.
 """
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bootstraps  # noqa: E402
-import servers  # noqa: E402
+import bootstraps
+import servers
 
 OWNER = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 ROUTE = "GET /items/export"

@@ -23,11 +23,11 @@ extension LocalAPI {
         let known = Set(serviceNames)
         if let missing = declared.subtracting(known).sorted().first {
             return
-                "services/\(missing)/service.json exists but \(missing) is not registered: add its type to services/local-api/Sources/LocalAPI/Registry.swift (make new SERVICE=\(missing) does)"
+                "services/\(missing)/service.json exists but \(missing) is not registered: add its type to tools/local-api/Sources/LocalAPI/Registry.swift (make new SERVICE=\(missing) does)"
         }
         if let extra = known.subtracting(declared).sorted().first {
             return
-                "\(extra) is registered in services/local-api/Sources/LocalAPI/Registry.swift but services/\(extra)/service.json does not exist"
+                "\(extra) is registered in tools/local-api/Sources/LocalAPI/Registry.swift but services/\(extra)/service.json does not exist"
         }
         return nil
     }

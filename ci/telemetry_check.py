@@ -2,7 +2,7 @@
 """The packaged users bootstrap's metrics and traces, as Lambda would forward them, checked against
 AWS's published formats by code independent of the runtime that writes them.
 
-    ci/telemetry-check.py --bootstrap .build/dist/users/bootstrap --dynamodb LOCAL_DYNAMODB
+    ci/telemetry_check.py --bootstrap .build/dist/users/bootstrap --dynamodb LOCAL_DYNAMODB
 
 The bootstrap runs over an emulated Runtime API with the environment Terraform gives it
 (METRICS_NAMESPACE, METRICS_SERVICE), JSON logs, a sampled trace header and an X-Ray daemon address
@@ -14,14 +14,12 @@ throttled one flagged. Exit status 1 with one line per failure.
 """
 import argparse
 import json
-import os
 import re
 import socket
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bootstraps  # noqa: E402
-import servers  # noqa: E402
+import bootstraps
+import servers
 
 TRACE_ROOT = "1-5759e988-bd862e3fe1be46a994272793"
 TRACE_PARENT = "53995c3f42cd8ad8"

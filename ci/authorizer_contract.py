@@ -2,8 +2,8 @@
 """The REST API authorizer's contract: its packaged bootstrap against a recorded corpus of REST
 REQUEST authorizer events (shared/contracts/authorizer.json), over an emulated Runtime API.
 
-    ci/authorizer-contract.py replay --bootstrap DIST/authorizer/bootstrap
-    ci/authorizer-contract.py record --bootstrap DIST/authorizer/bootstrap
+    ci/authorizer_contract.py replay --bootstrap DIST/authorizer/bootstrap
+    ci/authorizer_contract.py record --bootstrap DIST/authorizer/bootstrap
 
 The bootstrap fetches the corpus's JWKS at init over HTTPS (a server on 127.0.0.1 whose certificate
 comes from a throwaway CA, trusted through SSL_CERT_FILE), then answers every event: an Allow or
@@ -23,8 +23,7 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import servers  # noqa: E402
+import servers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "shared", "contracts", "authorizer.json")
@@ -220,7 +219,7 @@ def record(bootstrap):
         cases.append({"name": name, "event": evt, "expect": expect})
     os.makedirs(os.path.dirname(CORPUS), exist_ok=True)
     with open(CORPUS, "w") as f:
-        json.dump({"_comment": "Recorded by `ci/authorizer-contract.py record`; replayed by `make contract`. The signing keys were discarded: only the public JWKS is here.",
+        json.dump({"_comment": "Recorded by `ci/authorizer_contract.py record`; replayed by `make contract`. The signing keys were discarded: only the public JWKS is here.",
                    "jwks": jwks, "cases": cases}, f, indent=2)
         f.write("\n")
     print(f"authorizer-contract: recorded {len(cases)} cases to {os.path.relpath(CORPUS, ROOT)}")

@@ -5,10 +5,10 @@ import Dispatch
 import HTTPAPI
 import JSONCoding
 import JWT
-import LambdaRuntime
 import LocalAPI
 import LocalGateway
 import LoopbackHTTP
+import Platform
 
 #if canImport(Glibc)
     import Glibc

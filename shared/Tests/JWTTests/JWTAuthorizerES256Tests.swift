@@ -3,7 +3,6 @@ import Crypto
 import Foundation
 import JSONCoding
 import JWT
-import LocalGateway
 import Testing
 
 /// ES256 (ECDSA P-256, as Auth0, Okta, Cognito-compatible and most OIDC providers can publish) and
