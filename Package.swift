@@ -130,6 +130,12 @@ let package = Package(
             ],
             path: "shared/Tests/RESTAuthorizerTests", exclude: ["Wycheproof"]),
         .testTarget(
+            name: "ContractTestingTests",
+            dependencies: [
+                .product(name: "ContractTesting", package: "shared"), .product(name: "JSONCoding", package: "shared"),
+            ],
+            path: "shared/Tests/ContractTestingTests"),
+        .testTarget(
             name: "JWTTests",
             dependencies: [
                 .product(name: "JWT", package: "shared"), .product(name: "JSONCoding", package: "shared"),

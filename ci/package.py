@@ -30,10 +30,8 @@ AL2023_LIBRARIES = {
 ICU_MARKERS = re.compile(r"FoundationInternationalization|_FoundationICU|\bucol_open|\bubrk_open|icudt\d+_dat")
 ELF_MACHINES = {"Advanced Micro Devices X86-64": "x86_64", "AArch64": "arm64"}
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-# Every service's zip stays under this (4.82 MB for users and items, the REST authorizer
-# 4.72 MB: the minimal bootstrap's floor is about 2.5 MB, most of the rest SwiftNIO and BoringSSL
-# for HTTPS). A service's package over it fails: size is a cold-start cost. --max-zip-bytes sets
-# another budget.
+# Every service's zip stays under this (today's sizes: the README's make bench-cold table). A
+# package over it fails: size is a cold-start cost. --max-zip-bytes sets another budget.
 SERVICE_ZIP_BUDGET = 5_000_000
 
 
@@ -118,14 +116,10 @@ def release_flags(package_path):
     end up in the binary (#file, __FILE__ in C), and the same source built in two directories would
     give two zips.
 
-    Size (users' zip, each step measured with `make bench-cold`): 6.17 MB with -O; the static
-    stdlib's link arguments export every symbol of our objects (`-export-dynamic`: 1.5 MB of
-    .dynsym/.dynstr nothing looks up in a stripped bootstrap), so `--no-export-dynamic` and
-    `--gc-sections`: 5.71 MB and 0.5 MB less peak RSS; Swift at -Osize: 5.48 MB, 0.7 MB less
-    peak RSS, cold start within this machine's noise (1.11x and 1.13x minimal against -O's 1.11x
-    and 1.08x in two runs). C (BoringSSL) stays at -O2 (-Os would save 0.14 MB more): its
-    handshake code is on the first DynamoDB answer's path. Then `strip` drops the unwind tables
-    (UNREAD_SECTIONS): 4.80 MB."""
+    The static stdlib's link arguments export every symbol of our objects (`-export-dynamic`), which
+    nothing looks up in a stripped bootstrap: `--no-export-dynamic` and `--gc-sections` drop them.
+    Swift at -Osize is smaller and starts as fast; C (BoringSSL) stays at -O2, since its handshake
+    code is on the first DynamoDB answer's path. The figures: the README's make bench-cold table."""
     remap = f"{os.path.abspath(package_path)}=."
     return ["-c", "release", "--static-swift-stdlib", "-Xswiftc", "-Osize",
             "-Xlinker", "--gc-sections", "-Xlinker", "--no-export-dynamic",
@@ -139,8 +133,8 @@ def release_flags(package_path):
 # - the unwind tables (.eh_frame, its index .eh_frame_hdr, and C++'s .gcc_except_table): Swift
 #   errors are return values and Swift tasks never unwind, BoringSSL is C built without
 #   exceptions, and nothing linked catches a C++ exception, so they serve only crash backtraces,
-#   which a stripped binary shows as bare addresses anyway. users' zip: 5.48 → 4.79 MB; every
-#   contract corpus replays against these packages (make contract).
+#   which a stripped binary shows as bare addresses anyway. Every contract corpus replays against
+#   these packages (make contract).
 UNREAD_SECTIONS = {".swift_modhash", ".note.gnu.build-id", ".eh_frame", ".eh_frame_hdr", ".gcc_except_table"}
 
 

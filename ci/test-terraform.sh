@@ -22,17 +22,38 @@ fi
 plugins=()
 [ -d "${TF_PLUGIN_DIR:-/opt/tf-plugins}" ] && plugins=(-plugin-dir="${TF_PLUGIN_DIR:-/opt/tf-plugins}")
 
+# One unit job: "N validate ROOT" or "N test ROOT FILE"; its output in $unit_logs/N.log, and
+# N.failed if it fails. Run by xargs (exported below), which shellcheck cannot follow.
+# shellcheck disable=SC2317
+unit_job() {
+  local n=$1 kind=$2 root=$3
+  if [ "$kind" = validate ]; then
+    terraform -chdir="$root" validate -no-color >/dev/null && echo "test-terraform: $root is valid"
+  else
+    terraform -chdir="$root" test -no-color -filter="$4"
+  fi >"$unit_logs/$n.log" 2>&1 || touch "$unit_logs/$n.failed"
+}
+
 unit() {
   terraform fmt -check -recursive -diff modules environments
-  for root in modules/infrastructure environments/*/; do
-    [ -n "$(ls "$root"/*.tf 2>/dev/null)" ] || continue
+  local roots=(modules/infrastructure environments/*/) jobs=() n failed=0
+  for root in "${roots[@]}"; do
     terraform -chdir="$root" init -backend=false -input=false -lockfile=readonly -no-color "${plugins[@]}" >/dev/null
-    terraform -chdir="$root" validate -no-color >/dev/null
-    echo "test-terraform: $root is valid"
+    jobs+=("validate $root")
+    for file in "$root"/tests/*.tftest.hcl; do [ -f "$file" ] && jobs+=("test $root tests/${file##*/}"); done
   done
-  for root in modules/*/ environments/*/; do
-    if [ -d "$root/tests" ]; then terraform -chdir="$root" test -no-color; fi
+  # Each root's validation and each test file are separate jobs, as many at once as there are cores
+  # (terraform test runs one file after another); their output follows in order.
+  unit_logs=$(mktemp -d)
+  export unit_logs
+  export -f unit_job
+  for n in "${!jobs[@]}"; do echo "$n ${jobs[$n]}"; done | xargs -P "$(nproc)" -L 1 bash -c 'unit_job "$@"' _
+  for n in "${!jobs[@]}"; do
+    cat "$unit_logs/$n.log"
+    [ ! -f "$unit_logs/$n.failed" ] || { echo "test-terraform: failed: ${jobs[$n]}"; failed=1; }
   done
+  rm -rf "$unit_logs"
+  return "$failed"
 }
 case "$scope" in
   unit) unit; exit 0 ;;
@@ -51,23 +72,22 @@ if grep -q "Parsing errors" <<<"$scan"; then
   exit 1
 fi
 
-# Against moto: each environment test (deploy, rollback, destroy) and the pipeline's jobs in order,
-# with the real packages. Each runs in its own process with its own moto, tree and directories, so
-# they share nothing and run side by side (Terraform mostly waits on moto); each one's output
-# follows when all are done.
+# Against moto: the environments' suites (deploy, rollback, destroy) and the pipeline's jobs in
+# order, with the real packages. Each suite (a test class) has its own moto, tree and directories,
+# so they share nothing and run side by side; each one's output follows when all are done.
 ci/build.sh
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 cd ci/tests/integration
 python=../../../.venv/bin/python
-runs=$("$python" -c 'import unittest, test_environments_on_moto as m
-def ids(suite):
-    for t in suite:
-        yield from (ids(t) if isinstance(t, unittest.TestSuite) else [t.id()])
-print("\n".join(ids(unittest.defaultTestLoader.loadTestsFromModule(m))))')
+suites=$("$python" -c 'import unittest
+for module in ("test_environments_on_moto", "test_pipeline_on_moto"):
+    for suite in unittest.defaultTestLoader.loadTestsFromName(module):
+        if suite.countTestCases():
+            print(next(iter(suite)).id().rsplit(".", 1)[0])')
 pids=()
-for run in $runs test_pipeline_on_moto; do
-  "$python" -m unittest -v "$run" >"$logs/$run.log" 2>&1 &
+for suite in $suites; do
+  "$python" -m unittest -v "$suite" >"$logs/$suite.log" 2>&1 &
   pids+=("$!")
 done
 failed=0

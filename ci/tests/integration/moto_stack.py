@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(ROOT, "ci"))
+import declarations  # noqa: E402
 import servers  # noqa: E402
 from iam_check import trust_accepts  # noqa: E402
 from servers import free_port  # noqa: E402,F401  (the integration tests' one port helper)
@@ -52,11 +53,9 @@ class MotoStack:
         ignore = shutil.ignore_patterns(".terraform", "*.tfstate*")
         for part in ("modules", "environments"):
             shutil.copytree(os.path.join(ROOT, part), os.path.join(self.tree, part), symlinks=True, ignore=ignore)
-        for declaration in os.listdir(os.path.join(ROOT, "services")):
-            source = os.path.join(ROOT, "services", declaration, "service.json")
-            if os.path.isfile(source):
-                os.makedirs(os.path.join(self.tree, "services", declaration))
-                shutil.copy(source, os.path.join(self.tree, "services", declaration))
+        for service in declarations.names():
+            os.makedirs(os.path.join(self.tree, "services", service))
+            shutil.copy(os.path.join(ROOT, "services", service, "service.json"), os.path.join(self.tree, "services", service))
         # moto 5.2.1 does not keep a function's kms_key_arn or logging_config (AWS does), so every
         # plan against it would show them as changes.
         self.write("modules/infrastructure/modules/service/moto_override.tf",

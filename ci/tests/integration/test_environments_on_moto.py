@@ -19,12 +19,17 @@ import zipfile
 
 from moto_stack import ROOT, SERIAL_DESTROY, MotoStack, tfvars
 
+import declarations
+from declarations import AUTHORIZER
+
 PACKAGES = os.path.abspath(os.environ.get("PACKAGES", os.path.join(ROOT, ".build", "dist")))
-SERVICES = ["items", "users"]
-AUTHORIZER = "authorizer"  # the REST API's Lambda authorizer, packaged by ci/build.sh
+SERVICES = declarations.names()
 
 
 class EnvironmentsOnMoto(unittest.TestCase):
+    """What each suite below shares; each suite gets its own moto and tree (setUpClass), so
+    ci/test-terraform.sh runs them side by side."""
+
     @classmethod
     def setUpClass(cls):
         for service in SERVICES + [AUTHORIZER]:
@@ -92,131 +97,6 @@ class EnvironmentsOnMoto(unittest.TestCase):
         with open(os.path.join(packages, service, "package.json"), "w") as f:
             json.dump(manifest, f)
         return packages
-
-    def test_staging_deploys_one_service_rolls_back_and_destroys(self):
-        # The first deploy of one service to an empty environment: the others never ran, so they
-        # go out with their current packages (every function needs one).
-        output = self.run_make("staging", "deploy", "SERVICE=users", f"PACKAGES={PACKAGES}")
-        self.assertIn("deploy staging: items never ran here; deploying its current package too", output)
-        for service in SERVICES:
-            function = self.function("staging", service)
-            self.assertEqual(function["CodeSha256"], self.code_sha256(PACKAGES, service))
-            self.assertEqual(function["Runtime"], "provided.al2023")
-            self.assertEqual(function["Handler"], "bootstrap")
-            self.assertEqual(function["Environment"]["Variables"]["TABLE_" + service.upper()], f"swiftapi-staging-{service}")
-            role = self.aws["iam"].get_role(RoleName=f"swiftapi-staging-{service}-function")["Role"]
-            self.assertEqual(role["PermissionsBoundary"]["PermissionsBoundaryArn"],
-                             "arn:aws:iam::123456789012:policy/swiftapi-staging-function-boundary")
-        self.assertIn("0 change(s)", self.plan_changes("staging"))
-        self.assert_secret_stays_out_of_terraform("staging")
-        self.assert_functions_run_in_the_private_network("staging")
-        self.assert_monitoring_is_deployed("staging", SERVICES)
-        self.assert_the_everyday_commands_show_the_environment("staging")
-        items_before = self.function("staging", "items")
-
-        rebuilt = self.rebuilt_package("users")
-        output = self.run_make("staging", "deploy", "SERVICE=users", f"PACKAGES={rebuilt}")
-        self.assertTrue('deploy staging: changes module.infrastructure.module.service["users"].aws_lambda_function.this (update)\n' in output,
-                        "deploying users changes only the users function")
-        self.assertEqual(self.function("staging", "users")["CodeSha256"], self.code_sha256(rebuilt, "users"))
-        items_after = self.function("staging", "items")
-        self.assertEqual((items_after["CodeSha256"], items_after["LastModified"]), (items_before["CodeSha256"], items_before["LastModified"]),
-                         "deploying users must not touch items")
-        self.assertIn("0 change(s)", self.plan_changes("staging"))
-        self.assert_deploys_apply_only_what_was_reviewed("staging", rebuilt)
-
-        self.run_make("staging", "rollback", "SERVICE=users")
-        self.assertEqual(self.function("staging", "users")["CodeSha256"], self.code_sha256(PACKAGES, "users"))
-        self.assertIn("0 change(s)", self.plan_changes("staging"))
-        output = self.run_make("staging", "rollback", "SERVICE=users", expect=2)
-        self.assertIn("users has no earlier release in staging to roll back to", output)
-
-        self.run_make("staging", "destroy", "CONFIRM=staging")
-        names = self.aws["lambda"].list_functions()["Functions"]
-        self.assertFalse([f for f in names if f["FunctionName"].startswith("swiftapi-staging-")])
-        self.assertEqual(self.staging_vpcs(), [], "the destroy removed the network too, with no manual step")
-        self.assert_no_monitoring_left("staging")
-
-    def test_staging_as_a_rest_api_deploys_one_service_and_destroys(self):
-        """api_type = "rest" from the same service.json files: the REST API, its resource tree and
-        methods behind the Swift authorizer; a one-service deploy touches that service only."""
-        override = os.path.join(self.tree, "environments", "staging", "zz_rest.auto.tfvars.json")
-        # What the organisation makes outside Terraform: a regional web ACL and a partner's API key
-        # (its value is never in Terraform's hands).
-        waf = self.stack.client("wafv2").create_web_acl(
-            Name="org-edge", Scope="REGIONAL", DefaultAction={"Allow": {}}, Rules=[],
-            VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "org"})["Summary"]
-        partner = self.aws["apigateway"].create_api_key(name="partner", enabled=True)
-        # A REST API adds no CORS headers to proxy responses (the module refuses cors with it);
-        # no VPC keeps this run short (the network is covered by the HTTP run).
-        with open(override, "w") as f:
-            json.dump({"api_type": "rest", "cors": None, "network": {"mode": "none"},
-                       "rest": {"authorizer_ttl_seconds": 120, "waf_web_acl_arn": waf["ARN"],
-                                "usage_plans": {"partners": {"api_key_ids": [partner["id"]],
-                                                             "throttle": {"burst_limit": 20, "rate_limit": 10},
-                                                             "quota": {"limit": 100000, "period": "MONTH"}}}}}, f)
-        try:
-            output = self.run_make("staging", "deploy", "SERVICE=users", f"PACKAGES={PACKAGES}")
-            self.assertIn("deploy staging: authorizer never ran here; deploying its current package too", output)
-            self.assertEqual(self.aws["apigatewayv2"].get_apis()["Items"], [], "no HTTP API beside the REST API")
-            api = [a for a in self.aws["apigateway"].get_rest_apis()["items"] if a["name"] == "swiftapi-staging-api"]
-            self.assertEqual(len(api), 1)
-            api_id = api[0]["id"]
-            resources = {r["path"]: r for r in self.aws["apigateway"].get_resources(restApiId=api_id, limit=500)["items"]}
-            self.assertEqual(sorted(resources), ["/", "/items", "/items/export", "/items/{id}", "/users", "/users/{id}"])
-            authorizers = self.aws["apigateway"].get_authorizers(restApiId=api_id)["items"]
-            self.assertEqual([(a["type"], a["authorizerResultTtlInSeconds"]) for a in authorizers], [("REQUEST", 120)])
-            self.assertIn("swiftapi-staging-authorizer", authorizers[0]["authorizerUri"])
-            for service in SERVICES:
-                with open(os.path.join(ROOT, "services", service, "service.json")) as f:
-                    routes = json.load(f)["routes"]
-                for key in routes:
-                    method, path = key.split(" ")
-                    declared = self.aws["apigateway"].get_method(restApiId=api_id, resourceId=resources[path]["id"], httpMethod=method)
-                    self.assertEqual((declared["authorizationType"], declared["authorizerId"]), ("CUSTOM", authorizers[0]["id"]), key)
-                    integration = declared["methodIntegration"]
-                    self.assertEqual((integration["type"], integration["httpMethod"]), ("AWS_PROXY", "POST"), key)
-                    self.assertIn(f"function:swiftapi-staging-{service}/invocations", integration["uri"], key)
-            stage = self.aws["apigateway"].get_stage(restApiId=api_id, stageName="staging")
-            self.assertTrue(stage["tracingEnabled"])
-            self.assertIn("$context.resourcePath", stage["accessLogSettings"]["format"])
-            policy = json.loads(self.aws["lambda"].get_policy(FunctionName="swiftapi-staging-authorizer")["Policy"])
-            self.assertEqual([s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"]],
-                             [f"arn:aws:execute-api:eu-west-1:123456789012:{api_id}/authorizers/{authorizers[0]['id']}"])
-            stage_arn = f"arn:aws:apigateway:eu-west-1::/restapis/{api_id}/stages/staging"
-            self.assertEqual(self.stack.client("wafv2").get_web_acl_for_resource(ResourceArn=stage_arn)["WebACL"]["Name"], "org-edge")
-            plans = [p for p in self.aws["apigateway"].get_usage_plans()["items"] if p["name"] == "swiftapi-staging-partners"]
-            self.assertEqual([(s["apiId"], s["stage"]) for s in plans[0]["apiStages"]], [(api_id, "staging")])
-            self.assertEqual((plans[0]["quota"]["limit"], plans[0]["throttle"]["rateLimit"]), (100000, 10))
-            self.assertEqual([k["id"] for k in self.aws["apigateway"].get_usage_plan_keys(usagePlanId=plans[0]["id"])["items"]], [partner["id"]])
-            self.assertIn(f"usage plan {plans[0]['id']} now accepts API key {partner['id']}", output)
-            value = self.aws["apigateway"].get_api_key(apiKey=partner["id"], includeValue=True)["value"]
-            with open(self.stack.local_backend_config("staging").replace(".backend.hcl", ".tfstate")) as f:
-                self.assertNotIn(value, f.read(), "the API key's value is not in the state")
-            variables = self.function("staging", AUTHORIZER)["Environment"]["Variables"]
-            self.assertEqual(json.loads(variables["ROUTE_SCOPES"])["GET /users"], ["users.admin"])
-            self.assertIn("0 change(s)", self.plan_changes("staging"))
-            self.assert_monitoring_is_deployed("staging", SERVICES + [AUTHORIZER])
-
-            items_before = self.function("staging", "items")
-            rebuilt = self.rebuilt_package("users")
-            output = self.run_make("staging", "deploy", "SERVICE=users", f"PACKAGES={rebuilt}")
-            self.assertTrue('deploy staging: changes module.infrastructure.module.service["users"].aws_lambda_function.this (update)\n' in output,
-                            "deploying users changes only the users function, not the REST deployment")
-            items_after = self.function("staging", "items")
-            self.assertEqual(items_after["LastModified"], items_before["LastModified"])
-            self.assertIn("0 change(s)", self.plan_changes("staging"))
-            self.run_make("staging", "rollback", "SERVICE=authorizer", expect=2)
-        finally:
-            self.run_make("staging", "destroy", "CONFIRM=staging")
-            os.remove(override)
-            # The next staging run starts from an empty environment: no release pointers either.
-            listed = self.aws["s3"].list_objects_v2(Bucket=tfvars("staging")["artifacts_bucket"], Prefix="releases/staging/")
-            for entry in listed.get("Contents", []):
-                self.aws["s3"].delete_object(Bucket=tfvars("staging")["artifacts_bucket"], Key=entry["Key"])
-        self.assertEqual(self.aws["apigateway"].get_rest_apis()["items"], [])
-        self.assert_no_monitoring_left("staging")
-        self.assertFalse([f for f in self.aws["lambda"].list_functions()["Functions"] if f["FunctionName"].startswith("swiftapi-staging-")])
 
     def assert_monitoring_is_deployed(self, environment, functions):
         """Every function, route and table has its alarms; each function's composite alarm notifies
@@ -392,6 +272,135 @@ class EnvironmentsOnMoto(unittest.TestCase):
         rotated = self.aws["secretsmanager"].get_secret_value(SecretId=arn)["SecretString"]
         self.assertNotEqual(rotated, value)
         self.assertNotIn(rotated, output)
+
+
+class StagingOnMoto(EnvironmentsOnMoto):
+    def test_staging_deploys_one_service_rolls_back_and_destroys(self):
+        # The first deploy of one service to an empty environment: the others never ran, so they
+        # go out with their current packages (every function needs one).
+        output = self.run_make("staging", "deploy", "SERVICE=users", f"PACKAGES={PACKAGES}")
+        self.assertIn("deploy staging: items never ran here; deploying its current package too", output)
+        for service in SERVICES:
+            function = self.function("staging", service)
+            self.assertEqual(function["CodeSha256"], self.code_sha256(PACKAGES, service))
+            self.assertEqual(function["Runtime"], "provided.al2023")
+            self.assertEqual(function["Handler"], "bootstrap")
+            self.assertEqual(function["Environment"]["Variables"]["TABLE_" + service.upper()], f"swiftapi-staging-{service}")
+            role = self.aws["iam"].get_role(RoleName=f"swiftapi-staging-{service}-function")["Role"]
+            self.assertEqual(role["PermissionsBoundary"]["PermissionsBoundaryArn"],
+                             "arn:aws:iam::123456789012:policy/swiftapi-staging-function-boundary")
+        self.assertIn("0 change(s)", self.plan_changes("staging"))
+        self.assert_secret_stays_out_of_terraform("staging")
+        self.assert_functions_run_in_the_private_network("staging")
+        self.assert_monitoring_is_deployed("staging", SERVICES)
+        self.assert_the_everyday_commands_show_the_environment("staging")
+        items_before = self.function("staging", "items")
+
+        rebuilt = self.rebuilt_package("users")
+        output = self.run_make("staging", "deploy", "SERVICE=users", f"PACKAGES={rebuilt}")
+        self.assertTrue('deploy staging: changes module.infrastructure.module.service["users"].aws_lambda_function.this (update)\n' in output,
+                        "deploying users changes only the users function")
+        self.assertEqual(self.function("staging", "users")["CodeSha256"], self.code_sha256(rebuilt, "users"))
+        items_after = self.function("staging", "items")
+        self.assertEqual((items_after["CodeSha256"], items_after["LastModified"]), (items_before["CodeSha256"], items_before["LastModified"]),
+                         "deploying users must not touch items")
+        self.assertIn("0 change(s)", self.plan_changes("staging"))
+        self.assert_deploys_apply_only_what_was_reviewed("staging", rebuilt)
+
+        self.run_make("staging", "rollback", "SERVICE=users")
+        self.assertEqual(self.function("staging", "users")["CodeSha256"], self.code_sha256(PACKAGES, "users"))
+        self.assertIn("0 change(s)", self.plan_changes("staging"))
+        output = self.run_make("staging", "rollback", "SERVICE=users", expect=2)
+        self.assertIn("users has no earlier release in staging to roll back to", output)
+
+        self.run_make("staging", "destroy", "CONFIRM=staging")
+        names = self.aws["lambda"].list_functions()["Functions"]
+        self.assertFalse([f for f in names if f["FunctionName"].startswith("swiftapi-staging-")])
+        self.assertEqual(self.staging_vpcs(), [], "the destroy removed the network too, with no manual step")
+        self.assert_no_monitoring_left("staging")
+
+
+class RestAndProductionOnMoto(EnvironmentsOnMoto):
+    def test_staging_as_a_rest_api_deploys_one_service_and_destroys(self):
+        """api_type = "rest" from the same service.json files: the REST API, its resource tree and
+        methods behind the Swift authorizer; a one-service deploy touches that service only."""
+        override = os.path.join(self.tree, "environments", "staging", "zz_rest.auto.tfvars.json")
+        # What the organisation makes outside Terraform: a regional web ACL and a partner's API key
+        # (its value is never in Terraform's hands).
+        waf = self.stack.client("wafv2").create_web_acl(
+            Name="org-edge", Scope="REGIONAL", DefaultAction={"Allow": {}}, Rules=[],
+            VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "org"})["Summary"]
+        partner = self.aws["apigateway"].create_api_key(name="partner", enabled=True)
+        # A REST API adds no CORS headers to proxy responses (the module refuses cors with it);
+        # no VPC keeps this run short (the network is covered by the HTTP run).
+        with open(override, "w") as f:
+            json.dump({"api_type": "rest", "cors": None, "network": {"mode": "none"},
+                       "rest": {"authorizer_ttl_seconds": 120, "waf_web_acl_arn": waf["ARN"],
+                                "usage_plans": {"partners": {"api_key_ids": [partner["id"]],
+                                                             "throttle": {"burst_limit": 20, "rate_limit": 10},
+                                                             "quota": {"limit": 100000, "period": "MONTH"}}}}}, f)
+        try:
+            output = self.run_make("staging", "deploy", "SERVICE=users", f"PACKAGES={PACKAGES}")
+            self.assertIn("deploy staging: authorizer never ran here; deploying its current package too", output)
+            self.assertEqual(self.aws["apigatewayv2"].get_apis()["Items"], [], "no HTTP API beside the REST API")
+            api = [a for a in self.aws["apigateway"].get_rest_apis()["items"] if a["name"] == "swiftapi-staging-api"]
+            self.assertEqual(len(api), 1)
+            api_id = api[0]["id"]
+            resources = {r["path"]: r for r in self.aws["apigateway"].get_resources(restApiId=api_id, limit=500)["items"]}
+            self.assertEqual(sorted(resources), ["/", "/items", "/items/export", "/items/{id}", "/users", "/users/{id}"])
+            authorizers = self.aws["apigateway"].get_authorizers(restApiId=api_id)["items"]
+            self.assertEqual([(a["type"], a["authorizerResultTtlInSeconds"]) for a in authorizers], [("REQUEST", 120)])
+            self.assertIn("swiftapi-staging-authorizer", authorizers[0]["authorizerUri"])
+            for service in SERVICES:
+                with open(os.path.join(ROOT, "services", service, "service.json")) as f:
+                    routes = json.load(f)["routes"]
+                for key in routes:
+                    method, path = key.split(" ")
+                    declared = self.aws["apigateway"].get_method(restApiId=api_id, resourceId=resources[path]["id"], httpMethod=method)
+                    self.assertEqual((declared["authorizationType"], declared["authorizerId"]), ("CUSTOM", authorizers[0]["id"]), key)
+                    integration = declared["methodIntegration"]
+                    self.assertEqual((integration["type"], integration["httpMethod"]), ("AWS_PROXY", "POST"), key)
+                    self.assertIn(f"function:swiftapi-staging-{service}/invocations", integration["uri"], key)
+            stage = self.aws["apigateway"].get_stage(restApiId=api_id, stageName="staging")
+            self.assertTrue(stage["tracingEnabled"])
+            self.assertIn("$context.resourcePath", stage["accessLogSettings"]["format"])
+            policy = json.loads(self.aws["lambda"].get_policy(FunctionName="swiftapi-staging-authorizer")["Policy"])
+            self.assertEqual([s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"]],
+                             [f"arn:aws:execute-api:eu-west-1:123456789012:{api_id}/authorizers/{authorizers[0]['id']}"])
+            stage_arn = f"arn:aws:apigateway:eu-west-1::/restapis/{api_id}/stages/staging"
+            self.assertEqual(self.stack.client("wafv2").get_web_acl_for_resource(ResourceArn=stage_arn)["WebACL"]["Name"], "org-edge")
+            plans = [p for p in self.aws["apigateway"].get_usage_plans()["items"] if p["name"] == "swiftapi-staging-partners"]
+            self.assertEqual([(s["apiId"], s["stage"]) for s in plans[0]["apiStages"]], [(api_id, "staging")])
+            self.assertEqual((plans[0]["quota"]["limit"], plans[0]["throttle"]["rateLimit"]), (100000, 10))
+            self.assertEqual([k["id"] for k in self.aws["apigateway"].get_usage_plan_keys(usagePlanId=plans[0]["id"])["items"]], [partner["id"]])
+            self.assertIn(f"usage plan {plans[0]['id']} now accepts API key {partner['id']}", output)
+            value = self.aws["apigateway"].get_api_key(apiKey=partner["id"], includeValue=True)["value"]
+            with open(self.stack.local_backend_config("staging").replace(".backend.hcl", ".tfstate")) as f:
+                self.assertNotIn(value, f.read(), "the API key's value is not in the state")
+            variables = self.function("staging", AUTHORIZER)["Environment"]["Variables"]
+            self.assertEqual(json.loads(variables["ROUTE_SCOPES"])["GET /users"], ["users.admin"])
+            self.assertIn("0 change(s)", self.plan_changes("staging"))
+            self.assert_monitoring_is_deployed("staging", SERVICES + [AUTHORIZER])
+
+            items_before = self.function("staging", "items")
+            rebuilt = self.rebuilt_package("users")
+            output = self.run_make("staging", "deploy", "SERVICE=users", f"PACKAGES={rebuilt}")
+            self.assertTrue('deploy staging: changes module.infrastructure.module.service["users"].aws_lambda_function.this (update)\n' in output,
+                            "deploying users changes only the users function, not the REST deployment")
+            items_after = self.function("staging", "items")
+            self.assertEqual(items_after["LastModified"], items_before["LastModified"])
+            self.assertIn("0 change(s)", self.plan_changes("staging"))
+            self.run_make("staging", "rollback", "SERVICE=authorizer", expect=2)
+        finally:
+            self.run_make("staging", "destroy", "CONFIRM=staging")
+            os.remove(override)
+            # The next staging run starts from an empty environment: no release pointers either.
+            listed = self.aws["s3"].list_objects_v2(Bucket=tfvars("staging")["artifacts_bucket"], Prefix="releases/staging/")
+            for entry in listed.get("Contents", []):
+                self.aws["s3"].delete_object(Bucket=tfvars("staging")["artifacts_bucket"], Key=entry["Key"])
+        self.assertEqual(self.aws["apigateway"].get_rest_apis()["items"], [])
+        self.assert_no_monitoring_left("staging")
+        self.assertFalse([f for f in self.aws["lambda"].list_functions()["Functions"] if f["FunctionName"].startswith("swiftapi-staging-")])
 
     def test_production_tables_are_protected(self):
         output = self.run_make("production", "deploy", "SERVICE=items", f"PACKAGES={os.path.join(self.work, 'empty')}", expect=2)

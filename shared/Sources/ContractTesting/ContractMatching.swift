@@ -80,7 +80,8 @@ struct ContractMatcher {
                 if index >= e.count {
                     differences.append(.init(path: itemPath, expected: "(absent)", actual: Self.show(a[index])))
                 } else {
-                    compare(e[index], index < a.count ? a[index] : nil, at: itemPath)
+                    // Optional explicitly: a bare `nil` here would become JSON's null (ExpressibleByNilLiteral).
+                    compare(e[index], index < a.count ? Optional(a[index]) : nil, at: itemPath)
                 }
             }
         case (.string(let template), .string(let text)):

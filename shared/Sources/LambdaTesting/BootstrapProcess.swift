@@ -6,6 +6,7 @@ import Synchronization
 public final class BootstrapProcess: @unchecked Sendable {
     public let process = Process()
     private let output = Mutex(Data())
+    private let outputEnded = Mutex(false)
 
     /// An executable built into the same directory as the running test binary.
     public static func builtExecutable(_ name: String) -> String {
@@ -22,6 +23,12 @@ public final class BootstrapProcess: @unchecked Sendable {
         let pipe = Pipe()
         pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let chunk = handle.availableData
+            guard !chunk.isEmpty else {
+                // End of file: the process and anything it started have closed their output.
+                handle.readabilityHandler = nil
+                self?.outputEnded.withLock { $0 = true }
+                return
+            }
             self?.output.withLock { $0.append(chunk) }
         }
         process.standardOutput = pipe
@@ -45,6 +52,18 @@ public final class BootstrapProcess: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         return process.terminationStatus
+    }
+
+    /// Everything the process wrote, once it has exited and its output has ended (the reader may
+    /// still be draining the pipe when the exit is seen); throws after `seconds`.
+    public func completeOutput(within seconds: Double = 10) async throws -> String {
+        _ = try await exitStatus(within: seconds)
+        let deadline = Date().addingTimeInterval(seconds)
+        while !outputEnded.withLock({ $0 }) {
+            if Date() > deadline { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return text
     }
 
     public func terminate() { if process.isRunning { process.terminate() } }

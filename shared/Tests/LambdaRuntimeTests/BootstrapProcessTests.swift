@@ -30,13 +30,13 @@ import Testing
         kill(process.process.processIdentifier, SIGTERM)
         #expect(try await process.exitStatus() == 0)
         await emulator.stop()
-        try await Task.sleep(for: .milliseconds(50))
-        let lines = process.text.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        let text = try await process.completeOutput()
+        let lines = text.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
         let hello = try #require(lines.first { $0["message"] == "saying hello" })
         #expect(hello["requestId"]?.stringValue?.isEmpty == false)
         #expect(hello["traceId"] == "Root=1-65f0-abc")
         #expect(hello["level"] == "INFO")
-        #expect(lines.contains { $0["message"] == "SIGTERM received, shutting down" }, "\(process.text)")
+        #expect(lines.contains { $0["message"] == "SIGTERM received, shutting down" }, "\(text)")
     }
 
     @Test func initFailureIsReportedAndExitsNonZero() async throws {
@@ -57,7 +57,6 @@ import Testing
     @Test func missingRuntimeAPISaysWhatIsWrong() async throws {
         let process = try launch([:])
         #expect(try await process.exitStatus() == 1)
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(process.text.contains("AWS_LAMBDA_RUNTIME_API is not set"))
+        #expect(try await process.completeOutput().contains("AWS_LAMBDA_RUNTIME_API is not set"))
     }
 }
