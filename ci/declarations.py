@@ -29,17 +29,16 @@ def load(service):
         return json.load(f)
 
 
+def names():
+    """Every declared service's name, sorted: the directories under services/ with a service.json."""
+    services = os.path.join(ROOT, "services")
+    return sorted(n for n in os.listdir(services) if os.path.isfile(os.path.join(services, n, "service.json")))
+
+
 def every():
     """(name, declaration) for every declared service, by name."""
-    for name in sorted(os.listdir(os.path.join(ROOT, "services"))):
-        declaration = load(name)
-        if declaration is not None:
-            yield name, declaration
-
-
-def names():
-    """Every declared service's name, sorted."""
-    return [name for name, _ in every()]
+    for name in names():
+        yield name, load(name)
 
 
 def route_access(declaration):
@@ -77,8 +76,16 @@ def _message(error):
 
 
 def check():
-    """Every declaration's problems, for every service."""
-    return [problem for name, declaration in every() for problem in problems(name, declaration)]
+    """Every declaration's problems, for every service (a file that is not JSON is one)."""
+    found = []
+    for name in names():
+        try:
+            declaration = load(name)
+        except json.JSONDecodeError as error:
+            found.append(f"services/{name}/service.json: not JSON ({error})")
+            continue
+        found += problems(name, declaration)
+    return found
 
 
 if __name__ == "__main__":

@@ -455,7 +455,7 @@ def main():
     p.add_argument("name", help="e.g. cursor (invalidates outstanding page cursors)")
     args = parser.parse_args()
 
-    if args.command in ("plan", "apply", "deploy"):
+    if args.command in ("plan", "apply", "deploy", "rollback"):
         # The declarations are Terraform's input: a wrong one is refused here, in the schema's words.
         problems = declarations.check()
         if problems:

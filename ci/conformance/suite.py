@@ -6,6 +6,7 @@ published messages fix it, a fragment of the message).
 Keys are unique per case (`key()`), so cases share a handful of fixture tables without seeing
 each other's items."""
 import itertools
+import time
 
 API = "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_{}.html"
 GUIDE = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/{}.html"
@@ -133,11 +134,16 @@ def effect(op, params):
     if op == "PutItem":
         return put_items([(table, params["Item"])])
     if op == "BatchWriteItem":
-        return put_items([(t, r["PutRequest"]["Item"]) for t, rs in params["RequestItems"].items() for r in rs])
+        # A successful batch may hand some requests back (UnprocessedItems); the rest are written.
+        def batch(r, client):
+            left = r.get("UnprocessedItems", {})
+            return put_items([(t, q["PutRequest"]["Item"]) for t, qs in params["RequestItems"].items()
+                              for q in qs if q not in left.get(t, [])])(r, client)
+        return batch
     if op == "TransactWriteItems":
         return put_items([(a["Put"]["TableName"], a["Put"]["Item"]) for a in params["TransactItems"]])
     if op in ("GetItem", "DeleteItem"):
-        # These cases use keys nothing wrote: GetItem returns no Item, and none is there after.
+        # GetItem's keys were never written, so it returns no Item; DeleteItem's item is gone after.
         return lambda r, client: "Item" not in r and read(client, table, params["Key"]) is None
     if op == "BatchGetItem":
         return lambda r, _: all(r["Responses"].get(t) == [] for t in params["RequestItems"]) \
@@ -178,9 +184,17 @@ def effect(op, params):
             # The case's ARN is a template ({region}, {account}); the table says what it really is.
             arn = client.describe_table(TableName=params["ResourceArn"].rsplit("/", 1)[1])["Table"]["TableArn"]
             return {t["Key"]: t["Value"] for t in client.list_tags_of_resource(ResourceArn=arn)["Tags"]}
+        def listed(wanted):
+            # ListTagsOfResource is eventually consistent: a change shows within seconds (api:ListTagsOfResource).
+            def check(_, client):
+                deadline = time.monotonic() + 10
+                while not wanted(tags(client)) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                return wanted(tags(client))
+            return check
         if op == "TagResource":
-            return lambda _, client: tags(client).items() >= {t["Key"]: t["Value"] for t in params["Tags"]}.items()
-        return lambda _, client: not tags(client).keys() & set(params["TagKeys"])
+            return listed(lambda found: found.items() >= {t["Key"]: t["Value"] for t in params["Tags"]}.items())
+        return listed(lambda found: not found.keys() & set(params["TagKeys"]))
     return None
 
 
@@ -217,7 +231,10 @@ for op in ("PutItem", "GetItem", "UpdateItem", "DeleteItem"):
         if op == "PutItem":
             return {"TableName": HASH, "Item": {"pk": pk}}
         return {"TableName": HASH, "Key": {"pk": pk}}
-    add("guide:ServiceQuotas", "a partition key of 2048 bytes is accepted", op, params(S(key().ljust(2048, "p"))), ok())
+    pk = S(key().ljust(2048, "p"))
+    # A delete removes an item that is there; the other reads and writes meet no item.
+    add("guide:ServiceQuotas", "a partition key of 2048 bytes is accepted", op, params(pk), ok(),
+        setup=[put(HASH, {"pk": pk})] if op == "DeleteItem" else [])
     add("guide:ServiceQuotas", "a partition key over 2048 bytes is refused", op, params(S("p" * 2049)),
         err(contains="2048"))
     add("guide:HowItWorks.NamingRulesDataTypes", "a key attribute may not be an empty string", op, params(S("")), err())
@@ -226,7 +243,9 @@ for op in ("PutItem", "GetItem", "DeleteItem"):
     def params(sk, op=op, pk=None):
         k = {"pk": S(pk or key()), "sk": sk}
         return {"TableName": LSI, ("Item" if op == "PutItem" else "Key"): k}
-    add("guide:ServiceQuotas", "a sort key of 1024 bytes is accepted", op, params(S("s" * 1024)), ok())
+    k = params(S("s" * 1024))
+    add("guide:ServiceQuotas", "a sort key of 1024 bytes is accepted", op, k, ok(),
+        setup=[put(LSI, k["Key"])] if op == "DeleteItem" else [])
     add("guide:ServiceQuotas", "a sort key over 1024 bytes is refused", op, params(S("s" * 1025)), err(contains="1024"))
 add("guide:ServiceQuotas", "a binary sort key over 1024 bytes is refused", "PutItem",
     {"TableName": BIN, "Item": {"pk": S(key()), "sk": B(b"x" * 1025)}}, err(contains="1024"))

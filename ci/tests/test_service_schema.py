@@ -101,6 +101,14 @@ class Schema(unittest.TestCase):
         self.refused(d, "at routes.GET /users.objectives: {'latencyP99Milliseconds': 1500, 'durationShareOfTimeout': 0.5} is refused: "
                        "The route's own latency and error objectives; durationShareOfTimeout is the function's")
 
+    def test_names_end_where_the_string_ends(self):
+        d = users()
+        d["function"]["environment"]["LOG_LEVEL\n"] = "x"
+        self.refused(d, "'LOG_LEVEL\\n' is refused: An environment variable's name")
+        d = users()
+        d["function"]["environment"]["L"] = "x"
+        self.refused(d, "'L' is refused: An environment variable's name as Lambda allows")
+
     def test_the_name_is_the_directory(self):
         self.refused(users(), "\"name\" is 'users'; it must be the directory's name, 'orders'", name="orders")
         d = users()
@@ -129,23 +137,32 @@ class Schema(unittest.TestCase):
         for name, fields in swift_fields().items():
             self.assertEqual(fields, set(places[name]["properties"]), f"{name} and the schema differ")
 
-    def test_a_plan_refuses_a_wrong_declaration_before_terraform_runs(self):
+    def plan_with(self, text, command="plan"):
+        """ci/deploy.py COMMAND staging in a copy of ci/ whose only service, users, declares `text`;
+        its exit status and stderr lines (no Terraform on PATH: nothing gets that far)."""
         root = tempfile.mkdtemp(prefix="schema-plan-")
         self.addCleanup(shutil.rmtree, root)
         shutil.copytree(os.path.join(declarations.ROOT, "ci"), os.path.join(root, "ci"), ignore=shutil.ignore_patterns("tests", "__pycache__"))
         os.makedirs(os.path.join(root, "services", "users"))
         shutil.copy(declarations.SCHEMA, os.path.join(root, "services"))
+        with open(os.path.join(root, "services", "users", "service.json"), "w") as f:
+            f.write(text)
+        args = ["rollback", "staging", "users"] if command == "rollback" else [command, "staging"]
+        done = subprocess.run([sys.executable, os.path.join(root, "ci", "deploy.py"), *args],
+                              capture_output=True, text=True, env=dict(os.environ, PATH="/usr/bin:/bin"))
+        return done.returncode, done.stderr.splitlines()
+
+    def test_a_plan_refuses_a_wrong_declaration_before_terraform_runs(self):
         d = users()
         d["function"]["memory"] = 64
-        with open(os.path.join(root, "services", "users", "service.json"), "w") as f:
-            json.dump(d, f)
-        done = subprocess.run([sys.executable, os.path.join(root, "ci", "deploy.py"), "plan", "staging"],
-                              capture_output=True, text=True, env=dict(os.environ, PATH="/usr/bin:/bin"))
-        self.assertEqual(done.returncode, 1, done.stderr)
-        self.assertEqual(done.stderr.splitlines(), [
-            "deploy: services/users/service.json: at function.memory: 64 is less than the minimum of 128; services/service.schema.json "
-            "describes each field, .venv/bin/python ci/declarations.py --check lists every problem"])
-
+        hint = "; services/service.schema.json describes each field, .venv/bin/python ci/declarations.py --check lists every problem"
+        for command in ("plan", "rollback"):
+            self.assertEqual(self.plan_with(json.dumps(d), command), (1, [
+                f"deploy: services/users/service.json: at function.memory: 64 is less than the minimum of 128{hint}"]))
+        status, lines = self.plan_with('{"name": "users",')
+        self.assertEqual(status, 1)
+        self.assertEqual(len(lines), 1)
+        self.assertRegex(lines[0], r"^deploy: services/users/service.json: not JSON \(Expecting .*\); services/service.schema.json")
 
 def swift_fields():
     """Each Codable struct in ServiceDeclaration.swift and its stored properties."""
