@@ -275,3 +275,17 @@ run "rejects_an_environment_named_like_the_ci_roles" {
   }
   expect_failures = [var.environments]
 }
+
+run "no_ci_role_may_invoke_a_function_or_open_its_url" {
+  command = apply
+
+  assert {
+    condition = alltrue([for role, guards in aws_iam_role_policy.guards : contains(jsondecode(guards.policy).Statement, {
+      Sid      = "NeverInvokeAFunctionOrOpenAFunctionUrl"
+      Effect   = "Deny"
+      Action   = ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl", "lambda:InvokeAsync", "lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig"]
+      Resource = "*"
+    })])
+    error_message = "Every CI role's guards deny invoking a function, invoking it asynchronously and creating or changing a function URL, whatever its other policies allow."
+  }
+}

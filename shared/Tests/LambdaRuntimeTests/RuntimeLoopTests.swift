@@ -121,7 +121,8 @@ import Testing
             #expect(json["statusCode"] == 504)
             #expect(json["headers"]?["content-type"] == "application/problem+json")
             let elapsed = try #require(await emulator.lastDuration)
-            #expect(elapsed < 1_000, "answered before the deadline, not killed at it (took \(elapsed) ms)")
+            // The README promises the answer 100 ms before the deadline; 40 ms of it may go to scheduling.
+            #expect(elapsed <= 940, "answered 100 ms before the deadline, not at it (took \(elapsed) ms of 1000)")
             #expect(try #require(await emulator.invoke(try httpEvent("GET", "/fast")).responseJSON)["body"] == "fast")
         }
     }
