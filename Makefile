@@ -135,7 +135,7 @@ test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, envi
 	ci/test-terraform.sh $(or $(TERRAFORM_SCOPE),all)
 	$(phase-end)
 
-mutants: tools ## Prove the checks can fail: small named changes (IAM, routes, corpora, the schema) in a scratch copy, each killed by its named check (ci/mutants.py)
+mutants: tools ## Prove the checks can fail: 26 small named changes (Swift code, IAM, routes, corpora, the schema) in a scratch copy, each killed by its named check (ci/mutants.py)
 	$(SWIFT) build --product local-api
 	$(PYTHON) ci/mutants.py --local-api "$$($(SWIFT) build --show-bin-path)/local-api"
 

@@ -18,26 +18,14 @@ import sys
 import time
 import urllib.parse
 
+import bootstraps
 import servers
 
 OWNER = "bench"
 
 
 def seed(port, first, last):
-    import boto3
-    client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="local",
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    for start in range(first, last, 25):
-        requests = []
-        for n in range(start, min(start + 25, last)):
-            item_id = f"01J{n:023d}"
-            requests.append({"PutRequest": {"Item": {
-                "pk": {"S": f"ITEM#{item_id}"}, "id": {"S": item_id}, "owner": {"S": OWNER},
-                "title": {"S": f"Benchmark item {n}"}, "status": {"S": "open"}, "statusKey": {"S": f"open#{item_id}"},
-                "version": {"N": "1"}, "createdAt": {"S": "2026-12-07T00:00:00.000Z"},
-                "updatedAt": {"S": "2026-12-07T00:00:00.000Z"}}}})
-        client.batch_write_item(RequestItems={"items": requests})
-
+    bootstraps.seed_items(f"http://127.0.0.1:{port}", "items", OWNER, first, last)
 
 def export(port, token):
     """(seconds to the head, to the first item line, to the end, bytes, lines)."""

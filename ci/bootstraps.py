@@ -17,6 +17,24 @@ ENVIRONMENT = {"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SEC
                "LOG_LEVEL": "ERROR", "PATH": "/usr/bin:/bin"}
 
 
+
+def seed_items(endpoint, table, owner, first, last):
+    """Items first..last-1 of `owner` in `table`, in the record shape the items service writes
+    (Records.record), 25 to a batch."""
+    import boto3
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1",
+                          aws_access_key_id="bench", aws_secret_access_key="bench")
+    for start in range(first, last, 25):
+        requests = []
+        for n in range(start, min(start + 25, last)):
+            item_id = f"01J{n:023d}"
+            requests.append({"PutRequest": {"Item": {
+                "pk": {"S": f"ITEM#{item_id}"}, "id": {"S": item_id}, "owner": {"S": owner},
+                "title": {"S": f"Item {n}"}, "status": {"S": "open"}, "statusKey": {"S": f"open#{item_id}"},
+                "version": {"N": "1"}, "createdAt": {"S": "2026-12-07T00:00:00.000Z"},
+                "updatedAt": {"S": "2026-12-07T00:00:00.000Z"}}}})
+        client.batch_write_item(RequestItems={table: requests})
+
 def environment(bootstrap, **extra):
     """ENVIRONMENT for the packaged bootstrap at .../<service>/bootstrap, with the ROUTE_ACCESS its
     service.json gives it (none for a function that is not a service: minimal, authorizer)."""

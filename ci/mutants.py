@@ -172,37 +172,35 @@ def describe(killer):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="run only the mutants whose name contains this")
-    parser.add_argument("--local-api", required=True, help="a built local-api (make check builds it)")
+    parser.add_argument("--local-api", required=True, help="a built local-api (make mutants builds it)")
     args = parser.parse_args()
     mutants = [m for m in MUTANTS if not args.only or args.only in m[0]]
     scratch = Scratch(os.path.abspath(args.local_api))
     started, failures = time.monotonic(), []
-    try:
-        for killer in dict.fromkeys(m[4] for m in mutants):
-            passed, tail = scratch.run(killer)
-            if not passed:
-                sys.exit(f"mutants: {describe(killer)} fails on the unchanged tree, so it proves nothing:\n{tail}")
-        for name, path, text, replacement, killer in mutants:
-            target = os.path.join(scratch.path, path)
-            with open(target) as f:
-                original = f.read()
-            if text not in original:
-                failures.append(f"{name}: {path} no longer contains the text it changes; update ci/mutants.py")
-                continue
-            t0 = time.monotonic()
+    for killer in dict.fromkeys(m[4] for m in mutants):
+        print(f"mutants: first, {describe(killer)} on the unchanged copy", flush=True)
+        passed, tail = scratch.run(killer)
+        if not passed:
+            sys.exit(f"mutants: {describe(killer)} fails on the unchanged tree, so it proves nothing:\n{tail}")
+    for name, path, text, replacement, killer in mutants:
+        target = os.path.join(scratch.path, path)
+        with open(target) as f:
+            original = f.read()
+        if text not in original:
+            failures.append(f"{name}: {path} no longer contains the text it changes; update ci/mutants.py")
+            continue
+        t0 = time.monotonic()
+        with open(target, "w") as f:
+            f.write(original.replace(text, replacement, 1))
+        try:
+            passed, _ = scratch.run(killer)
+        finally:
             with open(target, "w") as f:
-                f.write(original.replace(text, replacement, 1))
-            try:
-                passed, _ = scratch.run(killer)
-            finally:
-                with open(target, "w") as f:
-                    f.write(original)
-            verdict = "SURVIVED" if passed else "killed"
-            print(f"mutants: {verdict:8} {name} → {describe(killer)} ({time.monotonic() - t0:.0f} s)", flush=True)
-            if passed:
-                failures.append(f"{name} survived {describe(killer)}")
-    finally:
-        pass
+                f.write(original)
+        verdict = "SURVIVED" if passed else "killed"
+        print(f"mutants: {verdict:8} {name} → {describe(killer)} ({time.monotonic() - t0:.0f} s)", flush=True)
+        if passed:
+            failures.append(f"{name} survived {describe(killer)}")
     print(f"mutants: {len(mutants) - len(failures)} of {len(mutants)} killed in {time.monotonic() - started:.0f} s")
     if failures:
         sys.exit("mutants: " + "; ".join(failures))

@@ -34,22 +34,7 @@ INTEGRATION_TYPE = "application/vnd.awslambda.http-integration-response"
 
 
 def seed(endpoint, first, last):
-    """Items first..last-1 of OWNER, in the record shape the service writes (Records.record)."""
-    import boto3
-    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1",
-                          aws_access_key_id="bench", aws_secret_access_key="bench")
-    table = bootstraps.ENVIRONMENT["TABLE_ITEMS"]
-    for start in range(first, last, 25):
-        requests = []
-        for n in range(start, min(start + 25, last)):
-            item_id = f"01J{n:023d}"
-            requests.append({"PutRequest": {"Item": {
-                "pk": {"S": f"ITEM#{item_id}"}, "id": {"S": item_id}, "owner": {"S": OWNER},
-                "title": {"S": f"Item {n}"}, "status": {"S": "open"}, "statusKey": {"S": f"open#{item_id}"},
-                "version": {"N": "1"}, "createdAt": {"S": "2026-12-07T00:00:00.000Z"},
-                "updatedAt": {"S": "2026-12-07T00:00:00.000Z"}}}})
-        client.batch_write_item(RequestItems={table: requests})
-
+    bootstraps.seed_items(endpoint, bootstraps.ENVIRONMENT["TABLE_ITEMS"], OWNER, first, last)
 
 def export(bootstrap, endpoint, streaming):
     """One export by a fresh process: (the answer's body, the stream's details or None, peak RSS in MB)."""
