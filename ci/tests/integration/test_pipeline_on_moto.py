@@ -178,12 +178,12 @@ class PipelineOnMoto(unittest.TestCase):
     def test_merge_requests_never_plan_or_deploy_production(self):
         merge_request = included_jobs(self.pipeline, {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_DEFAULT_BRANCH": "main",
                                                       "CI_MERGE_REQUEST_IID": "7", "LAMBDA_ARCHITECTURE": "x86_64"})
-        self.assertEqual(sorted(merge_request), ["build", "plan:staging", "test"])
+        self.assertEqual(sorted(merge_request), ["build", "mutants", "plan:staging", "test"])
         branch = included_jobs(self.pipeline, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature", "CI_DEFAULT_BRANCH": "main"})
-        self.assertEqual(sorted(branch), ["build", "plan:staging", "test"])
-        self.assertEqual(sorted(included_jobs(self.pipeline, MAIN["variables"])), sorted(MAIN["jobs"] + ["test"]))
+        self.assertEqual(sorted(branch), ["build", "mutants", "plan:staging", "test"])
+        self.assertEqual(sorted(included_jobs(self.pipeline, MAIN["variables"])), sorted(MAIN["jobs"] + ["mutants", "test"]))
         # Production deploys only from a release tag's pipeline, which plans and deploys nothing of staging.
-        self.assertEqual(sorted(included_jobs(self.pipeline, RELEASE["variables"])), sorted(RELEASE["jobs"] + ["test"]))
+        self.assertEqual(sorted(included_jobs(self.pipeline, RELEASE["variables"])), sorted(RELEASE["jobs"] + ["mutants", "test"]))
         self.assertEqual(included_jobs(self.pipeline, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_TAG": "v1", "CI_DEFAULT_BRANCH": "main"}), [])
         # A branch pipeline while a merge request is open is left to the merge-request pipeline.
         self.assertEqual(included_jobs(self.pipeline, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature",
