@@ -50,9 +50,12 @@ let package = Package(
     ],
     dependencies: [.package(path: "../../shared")],
     targets: [
+        // service.json, embedded (Sources/{m}/service.json links to it): what the code reads of
+        // its own declaration, it reads from the one file Terraform and the tools read.
         .target(
             name: "{m}",
-            dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "Platform")),
+            dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "Platform"),
+            resources: [.embedInCode("service.json")]),
         .executableTarget(name: "{m}Bootstrap", dependencies: ["{m}"] + shared("ServiceKit")),
         .testTarget(
             name: "{m}Tests",
@@ -65,6 +68,10 @@ let package = Package(
 )
 '''
 
+
+# Each service's module embeds its service.json through this link (SwiftPM takes resources only
+# from inside the target's folder).
+DECLARATION_LINK = "../../service.json"
 
 MAKEFILE = "# This service on its own; the targets live in ci/service.mk.\ninclude ../../ci/service.mk\n"
 
@@ -258,6 +265,7 @@ def main():
         os.makedirs(os.path.dirname(full), exist_ok=True)
         with open(full, "w") as f:
             f.write(text)
+    os.symlink(DECLARATION_LINK, os.path.join(ROOT, "services", name, "Sources", module(name), "service.json"))
     register(name)
     print(f"new: services/{name} scaffolded and registered; next: its contract scenario, then edit "
           f"services/{name}/service.json and Sources/{module(name)}/{module(name)}API.swift")

@@ -37,6 +37,8 @@ class RepositoryListsTests(unittest.TestCase):
                 self.assertEqual(read(os.path.join(ROOT, "services", name, "Package.swift")),
                                  new_service.package_swift(name),
                                  f"regenerate with: ci/new_service.py --package {name} > services/{name}/Package.swift")
+                link = os.path.join(ROOT, "services", name, "Sources", new_service.module(name), "service.json")
+                self.assertEqual(os.readlink(link), new_service.DECLARATION_LINK, "the module embeds its service.json")
 
 
 class ScaffoldTests(unittest.TestCase):
@@ -83,6 +85,8 @@ class ScaffoldTests(unittest.TestCase):
         openapi = json.loads(read(os.path.join(service, "openapi.json")))
         self.assertTrue(openapi["paths"])
         self.assertEqual(read(os.path.join(service, "Package.swift")), new_service.package_swift("orders"))
+        self.assertEqual(read(os.path.join(service, "Sources", "Orders", "service.json")), read(os.path.join(service, "service.json")),
+                         "the module embeds its service.json through a link")
         self.assertEqual(read(os.path.join(service, "Sources", "OrdersBootstrap", "main.swift")).strip().splitlines()[-1],
                          "ServiceBootstrap.run(OrdersAPI.self)")
 

@@ -14,9 +14,12 @@ let package = Package(
     ],
     dependencies: [.package(path: "../../shared")],
     targets: [
+        // service.json, embedded (Sources/Users/service.json links to it): what the code reads of
+        // its own declaration, it reads from the one file Terraform and the tools read.
         .target(
             name: "Users",
-            dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "Platform")),
+            dependencies: shared("HTTPAPI", "DynamoDB", "DynamoDBModel", "ServiceKit", "JSONCoding", "Platform"),
+            resources: [.embedInCode("service.json")]),
         .executableTarget(name: "UsersBootstrap", dependencies: ["Users"] + shared("ServiceKit")),
         .testTarget(
             name: "UsersTests",

@@ -1,6 +1,7 @@
 import DynamoDB
 import DynamoDBModel
 import HTTPAPI
+import JSONCoding
 
 /// A global secondary index whose partition key is spread over `shards` values (`<prefix>#0` …
 /// `<prefix>#N-1`, chosen by a stable hash of the item's id), so no single key value takes every
@@ -30,22 +31,37 @@ public struct ShardedIndex: Sendable {
         self.tableKey = tableKey
     }
 
-    /// How this index differs from the one `table` declares in service.json (name, key attributes,
-    /// `cardinality: "shards"` and their count), empty when they agree: the declaration creates the
-    /// index and sizes `make capacity` and the alarms, the code writes its keys.
-    public func mismatches(with declaration: ServiceDeclaration, table: String) -> [String] {
-        guard let declared = declaration.tables?[table]?.globalSecondaryIndexes?.first(where: { $0.name == name })
-        else { return ["table \(table) declares no global secondary index \(name)"] }
-        var found: [String] = []
-        let key = declared.partitionKey
-        if key.name != attribute { found.append("\(name)'s partition key is \(key.name), not \(attribute)") }
-        if declared.sortKey?.name != sortAttribute {
-            found.append("\(name)'s sort key is \(declared.sortKey?.name ?? "absent"), not \(sortAttribute)")
+    /// The index `table` declares as `index` in a service's declaration (service.json's bytes, which
+    /// every service embeds at build time as `PackageResources.service_json`): its key attributes, the
+    /// table's key and the shard count are the declared ones, so the code restates none of them and
+    /// the index, `make capacity` and the alarms cannot disagree. Only the value prefix is the code's.
+    public init(declaration: [UInt8], table: String, index: String, prefix: String) throws(DeclarationError) {
+        let document = try? JSONValue.parse(declaration)
+        guard let declared = document?["tables"]?[table] else {
+            throw DeclarationError(description: "service.json declares no table \(table)")
         }
-        if key.cardinality != "shards" || key.shards != shards {
-            found.append("\(name) declares \(key.shards.map(String.init) ?? "no") shards, the code writes \(shards)")
+        let indexes = declared["globalSecondaryIndexes"]?.arrayValue ?? []
+        guard let gsi = indexes.first(where: { $0["name"]?.stringValue == index }),
+            let attribute = gsi["partitionKey"]?["name"]?.stringValue,
+            let sortAttribute = gsi["sortKey"]?["name"]?.stringValue
+        else {
+            throw DeclarationError(
+                description: "table \(table) declares no global secondary index \(index) with a sort key")
         }
-        return found
+        guard gsi["partitionKey"]?["cardinality"]?.stringValue == "shards",
+            case .number(let count)? = gsi["partitionKey"]?["shards"], let shards = Int(count), shards > 0
+        else {
+            throw DeclarationError(
+                description: "\(index)'s partition key is not declared with cardinality shards and a shard count")
+        }
+        let tableKey = ["partitionKey", "sortKey"].compactMap { declared[$0]?["name"]?.stringValue }
+        self.init(
+            name: index, attribute: attribute, sortAttribute: sortAttribute, prefix: prefix, shards: shards,
+            tableKey: tableKey)
+    }
+
+    public struct DeclarationError: Error, Equatable, CustomStringConvertible {
+        public var description: String
     }
 
     /// The shard value an item with this id is written under (FNV-1a, so it never changes).

@@ -45,18 +45,39 @@ extension ServiceFixture {
         }
     }
 
-    /// The shard count and key names the code writes are the ones service.json declares (and
-    /// `make capacity` sizes); a different count in either is named.
+    /// The index the code writes is the one service.json declares (its keys and shard count, which
+    /// `make capacity` sizes and Terraform creates), read from the declaration the module embeds;
+    /// a declaration without it is refused by name.
     @Test func theShardedIndexIsTheDeclaredOne() throws {
         let declaration = try ServiceDeclaration.load(path: declarationPath)
-        #expect(Records.byShard.mismatches(with: declaration, table: "users") == [])
-        let declared = Records.byShard.shards
-        let other = ShardedIndex(
-            name: "byShard", attribute: "shard", sortAttribute: "id", prefix: "user", shards: declared + 1)
-        #expect(
-            other.mismatches(with: declaration, table: "users") == [
-                "byShard declares \(declared) shards, the code writes \(declared + 1)"
-            ])
+        let gsi = try #require(declaration.tables?["users"]?.globalSecondaryIndexes?.first { $0.name == "byShard" })
+        #expect(Records.byShard.attribute == gsi.partitionKey.name)
+        #expect(Records.byShard.sortAttribute == gsi.sortKey?.name)
+        #expect(Records.byShard.shards == gsi.partitionKey.shards)
+        #expect(Records.byShard.tableKey == [declaration.tables?["users"]?.partitionKey.name])
+        let embedded = try JSONValue.parse(PackageResources.service_json)
+        let onDisk = try JSONValue.parse(Array(try String(contentsOfFile: declarationPath, encoding: .utf8).utf8))
+        #expect(embedded == onDisk)
+        let unsharded = Array(
+            (#"{"tables":{"t":{"partitionKey":{"name":"pk"},"globalSecondaryIndexes":[{"name":"g","#
+                + #""partitionKey":{"name":"k","cardinality":"item"},"sortKey":{"name":"id"}}]}}}"#).utf8)
+        for (declaration, table, index, refusal) in [
+            (
+                PackageResources.service_json, "users", "byOwner",
+                "table users declares no global secondary index byOwner with a sort key"
+            ),
+            (unsharded, "t", "g", "g's partition key is not declared with cardinality shards and a shard count"),
+            (PackageResources.service_json, "items", "byShard", "service.json declares no table items"),
+        ] {
+            #expect(throws: ShardedIndex.DeclarationError.self) {
+                do {
+                    _ = try ShardedIndex(declaration: declaration, table: table, index: index, prefix: "x")
+                } catch {
+                    #expect("\(error)" == refusal)
+                    throw error
+                }
+            }
+        }
     }
 
     @Test func everyRouteNeedsATokenAndItsScope() async throws {
