@@ -14,7 +14,7 @@ FUNCTIONS := $(shell python3 ci/declarations.py --packages)
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
-.PHONY: bench-cold test-new-service docs-check slow-suites module-readme help tools serve-tools run invoke event build new test check lint fuzz capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
+.PHONY: check-swift check-scripts bench-cold test-new-service docs-check slow-suites module-readme help tools serve-tools run invoke event build new test check lint fuzz capacity dynamodb-conformance parity check-minimal-package dynamodb bench package format \
 	test-terraform contract token plan apply deploy rollback rotate-secret destroy lock logs info alarms
 
 help: ## List the targets
@@ -60,15 +60,24 @@ event: tools ## Print the API Gateway event for a request: make event REQUEST="G
 build: tools ## Build every package and its tests (debug)
 	$(SWIFT) build --build-tests
 
-# Each phase starts with a banner (ci/phase.sh); `make test` records them in this run's file.
+# Each phase starts with a banner (ci/phase.sh) and records its end; `make test` records them in
+# this run's file and sums them up.
 phase = @ci/phase.sh $@
 phase-end = @ci/phase.sh --end $@
+# make test's phases after make check, in two lanes side by side (ci/beside.sh). SwiftPM runs one
+# command per build directory at a time, so the phases that build or run Swift go one after
+# another; the ones that only run programs make check built go beside them (PREBUILT: they start no
+# SwiftPM command, which would wait for the other lane's). make new's test builds its scratch copy
+# in this checkout's build directory too. The GitLab test job runs the phases as separate jobs.
+SWIFT_PHASES := slow-suites check-minimal-package contract test-terraform test-new-service
+PROGRAM_PHASES := capacity dynamodb-conformance fuzz docs-check
+# A product's debug build, unless the caller built every product already.
+build-product = $(if $(PREBUILT),,$(SWIFT) build --product $(1))
 test: export MAKE_TEST_PHASES := $(CURDIR)/.build/phases/$(shell date +%s%N).log
-# make check has run Terraform's unit tests already. One phase at a time: make new's test builds
-# its scratch copy in this checkout's build directory, which the moto suites build in too (the GitLab
-# test job runs the phases as separate jobs instead).
-test: TERRAFORM_SCOPE := integration
-test: tools check slow-suites capacity dynamodb-conformance check-minimal-package contract test-terraform fuzz docs-check test-new-service ## Run every test: make check, then packaging, contracts against the packages, Terraform on moto, fuzzing, the API docs in Chromium, make new
+test: check ## Run every test: make check, then packaging, contracts against the packages, Terraform on moto, fuzzing, the API docs in Chromium, make new
+	$(SWIFT) build --product local-dynamodb
+	@ci/beside.sh $(MAKE) --no-print-directory TERRAFORM_SCOPE=integration $(SWIFT_PHASES) \
+		-- env PREBUILT=1 $(MAKE) --no-print-directory $(PROGRAM_PHASES)
 	@ci/phase.sh --summary
 
 # Suites that take long for what they add to the inner loop: every Wycheproof vector through the
@@ -76,12 +85,22 @@ test: tools check slow-suites capacity dynamodb-conformance check-minimal-packag
 # make check skips them; make test runs them (slow-suites).
 SLOW_SUITES = WycheproofTests|LocalProcessTests
 
-check: tools ## The inner loop: build with tests, the Swift suites but the slow ones, in-process contracts, the CI scripts' tests, lint, Terraform's unit tests
+check: ## The inner loop: build with tests, the Swift suites but the slow ones, in-process contracts, the CI scripts' tests, lint, Terraform's unit tests
 	$(phase)
-	$(SWIFT) build --build-tests
+	@ci/ensure-tools.sh system
+	# The build needs only the Debian packages: the Python tools install meanwhile (once).
+	ci/ensure-tools.sh & tools=$$!; $(SWIFT) build --build-tests; wait $$tools
+	@ci/beside.sh $(MAKE) --no-print-directory check-swift -- $(MAKE) --no-print-directory check-scripts
+	$(phase-end)
+
+# make check's two halves, side by side: the Swift suites and in-process contracts, and the CI
+# scripts' tests, lint and Terraform's unit tests.
+check-swift:
 	# One suite at a time: on 2 cores, parallel suites starve each other's timing-sensitive tests.
 	$(SWIFT) test --skip-build --no-parallel --skip '$(SLOW_SUITES)'
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract
+
+check-scripts: tools
 	$(PYTHON) -m unittest discover -s ci/tests -t ci
 	@$(MAKE) --no-print-directory lint
 	ci/test-terraform.sh unit
@@ -101,9 +120,10 @@ lint: tools ## swift format lint, ruff, shellcheck, .gitlab-ci.yml against GitLa
 LOCAL_DYNAMODB = "$$($(SWIFT) build --show-bin-path)/local-dynamodb"
 dynamodb-conformance: tools ## The local DynamoDB against DynamoDB's documented behaviour (moto reported), then a bounded fuzz run
 	$(phase)
-	$(SWIFT) build --product local-dynamodb
+	$(call build-product,local-dynamodb)
 	$(PYTHON) ci/conformance/run.py --local-dynamodb $(LOCAL_DYNAMODB) --moto --report .build/conformance/report.json
 	$(PYTHON) ci/conformance/fuzz.py --local-dynamodb $(LOCAL_DYNAMODB) --seconds $(or $(FUZZ_SECONDS),20)
+	$(phase-end)
 
 parity: tools ## Print the README's parity table (local DynamoDB and moto against the documentation)
 	@$(SWIFT) build --product local-dynamodb >&2
@@ -118,6 +138,7 @@ new: tools ## Scaffold and register a service: make new SERVICE=orders (then edi
 capacity: ## Throughput ceiling of every access pattern from service.json and DynamoDB's partition limits
 	$(phase)
 	python3 ci/capacity.py
+	$(phase-end)
 
 contract: tools ## Replay every service's contract corpus against its packaged bootstrap (make check replays them in-process); the REST authorizer's corpus against its package; the packaged runtime's metrics and traces, and a streamed export's format and memory
 	$(phase)
@@ -129,6 +150,7 @@ contract: tools ## Replay every service's contract corpus against its packaged b
 	$(SWIFT) build --product local-dynamodb
 	$(PYTHON) ci/telemetry_check.py --bootstrap $(DIST)/users/bootstrap --dynamodb $(LOCAL_DYNAMODB)
 	$(PYTHON) ci/stream_check.py --bootstrap $(DIST)/items/bootstrap --dynamodb $(LOCAL_DYNAMODB)
+	$(phase-end)
 
 test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments and the pipeline applied against moto
 	$(phase)
@@ -151,7 +173,7 @@ fuzz: tools ## schemathesis against every service's OpenAPI document through the
 
 docs-check: tools ## make run's API docs in a headless Chromium: every declared route on the page, one authorized call through Try it out
 	$(phase)
-	$(SWIFT) build --product local-api
+	$(call build-product,local-api)
 	$(PYTHON) ci/docs_check.py --local-api "$$($(SWIFT) build --show-bin-path)/local-api" --docs "$$($(DOCS_ASSETS))"
 	$(phase-end)
 
@@ -159,6 +181,7 @@ check-minimal-package: tools ## Release-build the minimal service: AL2023-loadab
 	$(phase)
 	python3 ci/package.py --product minimal-bootstrap --name minimal \
 		--out $(DIST) --max-zip-bytes $(MINIMAL_ZIP_BUDGET) --forbid-regex
+	$(phase-end)
 
 dynamodb: tools ## Run the local DynamoDB on 127.0.0.1:8000 (data in .local/dynamodb.sqlite)
 	$(SWIFT) run --package-path shared local-dynamodb --port $(or $(PORT),8000) --db .local/dynamodb.sqlite

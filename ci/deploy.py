@@ -69,6 +69,7 @@ class Environment:
                     self.settings.update(json.load(f))
         self.bucket = self.settings["artifacts_bucket"]
         self._s3 = None
+        self._shown = {}
 
     # Terraform
 
@@ -97,7 +98,34 @@ class Environment:
         else:
             raise DeployError("set TF_STATE_BUCKET to the state bucket (made by environments/bootstrap), "
                               "or TF_BACKEND_CONFIG to a backend configuration file")
+        # Each `make plan/logs/info` starts here: an init with the same arguments, backend file,
+        # lock file and configuration as the last one would change nothing, so it is skipped.
+        stamp = os.path.join(self.dir, ".terraform", "init.sha256")
+        fingerprint = self.init_fingerprint(args)
+        try:
+            with open(stamp) as f:
+                if f.read() == fingerprint:
+                    return
+        except FileNotFoundError:
+            pass
         self.terraform(*args, capture=True)
+        with open(stamp, "w") as f:
+            f.write(fingerprint)
+
+    def init_fingerprint(self, args):
+        digest = hashlib.sha256(json.dumps(args).encode())
+        backend = os.environ.get("TF_BACKEND_CONFIG")
+        files = [backend] if backend else []
+        # What init reads: the root's and every local module's .tf files, and the lock file.
+        for top in (self.dir, os.path.join(self.dir, "..", "..", "modules")):
+            for folder, dirs, names in os.walk(top):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                files += [os.path.join(folder, n) for n in sorted(names) if n.endswith(".tf") or n == ".terraform.lock.hcl"]
+        for path in files:
+            digest.update(path.encode() + b"\0")
+            with open(path, "rb") as f:
+                digest.update(hashlib.sha256(f.read()).digest())
+        return digest.hexdigest()
 
     def plan(self, out, releases=None, destroy=False):
         """Plans into `out`; returns the resource changes as (address, actions) pairs."""
@@ -174,8 +202,13 @@ class Environment:
         return [(change["address"], change["change"]["actions"]) for change in self.resource_changes(plan)]
 
     def resource_changes(self, plan):
-        shown = json.loads(self.terraform("show", "-json", plan, capture=True).stdout)
-        return [change for change in shown.get("resource_changes", []) if change["change"]["actions"] not in (["no-op"], ["read"])]
+        # A saved plan never changes; reading one costs a Terraform run with the provider loaded.
+        key = (os.path.abspath(plan), os.stat(plan).st_mtime_ns)
+        if key not in self._shown:
+            shown = json.loads(self.terraform("show", "-json", plan, capture=True).stdout)
+            self._shown[key] = [change for change in shown.get("resource_changes", [])
+                                if change["change"]["actions"] not in (["no-op"], ["read"])]
+        return self._shown[key]
 
     # Artifacts and release pointers
 

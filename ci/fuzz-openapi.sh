@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 examples=${FUZZ_EXAMPLES:-25}
-swift build --product local-api >&2
+# PREBUILT: the caller built it (make test, beside a lane that holds SwiftPM's build lock).
+[ -n "${PREBUILT:-}" ] || swift build --product local-api >&2
 log=.build/fuzz-local-api.log
 local_api="$(swift build --show-bin-path)/local-api"
 # shellcheck source=ci/local-api.sh

@@ -13,8 +13,11 @@ def read(name):
 
 
 def make_test_phases(makefile):
-    """make test's prerequisites: its phases, in order."""
-    return sorted(re.search(r"^test: tools ([^#\n]+)", makefile, re.M).group(1).split())
+    """make test's phases: its prerequisite (make check) and its two lanes."""
+    phases = re.search(r"^test: ([^#\n=]+) ## ", makefile, re.M).group(1).split()
+    for lane in ("SWIFT_PHASES", "PROGRAM_PHASES"):
+        phases += re.search(rf"^{lane} := (.+)$", makefile, re.M).group(1).split()
+    return sorted(phases)
 
 
 def matrix_phases(pipeline):
