@@ -6,6 +6,7 @@ published messages fix it, a fragment of the message).
 Keys are unique per case (`key()`), so cases share a handful of fixture tables without seeing
 each other's items."""
 import itertools
+import json
 import time
 
 API = "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_{}.html"
@@ -973,9 +974,98 @@ add(STREAMS, "sequence numbers increase", "stream-records", {"key": kst},
     client="dynamodbstreams")
 add(STREAMS, "an unknown iterator type is refused", "GetShardIterator",
     {"StreamArn": "{stream}", "ShardId": "{shard}", "ShardIteratorType": "OLDEST"}, err(), client="dynamodbstreams")
+add("api:streams_DescribeStream", "DescribeStream lists the shards after ExclusiveStartShardId: none after the last one", "DescribeStream",
+    {"StreamArn": "{stream}", "ExclusiveStartShardId": "{shard}"}, ok(lambda r, _: r["StreamDescription"]["Shards"] == []),
+    client="dynamodbstreams")
 add(STREAMS, "a missing stream is ResourceNotFoundException", "DescribeStream",
     {"StreamArn": "arn:aws:dynamodb:{region}:{account}:table/c-missing/stream/2026-01-01T00:00:00.000"}, err("ResourceNotFoundException"),
     client="dynamodbstreams")
+
+# ---------------------------------------------------------------- edges the documentation leaves out
+# DynamoDB's answers here are observed, not documented: compatibility suites run against the
+# service (dynalite's, ScyllaDB Alternator's) quote these messages. Each case asserts the error
+# type, the stable part of the message, and that the refused write changed nothing.
+OBSERVED = "guide:Expressions"
+for expression, values, message in [
+    ("SET l[0] = :x, l.b = :y", {":x": N(1), ":y": N(2)},
+     "Invalid UpdateExpression: Two document paths conflict with each other; must remove or rewrite one of these paths; path one: [l, [0]], path two: [l, b]"),
+    ("SET m.deep = :x, m = :y", {":x": N(1), ":y": {"M": {}}},
+     "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [m, deep], path two: [m]"),
+    ("SET l = list_append(l, :x)", {":x": S("q")},
+     "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: S"),
+    ("SET n = n + :x", {":x": {"M": {}}}, "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: +, operand type: M"),
+    ("SET s = list_append(s, :x)", {":x": {"L": []}}, "An operand in the update expression has an incorrect data type"),
+    ("SET #z = :x", {":x": N(1)}, "Invalid UpdateExpression: An expression attribute name used in the document path is not defined; attribute name: #z"),
+    ("SET a = :nope", {":x": N(1)}, "Invalid UpdateExpression: An expression attribute value used in expression is not defined; attribute value: :nope"),
+]:
+    k = key()
+    add(OBSERVED, f"(observed) `{expression}` is refused, naming why", "UpdateItem",
+        {"TableName": HASH, "Key": {"pk": S(k)}, "UpdateExpression": expression, "ExpressionAttributeValues": values},
+        err(contains=message, after=item_is(HASH, {"pk": S(k)}, dict(BASE, pk=S(k)))), setup=[put(HASH, dict(BASE, pk=S(k)))])
+for projection, clash in [("m, m.deep", "overlap with each other; must remove or rewrite one of these paths; path one: [m], path two: [m, deep]"),
+                          ("l[0], l.b", "conflict with each other; must remove or rewrite one of these paths; path one: [l, [0]], path two: [l, b]")]:
+    k = key()
+    add(OBSERVED, f"(observed) ProjectionExpression `{projection}` is refused: two document paths {clash.split(' ')[0]}", "GetItem",
+        {"TableName": HASH, "Key": {"pk": S(k)}, "ProjectionExpression": projection},
+        err(contains=f"Invalid ProjectionExpression: Two document paths {clash}"), setup=[put(HASH, dict(BASE, pk=S(k)))])
+# A constant the operator cannot take is an invalid expression, not a false condition.
+for field, op, condition, values, operator in [
+    ("ConditionExpression", "PutItem", "n < :v", {":v": {"L": []}}, "<, operand type: L"),
+    ("ConditionExpression", "PutItem", "n BETWEEN :v AND :w", {":v": {"BOOL": False}, ":w": {"BOOL": True}}, "BETWEEN, operand type: BOOL"),
+    ("ConditionExpression", "DeleteItem", "begins_with(s, :v)", {":v": N(1)}, "begins_with, operand type: N"),
+    ("FilterExpression", "Scan", "begins_with(s, :v)", {":v": N(1)}, "begins_with, operand type: N"),
+    ("FilterExpression", "Scan", "n >= :v", {":v": {"BOOL": True}}, ">=, operand type: BOOL"),
+]:
+    k = key()
+    params = {"TableName": HASH, field: condition, "ExpressionAttributeValues": values}
+    params.update({"Item": dict(BASE, pk=S(k), n=N(6))} if op == "PutItem" else {"Key": {"pk": S(k)}} if op == "DeleteItem" else {})
+    after = item_is(HASH, {"pk": S(k)}, dict(BASE, pk=S(k))) if op != "Scan" else None
+    add(OBSERVED, f"(observed) {field} `{condition}` with a {next(iter(values[':v']))} constant is a ValidationException, not a false condition",
+        op, params, err(contains=f"Invalid {field}: Incorrect operand type for operator or function; operator or function: {operator}", after=after),
+        setup=[put(HASH, dict(BASE, pk=S(k)))])
+k = key()
+add("guide:Expressions.OperatorsAndFunctions", "an order comparison with a missing attribute is false (the condition fails, nothing is written)", "PutItem",
+    {"TableName": HASH, "Item": {"pk": S(k), "a": N(1)}, "ConditionExpression": "absent < :v", "ExpressionAttributeValues": {":v": N(3)}},
+    err("ConditionalCheckFailedException", after=item_is(HASH, {"pk": S(k)}, dict(BASE, pk=S(k)))), setup=[put(HASH, dict(BASE, pk=S(k)))])
+for limit in (0, 101):
+    add("api:ListTables", f"ListTables refuses Limit {limit} (valid range 1 to 100)", "ListTables", {"Limit": limit},
+        err(contains=f"Value '{limit}' at 'limit' failed to satisfy constraint"))
+k = key()
+add("api:TransactWriteItems", "a ClientRequestToken longer than 36 characters is refused, and nothing is written", "TransactWriteItems",
+    {"TransactItems": [{"Put": {"TableName": HASH, "Item": {"pk": S(k)}}}], "ClientRequestToken": "x" * 37},
+    err(contains="at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36",
+        after=lambda _, client, k=k: "Item" not in client.get_item(TableName=HASH, Key={"pk": S(k)}, ConsistentRead=True)))
+
+# Restarting a Query: the starting key is the read's key exactly, inside what the key condition
+# selects (observed: dynalite's suite, run against DynamoDB, quotes these messages).
+kr = key()
+for start, message, why in [
+    ({"pk": S(kr + "-other"), "sk": N(1)}, "The provided starting key is outside query boundaries based on provided conditions", "another partition"),
+    ({"pk": S(kr), "sk": N(0)}, "The provided starting key does not match the range key predicate", "a sort key the condition excludes"),
+    ({"pk": S(kr), "sk": N(2), "x": S("y")}, "The provided starting key is invalid: The provided key element does not match the schema",
+     "an attribute that is not a key"),
+    ({"pk": S(kr)}, "The provided starting key is invalid: The provided key element does not match the schema", "no sort key"),
+]:
+    add(OBSERVED, f"(observed) a Query's ExclusiveStartKey with {why} is refused", "Query",
+        {"TableName": RANGE, "KeyConditionExpression": "pk = :p AND sk > :s", "ExpressionAttributeValues": {":p": S(kr), ":s": N(0)},
+         "ExclusiveStartKey": start}, err(contains=message), setup=[put(RANGE, {"pk": S(kr), "sk": N(i)}) for i in (1, 2, 3)])
+add(OBSERVED, "(observed) a Query restarts after an ExclusiveStartKey inside its condition", "Query",
+    {"TableName": RANGE, "KeyConditionExpression": "pk = :p AND sk > :s", "ExpressionAttributeValues": {":p": S(kr), ":s": N(0)},
+     "ExclusiveStartKey": {"pk": S(kr), "sk": N(1)}}, ok(lambda r, _: [i["sk"] for i in r["Items"]] == [N(2), N(3)]))
+for op, envelope in (("Query", "1 validation error detected: "), ("Scan", "")):
+    params = {"TableName": RANGE, "Select": "SPECIFIC_ATTRIBUTES"}
+    if op == "Query":
+        params.update(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": S(kr)})
+    add("api:" + op, f"{op} with Select SPECIFIC_ATTRIBUTES and nothing to project is refused", op, params,
+        err(contains=envelope + "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"))
+# Binary values are padded base64 (observed: "Base64 encoded length is expected a multiple of 4 bytes
+# but found: 2" as a SerializationException, quoted by dynalite's suite); nothing is written.
+for value, field in (({"B": "YQ"}, "B"), ({"BS": ["YQ=="[:2]]}, "BS")):
+    k = key()
+    add(OBSERVED, f"(observed) unpadded base64 in a {field} value is a SerializationException, and nothing is written", "raw",
+        {"target": "DynamoDB_20120810.PutItem", "body": json.dumps({"TableName": HASH, "Item": {"pk": S(k), "b": value}})},
+        err("SerializationException", contains="Base64 encoded length is expected a multiple of 4 bytes but found: 2",
+            after=lambda _, client, k=k: "Item" not in client.get_item(TableName=HASH, Key={"pk": S(k)}, ConsistentRead=True)))
 
 # ---------------------------------------------------------------- the protocol
 add("guide:Programming.Errors", "an unknown operation is UnknownOperationException", "raw", {"target": "DynamoDB_20120810.Nothing", "body": "{}"},

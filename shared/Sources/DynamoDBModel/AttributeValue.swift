@@ -90,9 +90,11 @@ public enum AttributeValue: Sendable, Hashable {
 
 public typealias Item = [String: AttributeValue]
 
-/// A malformed attribute value in a request.
+/// A malformed attribute value in a request. `malformedPayload` marks what DynamoDB refuses while
+/// reading the request body (a SerializationException) rather than while validating it.
 public struct AttributeValueError: Error, Sendable, CustomStringConvertible {
     public let description: String
+    public var malformedPayload = false
 }
 
 extension AttributeValue {
@@ -119,9 +121,18 @@ extension AttributeValue {
                         ? "The parameter cannot be converted to a numeric value: \(text)" : error.description)
             }
         }
+        // Padded base64 only (observed: DynamoDB answers "Base64 encoded length is expected a
+        // multiple of 4 bytes but found: 5" as a SerializationException, quoted by dynalite's suite).
         func binary(_ text: String) throws(AttributeValueError) -> [UInt8] {
+            guard text.utf8.count % 4 == 0 else {
+                throw AttributeValueError(
+                    description:
+                        "Base64 encoded length is expected a multiple of 4 bytes but found: \(text.utf8.count)",
+                    malformedPayload: true)
+            }
             guard let bytes = Base64.decode(text) else {
-                throw AttributeValueError(description: "Invalid Binary: not base64")
+                throw AttributeValueError(
+                    description: "Invalid Base64 character in a binary value", malformedPayload: true)
             }
             return bytes
         }

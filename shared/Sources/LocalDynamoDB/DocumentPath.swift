@@ -113,9 +113,40 @@ struct DocumentPath: Hashable, CustomStringConvertible {
         }
     }
 
-    /// Whether one path is a prefix of the other (DynamoDB rejects such overlaps in one update).
-    func overlaps(_ other: DocumentPath) -> Bool {
-        let n = min(elements.count, other.elements.count)
-        return Array(elements.prefix(n)) == Array(other.elements.prefix(n))
+    /// How DynamoDB's messages show a path: `[a, b, [1]]`.
+    var listed: String {
+        "["
+            + elements.map { e in
+                switch e {
+                case .key(let k): k
+                case .index(let n): "[\(n)]"
+                }
+            }.joined(separator: ", ") + "]"
+    }
+
+    /// Why one update or projection may not name both paths: one is a prefix of the other
+    /// ("overlap"), or they agree up to an element one reads as a map key and the other as a list
+    /// index ("conflict", no item can have both); nil when they are independent.
+    func clash(with other: DocumentPath) -> String? {
+        for (mine, theirs) in zip(elements, other.elements) {
+            switch (mine, theirs) {
+            case (.key, .index), (.index, .key): return "conflict"
+            default: if mine != theirs { return nil }
+            }
+        }
+        return "overlap"
+    }
+
+    /// The first clash among `paths`, as DynamoDB reports it in `kind` (observed: dynalite's and
+    /// Alternator's suites, run against DynamoDB, quote these messages).
+    static func checkIndependent(_ paths: [DocumentPath], kind: String) throws(DynamoDBError) {
+        for i in paths.indices {
+            for j in paths.indices where j > i {
+                guard let clash = paths[i].clash(with: paths[j]) else { continue }
+                throw .validation(
+                    "Invalid \(kind): Two document paths \(clash) with each other; must remove or rewrite one of these paths; path one: \(paths[i].listed), path two: \(paths[j].listed)"
+                )
+            }
+        }
     }
 }

@@ -157,7 +157,8 @@ enum Legacy {
 
     static func attribute(_ value: JSONValue, _ name: String) throws(DynamoDBError) -> AttributeValue {
         do { return try AttributeValue(wire: value) } catch {
-            throw .validation("One or more parameter values were invalid: \(error.description) for Attribute: \(name)")
+            throw Engine.refusal(
+                error, "One or more parameter values were invalid: \(error.description) for Attribute: \(name)")
         }
     }
 

@@ -193,7 +193,7 @@ extension Engine {
         }
         let paths = try projection(request, subs)
         try subs.checkAllUsed()
-        let select = try self.select(request, index: index, projected: paths != nil)
+        let select = try self.select(request, index: index, projected: paths != nil, query: query)
         let limit = request["Limit"].flatMap { $0 == .null ? nil : Int($0.jsonString) }
         if let limit, limit < 1 {
             throw DynamoDBError.validation(
@@ -203,6 +203,7 @@ extension Engine {
         let forward = request["ScanIndexForward"]?.boolValue ?? true
         let segments = try self.segments(request)
         let start = try startKey(request, table: table, index: index)
+        if let range, let start { try Self.checkStart(start, within: range) }
         let (sql, bindings) = Self.rowQuery(
             table: table, index: index, range: range, start: start, query: query, forward: forward)
 
@@ -256,7 +257,9 @@ extension Engine {
 
     /// Select: ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES (indexes), SPECIFIC_ATTRIBUTES (with a
     /// projection), COUNT (without one).
-    func select(_ request: JSONValue, index: IndexSchema?, projected: Bool) throws(DynamoDBError) -> String {
+    func select(_ request: JSONValue, index: IndexSchema?, projected: Bool, query: Bool) throws(DynamoDBError)
+        -> String
+    {
         let select =
             request["Select"]?.stringValue
             ?? (projected ? "SPECIFIC_ATTRIBUTES" : index == nil ? "ALL_ATTRIBUTES" : "ALL_PROJECTED_ATTRIBUTES")
@@ -273,7 +276,16 @@ extension Engine {
                     "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries or scans"
                 )
             }
-        case "SPECIFIC_ATTRIBUTES", "COUNT": break
+        case "SPECIFIC_ATTRIBUTES":
+            // Observed (dynoxide's notes, checked against DynamoDB): Query wraps this message in the
+            // "1 validation error detected" envelope, Scan does not.
+            guard projected else {
+                throw .validation(
+                    (query ? "1 validation error detected: " : "")
+                        + "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"
+                )
+            }
+        case "COUNT": break
         default:
             throw .validation(
                 "1 validation error detected: Value '\(select)' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"
@@ -316,12 +328,36 @@ extension Engine {
     func startKey(_ request: JSONValue, table: TableSchema, index: IndexSchema?) throws -> [[UInt8]]? {
         guard let startValue = request["ExclusiveStartKey"], startValue != .null else { return nil }
         let startItem = try item(startValue, "ExclusiveStartKey")
+        // Key attributes only: the table's, and the index's when reading one (observed: dynalite's
+        // suite, run against DynamoDB).
+        let keyNames = Set(table.key.names + (index?.key.names ?? []))
+        guard startItem.keys.allSatisfy(keyNames.contains), keyNames.allSatisfy({ startItem[$0] != nil }) else {
+            throw DynamoDBError.validation(
+                "The provided starting key is invalid: The provided key element does not match the schema")
+        }
         let tableKey = try table.storageKey(startItem, requireExact: false)
         guard let index else { return [tableKey.pk, tableKey.sk] }
         guard let indexKey = try table.indexKey(index, startItem) else {
             throw DynamoDBError.validation("The provided starting key is invalid")
         }
         return [indexKey.pk, indexKey.sk, tableKey.pk, tableKey.sk]
+    }
+
+    /// A Query restarts only inside what its key condition selects: the same partition, and a sort
+    /// key the range condition accepts (observed: dynalite's suite, run against DynamoDB, quotes
+    /// both messages). `start` is the read's key (partition, sort) bytes first.
+    static func checkStart(_ start: [[UInt8]], within range: KeyRange) throws(DynamoDBError) {
+        guard start[0] == range.partition else {
+            throw .validation("The provided starting key is outside query boundaries based on provided conditions")
+        }
+        let sort = start[1]
+        let accepted =
+            (range.lower.map { sort.lexicographicallyPrecedes($0.bytes) ? false : $0.inclusive || sort != $0.bytes }
+                ?? true)
+            && (range.upper.map { $0.bytes.lexicographicallyPrecedes(sort) ? false : $0.inclusive || sort != $0.bytes }
+                ?? true)
+            && (range.prefix.map { sort.starts(with: $0) } ?? true)
+        guard accepted else { throw .validation("The provided starting key does not match the range key predicate") }
     }
 
     /// The SQL that yields a Query's or Scan's candidate rows in DynamoDB's order.

@@ -3,6 +3,12 @@ import JSONCoding
 
 /// What every operation reads from a request: substitutions, items, conditions, projections.
 extension Engine {
+    /// A malformed value as DynamoDB refuses it: unreadable payloads (bad base64) as a
+    /// SerializationException with the reader's words, the rest as a ValidationException.
+    static func refusal(_ error: AttributeValueError, _ validation: String) -> DynamoDBError {
+        error.malformedPayload ? .serialization(error.description) : .validation(validation)
+    }
+
     func substitutions(_ request: JSONValue) throws(DynamoDBError) -> Substitutions {
         var names: [String: String] = [:]
         for (k, v) in request["ExpressionAttributeNames"]?.objectValue ?? [:] { names[k] = v.stringValue }
@@ -12,8 +18,8 @@ extension Engine {
                 values[k] = try AttributeValue(wire: v)
             }
         } catch {
-            throw .validation(
-                "ExpressionAttributeValues contains invalid value: \(error.description) for key \(values.count)")
+            throw Self.refusal(
+                error, "ExpressionAttributeValues contains invalid value: \(error.description) for key \(values.count)")
         }
         if values.values.contains(where: { Self.depth($0) > 32 }) {
             throw .validation("Nesting Levels have exceeded supported limits")
@@ -29,7 +35,7 @@ extension Engine {
         }
         let item: Item
         do { item = try AttributeValue.item(wire: value) } catch {
-            throw .validation("One or more parameter values were invalid: \(error.description)")
+            throw Self.refusal(error, "One or more parameter values were invalid: \(error.description)")
         }
         try Self.checkShape(item)
         return item

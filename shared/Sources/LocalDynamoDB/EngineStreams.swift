@@ -205,13 +205,17 @@ extension Engine {
             range["StartingSequenceNumber"] = .string(Self.sequenceNumber(streamSequence + 1))
         }
         shard["SequenceNumberRange"] = .object(range)
+        // Shards are listed after ExclusiveStartShardId ("The shard ID of the first item that this
+        // operation will evaluate", API_streams_DescribeStream): after the only shard, none.
+        let listed: [JSONValue] =
+            request["ExclusiveStartShardId"]?.stringValue == Self.shardID(stream.arn) ? [] : [.object(shard)]
         return [
             "StreamDescription": [
                 "StreamArn": .string(stream.arn), "StreamLabel": .string(stream.label),
                 "StreamStatus": .string(stream.enabled ? "ENABLED" : "DISABLED"),
                 "StreamViewType": .string(stream.view),
                 "CreationRequestDateTime": .number(String(stream.created)), "TableName": .string(stream.table),
-                "KeySchema": (try? JSONValue.parse(Array(stream.keySchema.utf8))) ?? [], "Shards": [.object(shard)],
+                "KeySchema": (try? JSONValue.parse(Array(stream.keySchema.utf8))) ?? [], "Shards": .array(listed),
             ]
         ]
     }

@@ -256,6 +256,12 @@ extension Engine {
     func listTables(_ request: JSONValue) throws -> JSONValue {
         let start = request["ExclusiveStartTableName"]?.stringValue
         let limit = request["Limit"].flatMap { Int($0.jsonString) } ?? 100
+        // "Limit: ... Valid Range: Minimum value of 1. Maximum value of 100." (API_ListTables)
+        guard (1...100).contains(limit) else {
+            throw DynamoDBError.validation(
+                "1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value \(limit < 1 ? "greater than or equal to 1" : "less than or equal to 100")"
+            )
+        }
         let names = tables.keys.sorted().filter { start == nil || $0 > start! }
         var response: JSONObject = ["TableNames": .array(names.prefix(limit).map(JSONValue.string))]
         if names.count > limit { response["LastEvaluatedTableName"] = .string(names[limit - 1]) }

@@ -15,6 +15,12 @@ extension Engine {
             )
         }
         if let token = request["ClientRequestToken"]?.stringValue {
+            // "Length Constraints: Minimum length of 1. Maximum length of 36." (API_TransactWriteItems)
+            guard (1...36).contains(token.count) else {
+                throw DynamoDBError.validation(
+                    "1 validation error detected: Value '\(token)' at 'clientRequestToken' failed to satisfy constraint: Member must have length \(token.isEmpty ? "greater than or equal to 1" : "less than or equal to 36")"
+                )
+            }
             transactionTokens = transactionTokens.filter { now() - $0.value.1 < 600_000 }
             if let (fingerprint, _) = transactionTokens[token] {
                 if fingerprint == request["TransactItems"] { return [:] }

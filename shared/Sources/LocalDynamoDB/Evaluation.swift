@@ -206,9 +206,7 @@ extension UpdateValue {
             return try fallback.evaluate(item)
         case .listAppend(let a, let b):
             guard case .l(let x) = try a.evaluate(item), case .l(let y) = try b.evaluate(item) else {
-                throw .validation(
-                    "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: not a list"
-                )
+                throw .validation("An operand in the update expression has an incorrect data type")
             }
             return .l(x + y)
         case .plus(let a, let b), .minus(let a, let b):

@@ -121,7 +121,7 @@ extension ExpressionParser {
         switch current {
         case .value(let token):
             advance()
-            return .value(try substitutions.value(token))
+            return .value(try substitutions.value(token, in: kind))
         case .identifier(let word) where word.lowercased() == "size" && tokens[position + 1] == .symbol("("):
             advance()
             advance()

@@ -33,7 +33,7 @@ extension ExpressionParser {
                     let p = try path()
                     guard case .value(let token) = current else { throw syntaxError("\(clause) needs a :value") }
                     advance()
-                    let v = try substitutions.value(token)
+                    let v = try substitutions.value(token, in: kind)
                     if clause == "ADD" { result.adds.append((p, v)) } else { result.deletes.append((p, v)) }
                 default: break
                 }
@@ -46,14 +46,8 @@ extension ExpressionParser {
             throw .validation(
                 "Invalid UpdateExpression: The expression contains too many operators; operator count: \(operators)")
         }
-        let paths = result.allPaths
-        for i in paths.indices {
-            for j in paths.indices where j > i && paths[i].overlaps(paths[j]) {
-                throw .validation(
-                    "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [\(paths[i])], path two: [\(paths[j])]"
-                )
-            }
-        }
+        for (_, value) in result.sets { try value.checkConstantOperands() }
+        try DocumentPath.checkIndependent(result.allPaths, kind: "UpdateExpression")
         return result
     }
 
@@ -99,7 +93,7 @@ extension ExpressionParser {
         }
         if case .value(let token) = current {
             advance()
-            return .value(try substitutions.value(token))
+            return .value(try substitutions.value(token, in: kind))
         }
         return .path(try path())
     }
@@ -123,6 +117,8 @@ extension ExpressionParser {
         var parser = try ExpressionParser(text, kind: kind, substitutions: substitutions)
         let result = try parser.condition()
         try parser.finish()
+        // Key conditions check their operands against the key schema instead (EngineReads).
+        if kind != "KeyConditionExpression" { try result.checkConstantOperands(kind: kind) }
         return result
     }
 
@@ -138,6 +134,7 @@ extension ExpressionParser {
         var parser = try ExpressionParser(text, kind: "ProjectionExpression", substitutions: substitutions)
         let result = try parser.projection()
         try parser.finish()
+        try DocumentPath.checkIndependent(result, kind: "ProjectionExpression")
         return result
     }
 }

@@ -184,7 +184,7 @@ struct ExpressionParser {
             return word
         case .name(let token):
             advance()
-            return try substitutions.name(token)
+            return try substitutions.name(token, in: kind)
         default:
             throw syntaxError("expected an attribute name near \(describe(current))")
         }

@@ -28,6 +28,51 @@ indirect enum Condition {
     case attributeType(DocumentPath, Operand)
     case beginsWith(Operand, Operand)
     case contains(Operand, Operand)
+
+    /// A constant operand of a type the operator does not take (an order comparison or BETWEEN
+    /// on anything but S, N or B; begins_with on anything but S or B) makes the expression
+    /// invalid, whatever the item holds: a ValidationException naming the operator and the type,
+    /// never a condition that is merely false. Observed: compatibility suites run against
+    /// DynamoDB quote "Invalid FilterExpression: Incorrect operand type for operator or function;
+    /// operator or function: begins_with, operand type: N" (and the same for `<` in PartiQL).
+    func checkConstantOperands(kind: String) throws(DynamoDBError) {
+        func refuse(_ operand: Operand, _ function: String, unless accepted: (AttributeValue) -> Bool)
+            throws(DynamoDBError)
+        {
+            guard case .value(let v) = operand, !accepted(v) else { return }
+            throw .validation(
+                "Invalid \(kind): Incorrect operand type for operator or function; operator or function: \(function), operand type: \(v.typeName)"
+            )
+        }
+        let ordered: (AttributeValue) -> Bool = {
+            switch $0 {
+            case .s, .n, .b: true
+            default: false
+            }
+        }
+        switch self {
+        case .compare(let a, let comparator, let b):
+            guard comparator != .eq, comparator != .ne else { return }
+            try refuse(a, comparator.rawValue, unless: ordered)
+            try refuse(b, comparator.rawValue, unless: ordered)
+        case .between(let a, let low, let high):
+            for operand in [a, low, high] { try refuse(operand, "BETWEEN", unless: ordered) }
+        case .beginsWith(let a, let b):
+            for operand in [a, b] {
+                try refuse(operand, "begins_with") {
+                    switch $0 {
+                    case .s, .b: true
+                    default: false
+                    }
+                }
+            }
+        case .and(let a, let b), .or(let a, let b):
+            try a.checkConstantOperands(kind: kind)
+            try b.checkConstantOperands(kind: kind)
+        case .not(let a): try a.checkConstantOperands(kind: kind)
+        case .inList, .attributeExists, .attributeNotExists, .attributeType, .contains: return
+        }
+    }
 }
 
 indirect enum UpdateValue {
@@ -37,6 +82,31 @@ indirect enum UpdateValue {
     case listAppend(UpdateValue, UpdateValue)
     case plus(UpdateValue, UpdateValue)
     case minus(UpdateValue, UpdateValue)
+
+    /// A constant operand that `list_append` (lists) or `+`/`-` (numbers) cannot take is refused
+    /// when the expression is read, naming its type; an attribute of the wrong type is found only
+    /// against the item (observed: dynalite's suite, run against DynamoDB, quotes these messages).
+    func checkConstantOperands() throws(DynamoDBError) {
+        let (function, operands, accepts): (String, [UpdateValue], (AttributeValue) -> Bool)
+        switch self {
+        case .path, .value: return
+        case .ifNotExists(_, let fallback): return try fallback.checkConstantOperands()
+        case .listAppend(let a, let b):
+            (function, operands, accepts) = ("list_append", [a, b], { if case .l = $0 { true } else { false } })
+        case .plus(let a, let b):
+            (function, operands, accepts) = ("+", [a, b], { if case .n = $0 { true } else { false } })
+        case .minus(let a, let b):
+            (function, operands, accepts) = ("-", [a, b], { if case .n = $0 { true } else { false } })
+        }
+        for operand in operands {
+            if case .value(let v) = operand, !accepts(v) {
+                throw .validation(
+                    "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: \(function), operand type: \(v.typeName)"
+                )
+            }
+            try operand.checkConstantOperands()
+        }
+    }
 }
 
 struct UpdateExpression {
@@ -61,20 +131,22 @@ final class Substitutions {
         self.values = values
     }
 
-    func name(_ token: String) throws(DynamoDBError) -> String {
+    /// `#token`'s name; an undefined one is refused naming the expression (`kind`) it is in.
+    func name(_ token: String, in kind: String) throws(DynamoDBError) -> String {
         guard let name = names[token] else {
             throw .validation(
-                "Value provided in ExpressionAttributeNames unused in expressions: An expression attribute name used in the document path is not defined; attribute name: \(token)"
+                "Invalid \(kind): An expression attribute name used in the document path is not defined; attribute name: \(token)"
             )
         }
         usedNames.insert(token)
         return name
     }
 
-    func value(_ token: String) throws(DynamoDBError) -> AttributeValue {
+    func value(_ token: String, in kind: String) throws(DynamoDBError) -> AttributeValue {
         guard let value = values[token] else {
             throw .validation(
-                "An expression attribute value used in expression is not defined; attribute value: \(token)")
+                "Invalid \(kind): An expression attribute value used in expression is not defined; attribute value: \(token)"
+            )
         }
         usedValues.insert(token)
         return value
