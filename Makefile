@@ -8,9 +8,9 @@ SWIFT ?= swift
 export PYTHONDONTWRITEBYTECODE := 1
 DIST ?= .build/dist
 PYTHON := .venv/bin/python
-# The services, and with the REST authorizer every function packaged (ci/declarations.py).
-SERVICES := $(shell python3 ci/declarations.py)
-FUNCTIONS := $(shell python3 ci/declarations.py --packages)
+# Every function packaged: the services and the REST authorizer (ci/declarations.py). Read only by
+# the targets that use it: every make call, the tests' many among them, would pay for it otherwise.
+FUNCTIONS = $(shell python3 ci/declarations.py --packages)
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
@@ -69,8 +69,8 @@ phase-end = @ci/phase.sh --end $@
 # another; the ones that only run programs make check built go beside them (PREBUILT: they start no
 # SwiftPM command, which would wait for the other lane's). make new's test builds its scratch copy
 # in this checkout's build directory too. The GitLab test job runs the phases as separate jobs.
-SWIFT_PHASES := slow-suites check-minimal-package contract test-terraform test-new-service
-PROGRAM_PHASES := capacity dynamodb-conformance fuzz docs-check
+SWIFT_PHASES := check-minimal-package contract test-terraform test-new-service
+PROGRAM_PHASES := slow-suites capacity dynamodb-conformance fuzz docs-check
 # A product's debug build, unless the caller built every product already.
 build-product = $(if $(PREBUILT),,$(SWIFT) build --product $(1))
 test: export MAKE_TEST_PHASES := $(CURDIR)/.build/phases/$(shell date +%s%N).log
@@ -107,8 +107,9 @@ check-scripts: tools
 
 slow-suites: tools ## The Swift suites make check skips (SLOW_SUITES: the Wycheproof vectors, the local DynamoDB as a process)
 	$(phase)
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel --filter '$(SLOW_SUITES)'
+	$(if $(PREBUILT),,$(SWIFT) build --build-tests)
+	# The test binary itself, as `swift test` runs it: SwiftPM would hold the build lock meanwhile.
+	NO_COLOR=1 "$$($(SWIFT) build --show-bin-path)"/*PackageTests.xctest --testing-library swift-testing --no-parallel --filter '$(SLOW_SUITES)'
 	$(phase-end)
 
 lint: tools ## swift format lint, ruff, shellcheck, .gitlab-ci.yml against GitLab's schema (terraform fmt: ci/test-terraform.sh)

@@ -260,7 +260,6 @@ class EnvironmentsOnMoto(unittest.TestCase):
         self.assertIn(arn, text, "the state holds the secret's container")
         self.assertNotIn(value, text, "the state must not hold the secret's value")
         plan = os.path.join(self.work, f"{environment}.tfplan")
-        self.run_make(environment, "plan")
         result = subprocess.run([sys.executable, os.path.join(ROOT, "ci", "deploy.py"), "plan", environment, "--out", plan],
                                 env=dict(self.env, TF_BACKEND_CONFIG=self.stack.local_backend_config(environment)),
                                 capture_output=True, text=True)
