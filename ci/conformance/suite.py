@@ -756,6 +756,16 @@ add(TW, "a failed condition cancels the whole transaction", "TransactWriteItems"
     err("TransactionCanceledException"), setup=[put(HASH, {"pk": S(k)})])
 add(TW, "nothing of a cancelled transaction is written", "GetItem", {"TableName": HASH, "Key": {"pk": S(k + "-new")}},
     ok(lambda r, _: "Item" not in r))
+k = key()
+add(TW, "an action that fails against its item (arithmetic on a string) cancels the transaction with a ValidationError reason; nothing is written",
+    "TransactWriteItems",
+    {"TransactItems": [{"Put": {"TableName": HASH, "Item": {"pk": S(k + "-new")}}},
+                       {"Update": {"TableName": HASH, "Key": {"pk": S(k)}, "UpdateExpression": "SET s = s + :one",
+                                   "ExpressionAttributeValues": {":one": N(1)}}}]},
+    err("TransactionCanceledException", contains="reasons [None, ValidationError]",
+        after=lambda _, client, k=k: "Item" not in client.get_item(TableName=HASH, Key={"pk": S(k + "-new")}, ConsistentRead=True)
+        and item_is(HASH, {"pk": S(k)}, {"pk": S(k), "s": S("text")})(None, client)),
+    setup=[put(HASH, {"pk": S(k), "s": S("text")})])
 add(TW, "ConditionCheck needs a ConditionExpression", "TransactWriteItems",
     {"TransactItems": [{"ConditionCheck": {"TableName": HASH, "Key": {"pk": S(key())}}}]}, err())
 token_items = [{"Put": {"TableName": HASH, "Item": {"pk": S(key())}}}]

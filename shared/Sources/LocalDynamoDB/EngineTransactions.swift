@@ -3,6 +3,20 @@ import JSONCoding
 
 /// TransactWriteItems and TransactGetItems.
 extension Engine {
+    /// The refusals an action meets only against the item it writes, which cancel the transaction
+    /// with a `ValidationError` reason for that action instead of failing the request (API
+    /// Reference, TransactWriteItems, TransactionCanceledException: "Validation Error").
+    static func failsAgainstTheItem(_ error: DynamoDBError) -> Bool {
+        error.type.hasSuffix("ValidationException")
+            && [
+                "An operand in the update expression has an incorrect data type",
+                "The provided expression refers to an attribute that does not exist in the item",
+                "The document path provided in the update expression is invalid for update",
+                "Item size to update has exceeded the maximum allowed size",
+                "Number overflow", "Number underflow",
+            ].contains { error.message.hasPrefix($0) }
+    }
+
     func transactWriteItems(_ request: JSONValue) throws -> JSONValue {
         guard let actions = request["TransactItems"]?.arrayValue, !actions.isEmpty else {
             throw DynamoDBError.validation(
@@ -85,6 +99,9 @@ extension Engine {
                     ]
                     if let item = error.extra["Item"] { reason["Item"] = item }
                     reasons.append(.object(reason))
+                } catch let error as DynamoDBError where Self.failsAgainstTheItem(error) {
+                    failed = true
+                    reasons.append(["Code": "ValidationError", "Message": .string(error.message)])
                 }
             }
             if failed {
