@@ -27,6 +27,12 @@ public struct DynamoDBError: Error, Sendable, CustomStringConvertible {
     static func resourceInUse(_ message: String) -> DynamoDBError {
         DynamoDBError(status: 400, type: dynamo + "ResourceInUseException", message: message)
     }
+    /// An operator or function given an operand of a type it does not take, in expression `kind`.
+    static func incorrectOperandType(in kind: String, _ function: String, _ type: String) -> DynamoDBError {
+        .validation(
+            "Invalid \(kind): Incorrect operand type for operator or function; operator or function: \(function), operand type: \(type)"
+        )
+    }
     static func serialization(_ message: String) -> DynamoDBError {
         DynamoDBError(status: 400, type: "com.amazon.coral.service#SerializationException", message: message)
     }

@@ -137,9 +137,7 @@ extension Engine {
         case .beginsWith(_, .value(let v)):
             // begins_with takes a string or binary sort key (API Reference, Query: KeyConditionExpression).
             guard v.typeName == "S" || v.typeName == "B" else {
-                throw .validation(
-                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: \(v.typeName)"
-                )
+                throw .incorrectOperandType(in: "KeyConditionExpression", "begins_with", v.typeName)
             }
             let bytes = try TableSchema.encode(v, name: sort)
             range.lower = (bytes, true)
@@ -351,12 +349,14 @@ extension Engine {
             throw .validation("The provided starting key is outside query boundaries based on provided conditions")
         }
         let sort = start[1]
+        let aboveLower = range.lower.map {
+            $0.inclusive ? !sort.lexicographicallyPrecedes($0.bytes) : $0.bytes.lexicographicallyPrecedes(sort)
+        }
+        let belowUpper = range.upper.map {
+            $0.inclusive ? !$0.bytes.lexicographicallyPrecedes(sort) : sort.lexicographicallyPrecedes($0.bytes)
+        }
         let accepted =
-            (range.lower.map { sort.lexicographicallyPrecedes($0.bytes) ? false : $0.inclusive || sort != $0.bytes }
-                ?? true)
-            && (range.upper.map { $0.bytes.lexicographicallyPrecedes(sort) ? false : $0.inclusive || sort != $0.bytes }
-                ?? true)
-            && (range.prefix.map { sort.starts(with: $0) } ?? true)
+            (aboveLower ?? true) && (belowUpper ?? true) && (range.prefix.map { sort.starts(with: $0) } ?? true)
         guard accepted else { throw .validation("The provided starting key does not match the range key predicate") }
     }
 

@@ -75,9 +75,8 @@ extension Condition {
         case .attributeNotExists(let p): return p.get(item) == nil
         case .attributeType(let p, let type):
             guard case .s(let name)? = type.resolve(in: item) else {
-                throw .validation(
-                    "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: attribute_type, operand type: \(type.resolve(in: item)?.typeName ?? "missing")"
-                )
+                throw .incorrectOperandType(
+                    in: "ConditionExpression", "attribute_type", type.resolve(in: item)?.typeName ?? "missing")
             }
             guard ["S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"].contains(name) else {
                 throw .validation(

@@ -40,9 +40,7 @@ indirect enum Condition {
             throws(DynamoDBError)
         {
             guard case .value(let v) = operand, !accepted(v) else { return }
-            throw .validation(
-                "Invalid \(kind): Incorrect operand type for operator or function; operator or function: \(function), operand type: \(v.typeName)"
-            )
+            throw .incorrectOperandType(in: kind, function, v.typeName)
         }
         let ordered: (AttributeValue) -> Bool = {
             switch $0 {
@@ -100,9 +98,7 @@ indirect enum UpdateValue {
         }
         for operand in operands {
             if case .value(let v) = operand, !accepts(v) {
-                throw .validation(
-                    "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: \(function), operand type: \(v.typeName)"
-                )
+                throw .incorrectOperandType(in: "UpdateExpression", function, v.typeName)
             }
             try operand.checkConstantOperands()
         }
