@@ -119,6 +119,8 @@ lint: tools ## swift format lint, ruff, shellcheck, .gitlab-ci.yml against GitLa
 	.venv/bin/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
 
 LOCAL_DYNAMODB = "$$($(SWIFT) build --show-bin-path)/local-dynamodb"
+# The Runtime API emulator (LambdaTesting) as a command: packaged bootstraps run as Lambda runs them.
+RUNTIME_API = "$$($(SWIFT) build --show-bin-path)/runtime-api"
 dynamodb-conformance: tools ## The local DynamoDB against DynamoDB's documented behaviour (moto reported), then a bounded fuzz run
 	$(phase)
 	$(call build-product,local-dynamodb)
@@ -146,11 +148,12 @@ contract: tools ## Replay every service's contract corpus against its packaged b
 	$(SWIFT) build --product local-api
 	PACKAGES=$(DIST) ci/build.sh
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract --artifact $(DIST)
-	python3 ci/authorizer_contract.py replay --bootstrap $(DIST)/authorizer/bootstrap
+	$(SWIFT) build --product runtime-api
+	python3 ci/authorizer_contract.py replay --bootstrap $(DIST)/authorizer/bootstrap --runtime-api $(RUNTIME_API)
 	PACKAGES=$(DIST) ci/contract-mutation.sh
 	$(SWIFT) build --product local-dynamodb
-	$(PYTHON) ci/telemetry_check.py --bootstrap $(DIST)/users/bootstrap --dynamodb $(LOCAL_DYNAMODB)
-	$(PYTHON) ci/stream_check.py --bootstrap $(DIST)/items/bootstrap --dynamodb $(LOCAL_DYNAMODB)
+	$(PYTHON) ci/telemetry_check.py --bootstrap $(DIST)/users/bootstrap --dynamodb $(LOCAL_DYNAMODB) --runtime-api $(RUNTIME_API)
+	$(PYTHON) ci/stream_check.py --bootstrap $(DIST)/items/bootstrap --dynamodb $(LOCAL_DYNAMODB) --runtime-api $(RUNTIME_API)
 	$(phase-end)
 
 test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments and the pipeline applied against moto
@@ -196,7 +199,9 @@ bench: tools check-minimal-package ## Benchmarks: bootstrap size, local DynamoDB
 bench-cold: tools check-minimal-package ## Cold start and peak RSS of minimal, a C floor, every service's package and the REST authorizer, then the first DynamoDB-backed answer over HTTP and TLS (RUNS=20)
 	PACKAGES=$(DIST) ci/build.sh
 	$(SWIFT) build -c release --product local-dynamodb --package-path shared >&2
+	$(SWIFT) build -c release --product runtime-api --package-path shared >&2
 	$(PYTHON) ci/bench_cold.py --runs $(or $(RUNS),20) --dynamodb "$$($(SWIFT) build -c release --package-path shared --show-bin-path)/local-dynamodb" \
+		--runtime-api "$$($(SWIFT) build -c release --package-path shared --show-bin-path)/runtime-api" \
 		minimal=$(DIST)/minimal/bootstrap $(foreach s,$(FUNCTIONS),$(s)=$(DIST)/$(s)/bootstrap)
 
 package: tools ## Package one service for Lambda: make package SERVICE=users

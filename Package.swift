@@ -148,6 +148,7 @@ let package = Package(
                 .product(name: "HTTPAPI", package: "shared"), .product(name: "LambdaRuntime", package: "shared"),
                 .product(name: "LambdaTesting", package: "shared"),
                 .product(name: "minimal-bootstrap", package: "shared"), .product(name: "Platform", package: "shared"),
+                .product(name: "runtime-api", package: "shared"),
             ],
             path: "shared/Tests/LambdaRuntimeTests"),
     ] + serviceTests,

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The REST API authorizer's contract: its packaged bootstrap against a recorded corpus of REST
-REQUEST authorizer events (shared/contracts/authorizer.json), over an emulated Runtime API.
+REQUEST authorizer events (shared/contracts/authorizer.json), over the project's Runtime API
+emulator (runtime-api).
 
-    ci/authorizer_contract.py replay --bootstrap DIST/authorizer/bootstrap
-    ci/authorizer_contract.py record --bootstrap DIST/authorizer/bootstrap
+    ci/authorizer_contract.py replay --bootstrap DIST/authorizer/bootstrap --runtime-api RUNTIME_API
+    ci/authorizer_contract.py record --bootstrap DIST/authorizer/bootstrap --runtime-api RUNTIME_API
 
 The bootstrap fetches the corpus's JWKS at init over HTTPS (a server on 127.0.0.1 whose certificate
 comes from a throwaway CA, trusted through SSL_CERT_FILE), then answers every event: an Allow or
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 
+import bootstraps
 import servers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,34 +47,27 @@ def environment(jwks_url):
             "AWS_LAMBDA_FUNCTION_NAME": "swiftapi-staging-authorizer"}
 
 
-def run(bootstrap, jwks, events, trust_ca=True):
+def run(runtime_api, bootstrap, jwks, events, trust_ca=True):
     """Runs the bootstrap over the events; returns [(kind, parsed body)] and the JWKS fetch count."""
     with tempfile.TemporaryDirectory(prefix="authorizer-contract-") as directory:
         context, ca = servers.throwaway_tls(directory)
         keys = servers.StaticTLSServer("/jwks.json", jwks, context)
-        api = servers.RuntimeAPI(events)
-        env = {"AWS_LAMBDA_RUNTIME_API": api.address, "PATH": "/usr/bin:/bin", "LOG_LEVEL": "ERROR",
-               **environment(keys.url)}
+        env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "ERROR", **environment(keys.url)}
         # Without the test CA the system's trust store is used, which must refuse the throwaway certificate.
         if trust_ca:
             env["SSL_CERT_FILE"] = ca
-        process = subprocess.Popen([bootstrap], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            if not api.done.wait(60):
-                raise SystemExit(f"authorizer-contract: {bootstrap} answered {len(api.answers)} of {len(events)} events in 60 s")
+            answers = bootstraps.run(runtime_api, bootstrap, events, env, timeout=60).answers
         finally:
-            process.kill()
-            process.wait()
-            api.stop()
             keys.stop()
-        return [(kind, json.loads(body)) for kind, body, _ in api.answers], keys.fetches
+        return [(a.kind, a.json()) for a in answers], keys.fetches
 
 
-def replay(bootstrap):
+def replay(runtime_api, bootstrap):
     with open(CORPUS) as f:
         corpus = json.load(f)
     cases = corpus["cases"]
-    answers, fetches = run(bootstrap, corpus["jwks"], [case["event"] for case in cases])
+    answers, fetches = run(runtime_api, bootstrap, corpus["jwks"], [case["event"] for case in cases])
     failures = []
     if answers and answers[0][0] == "init-error":
         raise SystemExit(f"authorizer-contract: init failed: {answers[0][1].get('errorMessage')}")
@@ -84,7 +79,7 @@ def replay(bootstrap):
         if got != expected:
             failures.append(f"{case['name']}: expected {json.dumps(expected, sort_keys=True)}\n      got {json.dumps(got, sort_keys=True)}")
     # Init must verify the JWKS server's certificate: with the system's trust store only, it fails.
-    refused, _ = run(bootstrap, corpus["jwks"], [cases[0]["event"]], trust_ca=False)
+    refused, _ = run(runtime_api, bootstrap, corpus["jwks"], [cases[0]["event"]], trust_ca=False)
     if not refused or refused[0][0] != "init-error":
         failures.append(f"init accepted a JWKS server whose certificate no trusted CA signed: {refused[:1]}")
     for failure in failures:
@@ -171,7 +166,7 @@ def event(route, path, authorization, request_id):
     }
 
 
-def record(bootstrap):
+def record(runtime_api, bootstrap):
     with tempfile.TemporaryDirectory(prefix="authorizer-keys-") as directory:
         sign, jwks = keys(directory)
         bearer = lambda **kw: "Bearer " + token(sign, **kw)  # noqa: E731
@@ -198,7 +193,7 @@ def record(bootstrap):
             ("no sub", "GET /users/{id}", "/users/ada", bearer(sub=None), "Unauthorized"),
         ]
     events = [event(route, path, authorization, f"contract-{i}") for i, (_, route, path, authorization, _) in enumerate(plan)]
-    answers, _ = run(bootstrap, jwks, events)
+    answers, _ = run(runtime_api, bootstrap, jwks, events)
     if answers and answers[0][0] == "init-error":
         raise SystemExit(f"authorizer-contract: init failed: {answers[0][1].get('errorMessage')}")
     cases = []
@@ -230,10 +225,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=["replay", "record"])
     parser.add_argument("--bootstrap", required=True, help="the packaged authorizer (make package SERVICE=authorizer)")
+    parser.add_argument("--runtime-api", required=True, help="the runtime-api executable")
     args = parser.parse_args()
     if not os.access(args.bootstrap, os.X_OK):
         raise SystemExit(f"authorizer-contract: no executable {args.bootstrap}: run `make package SERVICE=authorizer`")
-    return replay(args.bootstrap) if args.mode == "replay" else record(args.bootstrap)
+    return (replay if args.mode == "replay" else record)(args.runtime_api, args.bootstrap)
 
 
 if __name__ == "__main__":

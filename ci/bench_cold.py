@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Cold start of packaged bootstraps, side by side: spawn → first `/response` over an emulated
-Lambda Runtime API on 127.0.0.1, and the process's peak RSS, alternating the bootstraps run by run
+"""Cold start of packaged bootstraps, side by side: spawn → first `/response` over the project's
+Lambda Runtime API emulator (runtime-api) on 127.0.0.1, and the process's peak RSS, alternating the bootstraps run by run
 so the machine's drift hits them all alike. A benchmark, not a test: it prints medians and ratios.
 
-    ci/bench_cold.py [--runs 20] [--dynamodb LOCAL_DYNAMODB] NAME=PATH/bootstrap ...
+    ci/bench_cold.py --runtime-api RUNTIME_API [--runs 20] [--dynamodb LOCAL_DYNAMODB] NAME=PATH/bootstrap ...
                                                               (the first is the baseline)
 
 1. Plain cold start: the first invocation is an API Gateway v2 request to a route no service
@@ -33,10 +33,10 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import authorizer_contract
+import bootstraps
 import servers
 from bootstraps import create_tables, environment, event
 
@@ -50,36 +50,16 @@ READS = {
 SYSTEM_BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]
 # The floor every bootstrap is measured against: a bare Runtime API loop in C.
 C_FLOOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_floor.c")
+RUNTIME_API = None  # the runtime-api executable (--runtime-api), set by main
 
 
 def cold_start(bootstrap, first_event, env=None, trace=None):
     """Seconds from spawn to the first response, peak RSS in MB, and the response."""
-    api = servers.RuntimeAPI([first_event], trace=trace)
-    started = time.perf_counter()
-    process = subprocess.Popen([bootstrap], env=environment(bootstrap, **(env or {}), AWS_LAMBDA_RUNTIME_API=api.address),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        answered = api.done.wait(30)
-        kind, body, at = api.answers[0] if api.answers else (None, b"", None)
-        if not answered or kind != "response":
-            failure = f"{kind}: {body[:200].decode(errors='replace')}" if kind else "timeout"
-            raise SystemExit(f"bench-cold: {bootstrap} did not answer its first event ({failure})")
-        elapsed = at - started
-        peak = peak_rss_mb(process.pid)
-    finally:
-        process.kill()
-        process.wait()
-        api.stop()
-    return elapsed, peak, json.loads(body)
-
-
-def peak_rss_mb(pid):
-    """VmHWM of the running process (wait4's ru_maxrss would count the forking Python's pages)."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    run = bootstraps.run(RUNTIME_API, bootstrap, [first_event], environment(bootstrap, **(env or {})), trace=trace)
+    answer = run.answers[0]
+    if answer.kind != "response":
+        raise SystemExit(f"bench-cold: {bootstrap} did not answer its first event ({answer.kind}: {answer.body[:200]!r})")
+    return answer.seconds, run.peak_rss, answer.json()
 
 
 def build_c_floor(directory):
@@ -239,25 +219,12 @@ def authorizer_cold(runs, bootstrap, baseline):
 
 
 def warm_request(bootstrap, read, env, trace, requests):
-    """Seconds per request of one warm process answering `requests` reads in a row, its stdout
-    drained through a pipe as Lambda's agent drains it."""
-    api = servers.RuntimeAPI([read] * requests, trace=trace)
-    # Another process drains the pipe: a thread here would take the interpreter lock from the
-    # emulated Runtime API and charge that to the bootstrap.
-    drain = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    process = subprocess.Popen([bootstrap], env=environment(bootstrap, **env, AWS_LAMBDA_RUNTIME_API=api.address),
-                               stdout=drain.stdin, stderr=subprocess.DEVNULL)
-    drain.stdin.close()
-    try:
-        if not api.done.wait(120) or any(kind != "response" for kind, _, _ in api.answers):
-            raise SystemExit(f"bench-cold: {bootstrap} did not answer {requests} warm reads")
-        times = [at for _, _, at in api.answers]
-    finally:
-        process.kill()
-        process.wait()
-        drain.wait()
-        api.stop()
-    return (times[-1] - times[0]) / (len(times) - 1)
+    """Seconds per request of one warm process answering `requests` reads queued back to back, its
+    stdout written to a file (what it prints costs it, as on Lambda)."""
+    run = bootstraps.run(RUNTIME_API, bootstrap, [read] * requests, environment(bootstrap, **env), trace=trace, timeout=120)
+    if any(answer.kind != "response" for answer in run.answers):
+        raise SystemExit(f"bench-cold: {bootstrap} did not answer {requests} warm reads")
+    return (run.answers[-1].seconds - run.answers[0].seconds) / (requests - 1)
 
 
 def telemetry_cost(runs, bootstrap, local_dynamodb, warm_requests=2000):
@@ -288,7 +255,7 @@ def telemetry_cost(runs, bootstrap, local_dynamodb, warm_requests=2000):
         daemon.kill()
         daemon.wait()
     print(f"\nmetrics and traces (users, first GET /users/{{id}} from the local DynamoDB; warm: {warm_requests} reads "
-          f"in one process, Runtime API emulated in Python), medians of alternating runs")
+          f"in one process over runtime-api), medians of alternating runs")
     print("| configuration | first answer | warm request | × without (cold) | × without (warm) |")
     print("| --- | --- | --- | --- | --- |")
     base_cold = statistics.median(t for t, _ in cold["without"])
@@ -420,26 +387,29 @@ def deployed(runs, local_dynamodb, baseline):
 
 
 def main():
+    global RUNTIME_API
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runtime-api", required=True, help="the runtime-api executable (a release build: it is timed with the bootstraps)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--dynamodb", metavar="LOCAL_DYNAMODB",
                         help="the local-dynamodb binary: also time the first DynamoDB-backed answer, plain and TLS")
-    parser.add_argument("bootstraps", nargs="+", metavar="NAME=PATH")
+    parser.add_argument("packages", nargs="+", metavar="NAME=PATH")
     args = parser.parse_args()
-    bootstraps = []
-    for spec in args.bootstraps:
+    RUNTIME_API = args.runtime_api
+    packaged = []
+    for spec in args.packages:
         name, _, path = spec.partition("=")
         if not path or not os.access(path, os.X_OK):
             raise SystemExit(f"bench-cold: {spec!r} is not NAME=PATH to an executable bootstrap (make package SERVICE=…)")
-        bootstraps.append((name, path))
+        packaged.append((name, path))
     # The REST authorizer is not an HTTP service: it gets its own row, after the table.
-    authorizer = next((path for name, path in bootstraps if name == "authorizer"), None)
-    bootstraps = [(name, path) for name, path in bootstraps if name != "authorizer"]
+    authorizer = next((path for name, path in packaged if name == "authorizer"), None)
+    packaged = [(name, path) for name, path in packaged if name != "authorizer"]
     first = event("GET", "/bench/cold-start")
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as directory:
-        rows = bootstraps[:1] + [("c-floor", build_c_floor(directory))] + bootstraps[1:]
+        rows = packaged[:1] + [("c-floor", build_c_floor(directory))] + packaged[1:]
         results = alternate(args.runs, [(name, lambda path=path: cold_start(path, first)[:2]) for name, path in rows])
-    baseline_name = bootstraps[0][0]
+    baseline_name = packaged[0][0]
     baseline = statistics.median(t for t, _ in results[baseline_name])
     baseline_rss = statistics.median(r for _, r in results[baseline_name])
     print(f"cold start: spawn → first /response, median of {args.runs} alternating runs on this machine")
@@ -453,8 +423,8 @@ def main():
     if authorizer:
         authorizer_cold(args.runs, authorizer, (baseline_name, baseline))
     if args.dynamodb:
-        dynamodb_backed(args.runs, bootstraps, args.dynamodb, (baseline_name, baseline))
-        users = next((path for name, path in bootstraps if name == "users"), None)
+        dynamodb_backed(args.runs, packaged, args.dynamodb, (baseline_name, baseline))
+        users = next((path for name, path in packaged if name == "users"), None)
         if users:
             telemetry_cost(args.runs, users, args.dynamodb)
         deployed(args.runs, args.dynamodb, (baseline_name, baseline))

@@ -1,13 +1,13 @@
 """Packaged bootstraps run as Lambda runs them, for the benchmarks and checks that need one: API
 Gateway events signed in with every scope, the environment a function gets, its declared tables in
 a local DynamoDB, and a run over an emulated Runtime API that keeps what the process printed."""
+import base64
 import json
 import os
 import subprocess
-import time
+import tempfile
 
 import declarations
-import servers
 
 SCOPES = "users.read users.write items.read items.write"
 # What a packaged service gets from Lambda and Terraform outside AWS: a region, credentials the
@@ -107,23 +107,47 @@ def create_tables(endpoint, service):
                             **extra)
 
 
-def run(bootstrap, events, env=None, trace=None, timeout=30):
-    """Serves `events` with one process of `bootstrap`; returns its answers (kind, parsed body) and
-    the lines it printed on stdout. `trace`: the Lambda-Runtime-Trace-Id header of every event."""
-    api = servers.RuntimeAPI(events, trace=trace)
-    process = subprocess.Popen([bootstrap], env=environment(bootstrap, **(env or {}), AWS_LAMBDA_RUNTIME_API=api.address),
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        # Done when it asks for the next event, as Lambda sees it (what it writes after posting an
-        # answer, its metric lines, comes before that), or when its start-up failed.
-        deadline = time.monotonic() + timeout
-        while not api.idle.wait(0.01) and not any(kind == "init-error" for kind, _, _ in api.answers):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{bootstrap} answered {len(api.answers)} of {len(events)} events in {timeout} s")
-    finally:
-        process.kill()
-        output, _ = process.communicate()
-        api.stop()
-    answers = [(kind, json.loads(body) if body and index not in api.streams else body or None)
-               for index, (kind, body, _) in enumerate(api.answers)]
-    return answers, output.decode(errors="replace").splitlines()
+class Answer:
+    """One answer as the Runtime API emulator took it: kind ("response", "error" or "init-error"),
+    body (bytes), seconds from the process's spawn to its end, the parts its body arrived in and
+    when the first did, and for a streamed response its content type and error ({type, document}
+    from its trailers, or None)."""
+
+    def __init__(self, fields):
+        self.kind = fields["kind"]
+        self.body = base64.b64decode(fields["body"])
+        self.seconds = fields["seconds"]
+        self.body_parts = fields["bodyParts"]
+        self.first_part_seconds = fields.get("firstBodyPartSeconds")
+        self.stream = fields.get("stream")
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Run:
+    """A bootstrap's run: its answers, the lines it printed on stdout, its peak RSS in MB (VmHWM
+    while it ran) and its exit status when it ended by itself (after /init/error)."""
+
+    def __init__(self, document, lines):
+        self.answers = [Answer(fields) for fields in document["answers"]]
+        self.lines = lines
+        self.peak_rss = document["peakRSSMegabytes"]
+        self.exit_status = document["exitStatus"]
+
+
+def run(runtime_api, bootstrap, events, env, trace=None, timeout=30):
+    """One process of `bootstrap`, with the environment `env` (whole), served `events` in order by
+    the project's Runtime API emulator (`runtime_api`: the runtime-api executable), until it asks
+    for more or its start-up fails. `trace`: the Lambda-Runtime-Trace-Id header of every event."""
+    with tempfile.TemporaryDirectory(prefix="bootstrap-run-") as directory:
+        events_file, output = os.path.join(directory, "events.json"), os.path.join(directory, "stdout")
+        with open(events_file, "w") as f:
+            json.dump(events, f)
+        done = subprocess.run([runtime_api, "--events", events_file, "--timeout", str(timeout), "--stdout", output,
+                               *(["--trace", trace] if trace else []), bootstrap],
+                              env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip() or f"runtime-api exited with status {done.returncode}")
+        with open(output, errors="replace") as f:
+            return Run(json.loads(done.stdout), f.read().splitlines())

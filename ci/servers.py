@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The local servers tests and tools start, in one place: a free port on 127.0.0.1, moto_server,
-the local DynamoDB, an emulated Lambda Runtime API, and TLS from a throwaway CA. Shell scripts ask
+the local DynamoDB, and TLS from a throwaway CA (the Lambda Runtime API emulator is Swift's:
+runtime-api, through ci/bootstraps.py). Shell scripts ask
 for a port with `python3 ci/servers.py port`.
 
 Every server binds to 127.0.0.1 and is stopped by whoever started it (`stop()`)."""
@@ -154,109 +155,6 @@ class _StaticHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-
-class RuntimeAPI(ThreadingHTTPServer):
-    """Lambda's Runtime API on 127.0.0.1: hands out `events` in order (with a trace header when
-    `trace` is given), records each answer as
-    (kind, body, perf_counter time) with kind "response", "error" or "init-error", then holds `/next`
-    open as Lambda does between invocations, until `stop()`. A streamed response (Lambda's
-    streaming mode: chunked, error trailers) is recorded whole when it ends, and its details in
-    `streams[index]`: content type, when each event was handed out and its first chunk arrived
-    (perf_counter), the trailers, the chunk count."""
-
-    daemon_threads = True
-
-    def __init__(self, events, trace=None):
-        super().__init__(("127.0.0.1", 0), _RuntimeAPIHandler)
-        self.events = list(events)
-        self.trace = trace  # the Lambda-Runtime-Trace-Id header of every event, if any
-        self.handed_out = 0
-        self.answers = []
-        self.handed_at = {}
-        self.streams = {}
-        self.done = threading.Event()  # every event answered, or init failed
-        self.idle = threading.Event()  # the runtime asked for more after the last event: it is done with it
-        self.stopped = threading.Event()
-        self.lock = threading.Lock()
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def address(self):
-        return f"127.0.0.1:{self.server_address[1]}"
-
-    def handle_error(self, request, client_address):
-        # A bootstrap killed (or exiting after /init/error) mid-reply is how runs end, not a failure.
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
-
-    def stop(self):
-        self.stopped.set()
-        self.shutdown()
-        self.server_close()
-
-
-class _RuntimeAPIHandler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        if not self.path.endswith("/runtime/invocation/next"):
-            return self.reply(404, b"{}")
-        with self.server.lock:
-            index = self.server.handed_out
-            self.server.handed_out += 1
-        if index >= len(self.server.events):
-            self.server.idle.set()
-            self.server.stopped.wait(60)
-            self.close_connection = True
-            return
-        body = json.dumps(self.server.events[index]).encode()
-        self.server.handed_at[index] = time.perf_counter()
-        self.send_response(200)
-        for name, value in (("Lambda-Runtime-Aws-Request-Id", f"request-{index}"),
-                            ("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000)),
-                            ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-1:123456789012:function:local"),
-                            ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                            *((("Lambda-Runtime-Trace-Id", self.server.trace),) if self.server.trace else ())):
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self):
-        kind = "init-error" if self.path.endswith("/init/error") else "response" if self.path.endswith("/response") else "error"
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            body = self.read_stream()
-        else:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        with self.server.lock:
-            self.server.answers.append((kind, body, time.perf_counter()))
-            if kind == "init-error" or len(self.server.answers) >= len(self.server.events):
-                self.server.done.set()
-        self.reply(202, b"{}")
-
-    def read_stream(self):
-        """A chunked body (RFC 9112 §7.1) as Lambda reads a streamed response: the first chunk's
-        arrival noted, the trailers kept."""
-        request = int(self.path.split("/")[-2].rsplit("-", 1)[-1])
-        stream = {"content_type": self.headers.get("Content-Type"), "mode": self.headers.get("Lambda-Runtime-Function-Response-Mode"),
-                  "handed_at": self.server.handed_at.get(request), "first_chunk_at": None, "chunks": 0, "trailers": {}}
-        body = bytearray()
-        while True:
-            size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-            if size == 0:
-                break
-            body += self.rfile.read(size)
-            self.rfile.readline()
-            if stream["first_chunk_at"] is None:
-                stream["first_chunk_at"] = time.perf_counter()
-            stream["chunks"] += 1
-        while (line := self.rfile.readline().strip()):
-            name, _, value = line.decode().partition(":")
-            stream["trailers"][name.strip().lower()] = value.strip()
-        self.server.streams[request] = stream
-        self.close_connection = True
-        return bytes(body)
 
     def reply(self, status, body):
         self.send_response(status)

@@ -2,9 +2,9 @@
 """The packaged users bootstrap's metrics and traces, as Lambda would forward them, checked against
 AWS's published formats by code independent of the runtime that writes them.
 
-    ci/telemetry_check.py --bootstrap .build/dist/users/bootstrap --dynamodb LOCAL_DYNAMODB
+    ci/telemetry_check.py --bootstrap .build/dist/users/bootstrap --dynamodb LOCAL_DYNAMODB --runtime-api RUNTIME_API
 
-The bootstrap runs over an emulated Runtime API with the environment Terraform gives it
+The bootstrap runs over the project's Runtime API emulator (runtime-api) with the environment Terraform gives it
 (METRICS_NAMESPACE, METRICS_SERVICE), JSON logs, a sampled trace header and an X-Ray daemon address
 (a UDP socket here), against the local DynamoDB told to throttle the first two item operations.
 Checked: every stdout line is JSON; every metric line follows the Embedded Metric Format
@@ -89,6 +89,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--dynamodb", required=True, help="the local-dynamodb executable")
+    parser.add_argument("--runtime-api", required=True, help="the runtime-api executable")
     args = parser.parse_args()
 
     daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -103,7 +104,9 @@ def main():
                "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}"}
         events = [bootstraps.event("GET", "/users/01ARZ3NDEKTSV4RRFFQ69G5FAV", subject="01ARZ3NDEKTSV4RRFFQ69G5FAV"),
                   bootstraps.event("GET", "/users/01ARZ3NDEKTSV4RRFFQ69G5FAV", subject="01ARZ3NDEKTSV4RRFFQ69G5FAV")]
-        answers, lines = bootstraps.run(args.bootstrap, events, env, trace=f"Root={TRACE_ROOT};Parent={TRACE_PARENT};Sampled=1")
+        run = bootstraps.run(args.runtime_api, args.bootstrap, events, bootstraps.environment(args.bootstrap, **env),
+                             trace=f"Root={TRACE_ROOT};Parent={TRACE_PARENT};Sampled=1")
+        answers, lines = [(a.kind, a.json()) for a in run.answers], run.lines
         datagrams = []
         try:
             while True:

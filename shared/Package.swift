@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "LocalDynamoDB", targets: ["LocalDynamoDB"]),
         .executable(name: "minimal-bootstrap", targets: ["MinimalFunction"]),
         .executable(name: "local-dynamodb", targets: ["local-dynamodb"]),
+        .executable(name: "runtime-api", targets: ["runtime-api"]),
     ],
     // Exact versions, their own dependencies' too: no Package.resolved can be committed here (this
     // machine's package copies carry other commit ids than GitHub's), so the manifests pin.
@@ -63,6 +64,8 @@ let package = Package(
         ),
         .target(
             name: "LambdaTesting", dependencies: ["JSONCoding", "LambdaRuntime", "HTTPAPI", "LoopbackHTTP", "Platform"]),
+        // The emulator as a command, for the scripts that run packaged bootstraps (ci/bootstraps.py).
+        .executableTarget(name: "runtime-api", dependencies: ["JSONCoding", "LambdaTesting"]),
         .executableTarget(name: "MinimalFunction", dependencies: ["LambdaRuntime", "HTTPAPI", "Platform"]),
         .target(name: "DynamoDBModel", dependencies: ["JSONCoding"]),
         .target(

@@ -2,6 +2,7 @@ import JSONCoding
 import LambdaRuntime
 import LoopbackHTTP
 import Platform
+import Synchronization
 
 /// What an invoker gets back from one invocation.
 public enum InvocationResult: Sendable, Equatable {
@@ -23,6 +24,15 @@ public enum InvocationResult: Sendable, Equatable {
         if case .response(let body) = self { return try? JSONValue.parse(body) }
         return nil
     }
+}
+
+/// One invocation's result, when the runtime's answer was complete, and how its body arrived: in
+/// how many parts, starting when (a streamed body starts well before its end).
+public struct Answer: Sendable {
+    public var result: InvocationResult
+    public var at: ContinuousClock.Instant
+    public var bodyParts = 0
+    public var firstBodyPartAt: ContinuousClock.Instant?
 }
 
 /// A local implementation of the Lambda Runtime API (2018-06-01), as Lambda and AWS's Runtime
@@ -60,12 +70,23 @@ public final class RuntimeAPIEmulator: Sendable {
         cognitoIdentity: String? = nil
     ) async -> InvocationResult {
         await state.invoke(
-            event, timeout: timeoutMilliseconds,
+            [event], timeout: timeoutMilliseconds,
             extraHeaders: [
                 ("Lambda-Runtime-Trace-Id", traceID), ("Lambda-Runtime-Client-Context", clientContext),
                 ("Lambda-Runtime-Cognito-Identity", cognitoIdentity),
-            ].compactMap { name, value in value.map { (name, $0) } })
+            ].compactMap { name, value in value.map { (name, $0) } })[0].result
     }
+
+    /// Queues every event at once, in order (a runtime finishing one finds the next waiting, as
+    /// under back-to-back load), and waits for all the answers.
+    public func answers(to events: [[UInt8]], traceID: String? = nil) async -> [Answer] {
+        await state.invoke(
+            events, timeout: nil, extraHeaders: traceID.map { [("Lambda-Runtime-Trace-Id", $0)] } ?? [])
+    }
+
+    /// Returns once the runtime asks for an event with none queued: done with everything it was
+    /// given, as Lambda sees it (what it does after posting an answer comes before that request).
+    public func waitUntilIdle() async { await state.waitUntilIdle() }
 
     /// The `/init/error` the runtime posted, if any.
     public var initError: InvocationResult? { get async { await state.initError } }
@@ -88,7 +109,26 @@ actor EmulatorState {
         let event: [UInt8]
         let headers: [(String, String)]
         let timeout: Int64
-        let reply: CheckedContinuation<InvocationResult, Never>
+        let reply: @Sendable (Answer) -> Void
+    }
+
+    /// The answers of one `invoke` call, resumed when the last arrives.
+    final class Replies: Sendable {
+        let state: Mutex<(answers: [Answer?], missing: Int, done: CheckedContinuation<[Answer], Never>?)>
+        init(count: Int, done: CheckedContinuation<[Answer], Never>) {
+            state = Mutex((Array(repeating: nil, count: count), count, done))
+        }
+        func set(_ index: Int, _ answer: Answer) {
+            let finished = state.withLock { state -> ([Answer], CheckedContinuation<[Answer], Never>)? in
+                guard state.answers[index] == nil else { return nil }
+                state.answers[index] = answer
+                state.missing -= 1
+                guard state.missing == 0, let done = state.done else { return nil }
+                state.done = nil
+                return (state.answers.map { $0! }, done)
+            }
+            if let (answers, done) = finished { done.resume(returning: answers) }
+        }
     }
 
     let options: RuntimeAPIEmulator.Options
@@ -96,6 +136,7 @@ actor EmulatorState {
     var current: Pending?
     var answered: Set<String> = []
     var waitingRuntimes: [CheckedContinuation<Pending?, Never>] = []
+    var idleWaiters: [CheckedContinuation<Void, Never>] = []
     var initError: InvocationResult?
     var log: [String] = []
     /// When the current invocation was handed to the runtime; its deadline counts from then, as
@@ -107,19 +148,23 @@ actor EmulatorState {
 
     init(options: RuntimeAPIEmulator.Options) { self.options = options }
 
-    func invoke(_ event: [UInt8], timeout: Int64?, extraHeaders: [(String, String)]) async -> InvocationResult {
-        if let initError { return initError }
-        counter += 1
-        let id = "00000000-0000-4000-8000-\(String(counter, radix: 16).leftPadded(to: 12))"
-        return await withCheckedContinuation { reply in
-            let pending = Pending(
-                id: id, event: event, headers: extraHeaders, timeout: timeout ?? options.timeoutMilliseconds,
-                reply: reply)
-            if !waitingRuntimes.isEmpty, current == nil {
-                current = pending
-                waitingRuntimes.removeFirst().resume(returning: pending)
-            } else {
-                queue.append(pending)
+    func invoke(_ events: [[UInt8]], timeout: Int64?, extraHeaders: [(String, String)]) async -> [Answer] {
+        if events.isEmpty { return [] }
+        if let initError { return events.map { _ in Answer(result: initError, at: .now) } }
+        return await withCheckedContinuation { done in
+            let replies = Replies(count: events.count, done: done)
+            for (index, event) in events.enumerated() {
+                counter += 1
+                let pending = Pending(
+                    id: "00000000-0000-4000-8000-\(String(counter, radix: 16).leftPadded(to: 12))", event: event,
+                    headers: extraHeaders, timeout: timeout ?? options.timeoutMilliseconds,
+                    reply: { replies.set(index, $0) })
+                if !waitingRuntimes.isEmpty, current == nil {
+                    current = pending
+                    waitingRuntimes.removeFirst().resume(returning: pending)
+                } else {
+                    queue.append(pending)
+                }
             }
         }
     }
@@ -130,15 +175,29 @@ actor EmulatorState {
             current = queue.removeFirst()
             return current
         }
-        return await withCheckedContinuation { waitingRuntimes.append($0) }
+        return await withCheckedContinuation { runtime in
+            waitingRuntimes.append(runtime)
+            if current == nil {
+                for waiter in idleWaiters { waiter.resume() }
+                idleWaiters.removeAll()
+            }
+        }
     }
 
-    func finish(_ result: InvocationResult) {
+    func waitUntilIdle() async {
+        if closed || (current == nil && queue.isEmpty && !waitingRuntimes.isEmpty) { return }
+        await withCheckedContinuation { idleWaiters.append($0) }
+    }
+
+    func finish(_ result: InvocationResult, body request: ServerRequest? = nil) {
         guard let done = current else { return }
         lastDuration = WallClock.nowMilliseconds() - deliveredAt
         answered.insert(done.id)
         current = nil
-        done.reply.resume(returning: result)
+        done.reply(
+            Answer(
+                result: result, at: .now, bodyParts: request?.bodyParts ?? 0,
+                firstBodyPartAt: request?.firstBodyPartAt))
         if !queue.isEmpty, !waitingRuntimes.isEmpty {
             current = queue.removeFirst()
             waitingRuntimes.removeFirst().resume(returning: current)
@@ -149,10 +208,13 @@ actor EmulatorState {
         closed = true
         for waiter in waitingRuntimes { waiter.resume(returning: nil) }
         waitingRuntimes.removeAll()
+        for waiter in idleWaiters { waiter.resume() }
+        idleWaiters.removeAll()
         let abandoned = (current.map { [$0] } ?? []) + queue
         for pending in abandoned {
-            pending.reply.resume(
-                returning: .error(type: "Runtime.Shutdown", document: ["errorMessage": "emulator stopped"]))
+            pending.reply(
+                Answer(
+                    result: .error(type: "Runtime.Shutdown", document: ["errorMessage": "emulator stopped"]), at: .now))
         }
         current = nil
         queue.removeAll()
@@ -227,7 +289,9 @@ actor EmulatorState {
                         document: Self.errorDocument(
                             trailer("lambda-runtime-function-error-body").flatMap(Base64.decode) ?? []))
                 }
-                finish(.streamed(contentType: request.header("Content-Type"), body: request.body, error: error))
+                finish(
+                    .streamed(contentType: request.header("Content-Type"), body: request.body, error: error),
+                    body: request)
             } else if request.body.count > LambdaRuntime.maxResponseBytes {
                 let limit = LambdaRuntime.maxResponseBytes
                 finish(
@@ -246,7 +310,7 @@ actor EmulatorState {
                         "errorType": "RequestEntityTooLarge",
                     ])
             } else {
-                finish(.response(request.body))
+                finish(.response(request.body), body: request)
             }
             return Self.json(202, ["status": "OK"])
         }
@@ -254,7 +318,7 @@ actor EmulatorState {
             let type = request.header("Lambda-Runtime-Function-Error-Type") ?? "Runtime.Unknown"
             let result = InvocationResult.initError(type: type, document: Self.errorDocument(request.body))
             initError = result
-            for pending in queue { pending.reply.resume(returning: result) }
+            for pending in queue { pending.reply(Answer(result: result, at: .now)) }
             queue.removeAll()
             return Self.json(202, ["status": "OK"])
         }

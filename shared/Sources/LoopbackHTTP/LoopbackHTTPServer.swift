@@ -12,12 +12,16 @@ public struct ServerRequest: Sendable {
     public var body: [UInt8]
     /// Trailer fields after a chunked body.
     public var trailers: [(name: String, value: String)]
+    /// How many parts the body arrived in, and when the first did: a body streamed over time
+    /// starts arriving well before its end, one written whole arrives at once.
+    public var bodyParts: Int
+    public var firstBodyPartAt: ContinuousClock.Instant?
     public var remoteAddress: String?
 
     public init(
         method: String, uri: String, version: String = "HTTP/1.1", headers: [(name: String, value: String)] = [],
-        body: [UInt8] = [], trailers: [(name: String, value: String)] = [],
-        remoteAddress: String? = nil
+        body: [UInt8] = [], trailers: [(name: String, value: String)] = [], bodyParts: Int = 0,
+        firstBodyPartAt: ContinuousClock.Instant? = nil, remoteAddress: String? = nil
     ) {
         self.method = method
         self.uri = uri
@@ -25,6 +29,8 @@ public struct ServerRequest: Sendable {
         self.headers = headers
         self.body = body
         self.trailers = trailers
+        self.bodyParts = bodyParts
+        self.firstBodyPartAt = firstBodyPartAt
         self.remoteAddress = remoteAddress
     }
 
@@ -150,14 +156,20 @@ public final class LoopbackHTTPServer: Sendable {
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []
+            var bodyParts = 0
+            var firstBodyPartAt: ContinuousClock.Instant?
             var tooLarge = false
             for try await part in inbound {
                 switch part {
                 case .head(let h):
                     head = h
                     body.removeAll(keepingCapacity: true)
+                    bodyParts = 0
+                    firstBodyPartAt = nil
                     tooLarge = false
                 case .body(let buffer):
+                    bodyParts += 1
+                    if firstBodyPartAt == nil { firstBodyPartAt = .now }
                     if body.count + buffer.readableBytes > maxBodyBytes {
                         tooLarge = true
                     } else {
@@ -169,7 +181,8 @@ public final class LoopbackHTTPServer: Sendable {
                         method: head.method.rawValue, uri: head.uri,
                         version: "HTTP/\(head.version.major).\(head.version.minor)",
                         headers: head.headers.map { ($0.name, $0.value) }, body: body,
-                        trailers: trailers.map { $0.map { ($0.name, $0.value) } } ?? [], remoteAddress: remote)
+                        trailers: trailers.map { $0.map { ($0.name, $0.value) } } ?? [], bodyParts: bodyParts,
+                        firstBodyPartAt: firstBodyPartAt, remoteAddress: remote)
                     let response =
                         tooLarge
                         ? (tooLargeAnswer
