@@ -729,7 +729,8 @@ add(BW, "two requests for one item are refused", "BatchWriteItem",
     {"RequestItems": {HASH: [{"PutRequest": {"Item": {"pk": S(k)}}}, {"DeleteRequest": {"Key": {"pk": S(k)}}}]}}, err(contains="duplicates"))
 add(BW, "a missing table is ResourceNotFoundException", "BatchWriteItem",
     {"RequestItems": {"c-missing": [{"PutRequest": {"Item": {"pk": S("a")}}}]}}, err("ResourceNotFoundException"))
-add(BW, "an empty RequestItems is refused", "BatchWriteItem", {"RequestItems": {}}, err())
+add(BW, "an empty RequestItems is refused", "BatchWriteItem", {"RequestItems": {}},
+    err(contains="Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1"))
 add(BW, "a request with both Put and Delete is refused", "BatchWriteItem",
     {"RequestItems": {HASH: [{"PutRequest": {"Item": {"pk": S("a")}}, "DeleteRequest": {"Key": {"pk": S("b")}}}]}}, err())
 keys100 = [{"pk": S(f"bg-{i}")} for i in range(101)]
@@ -1076,6 +1077,31 @@ for value, field in (({"B": "YQ"}, "B"), ({"BS": ["YQ=="[:2]]}, "BS")):
         {"target": "DynamoDB_20120810.PutItem", "body": json.dumps({"TableName": HASH, "Item": {"pk": S(k), "b": value}})},
         err("SerializationException", contains="Base64 encoded length is expected a multiple of 4 bytes but found: 2",
             after=lambda _, client, k=k: "Item" not in client.get_item(TableName=HASH, Key={"pk": S(k)}, ConsistentRead=True)))
+
+# BatchWriteItem's request lists: each table's holds 1 to 25 requests, the batch 25 at most (API
+# reference, BatchWriteItem), and a list must be a list. The messages are observed (quoted by suites
+# run against the service); nothing of a refused batch is written.
+LIST_LENGTHS = ("Map value must satisfy constraint: [Member must have length less than or equal to 25, "
+                "Member must have length greater than or equal to 1]")
+for why, lists, code, contains in [
+    ("a table's empty request list", lambda k: {HASH: [{"PutRequest": {"Item": {"pk": S(f"{k}-0")}}}], GSI: []},
+     "ValidationException", LIST_LENGTHS),
+    ("26 requests across two tables", lambda k: {HASH: [{"PutRequest": {"Item": {"pk": S(f"{k}-{i}")}}} for i in range(13)],
+                                                 GSI: [{"PutRequest": {"Item": {"pk": S(f"{k}-{i}")}}} for i in range(13)]},
+     "ValidationException", "Too many items requested for the BatchWriteItem call"),
+    ("a request list that is a string", lambda k: {HASH: [{"PutRequest": {"Item": {"pk": S(f"{k}-0")}}}], GSI: "x"},
+     "SerializationException", "Expected list or null"),
+    ("a request list that is a map", lambda k: {HASH: [{"PutRequest": {"Item": {"pk": S(f"{k}-0")}}}], GSI: {"PutRequest": {}}},
+     "SerializationException", "Start of structure or map found where not expected"),
+]:
+    k = key()
+    add(BW, f"(observed) {why} is refused, and nothing of the batch is written", "raw",
+        {"target": "DynamoDB_20120810.BatchWriteItem", "body": json.dumps({"RequestItems": lists(k)})},
+        err(code, contains, after=lambda _, client, k=k: "Item" not in client.get_item(
+            TableName=HASH, Key={"pk": S(f"{k}-0")}, ConsistentRead=True)))
+add(BW, "(observed) RequestItems that is a list is a SerializationException", "raw",
+    {"target": "DynamoDB_20120810.BatchWriteItem", "body": json.dumps({"RequestItems": []})},
+    err("SerializationException", contains="Start of list found where not expected"))
 
 # ---------------------------------------------------------------- the protocol
 add("guide:Programming.Errors", "an unknown operation is UnknownOperationException", "raw", {"target": "DynamoDB_20120810.Nothing", "body": "{}"},

@@ -4,22 +4,33 @@ import JSONCoding
 /// BatchWriteItem and BatchGetItem.
 extension Engine {
     func batchWriteItem(_ request: JSONValue) throws -> JSONValue {
-        guard let requestItems = request["RequestItems"]?.objectValue, !requestItems.isEmpty else {
+        guard let items = request["RequestItems"] else {
             throw DynamoDBError.validation(
                 "1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null"
             )
         }
-        let total = requestItems.reduce(0) { $0 + ($1.value.arrayValue?.count ?? 0) }
-        guard total <= 25 else {
+        let requestItems = try Parameters.map(items)
+        guard !requestItems.isEmpty else {
+            throw DynamoDBError.validation(
+                "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1"
+            )
+        }
+        // Each table's list holds 1 to 25 requests, and the batch 25 at most (API reference,
+        // BatchWriteItem: RequestItems; the messages observed).
+        let lists = try requestItems.map { (table: $0.key, operations: try Parameters.list($0.value)) }
+        guard lists.allSatisfy({ (1...25).contains($0.operations.count) }) else {
             throw DynamoDBError.validation(
                 "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]"
             )
         }
+        guard lists.reduce(0, { $0 + $1.operations.count }) <= 25 else {
+            throw DynamoDBError.validation("Too many items requested for the BatchWriteItem call")
+        }
         var writes: [PlannedWrite] = []
         var seen: Set<[UInt8]> = []
-        for (tableName, operations) in requestItems {
+        for (tableName, operations) in lists {
             guard let table = tables[tableName] else { throw DynamoDBError.resourceNotFound() }
-            for operation in operations.arrayValue ?? [] {
+            for operation in operations {
                 let planned: PlannedWrite
                 guard operation.objectValue?.count == 1 else {
                     throw DynamoDBError.validation(

@@ -123,4 +123,23 @@ enum Parameters {
             }
         }
     }
+
+    /// A member the wire format types as a list or a map, refused as DynamoDB's deserializer
+    /// refuses another JSON type: a SerializationException before any validation (observed; the
+    /// messages are those compatibility suites run against the service quote).
+    static func list(_ value: JSONValue) throws(DynamoDBError) -> [JSONValue] {
+        switch value {
+        case .array(let members): return members
+        case .object: throw .serialization("Start of structure or map found where not expected.")
+        default: throw .serialization("Expected list or null")
+        }
+    }
+
+    static func map(_ value: JSONValue) throws(DynamoDBError) -> JSONObject {
+        switch value {
+        case .object(let members): return members
+        case .array: throw .serialization("Start of list found where not expected")
+        default: throw .serialization("Expected map or null")
+        }
+    }
 }
