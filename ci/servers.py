@@ -30,11 +30,11 @@ def free_port():
 class Server:
     """A process serving HTTP on 127.0.0.1:port, in its own process group."""
 
-    def __init__(self, command, port, env=None, ready_path="/"):
+    def __init__(self, command, port, env=None, ready_path="/", log=None):
         self.port = port
         self.endpoint = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
+        with open(log or os.devnull, "wb") as out:
+            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -82,13 +82,14 @@ class LocalAPI:
         self.process.wait()
 
 
-def moto():
-    """moto_server from the project's venv (ci/moto_server.py: moto, with CloudWatch composite alarms)."""
+def moto(log=None):
+    """moto_server from the project's venv (ci/moto_server.py: moto, with CloudWatch composite alarms);
+    its request log (one line per call, with the status, and any traceback) in `log` if given."""
     port = free_port()
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_ACM_VALIDATION_WAIT="0")
     python = os.path.join(ROOT, ".venv", "bin", "python")
     return Server([python if os.path.exists(python) else sys.executable, os.path.join(ROOT, "ci", "moto_server.py"),
-                   "-H", "127.0.0.1", "-p", str(port)], port, env=env, ready_path="/moto-api/")
+                   "-H", "127.0.0.1", "-p", str(port)], port, env=env, ready_path="/moto-api/", log=log)
 
 
 def local_dynamodb(binary):

@@ -4,6 +4,7 @@ test-only is committed into the environments."""
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,8 @@ class MotoStack:
     def __init__(self):
         self.work = tempfile.mkdtemp(prefix="moto-stack-")
         try:
-            self.server = servers.moto()
+            self.log = os.path.join(self.work, "moto.log")
+            self.server = servers.moto(log=self.log)
         except BaseException:
             shutil.rmtree(self.work, ignore_errors=True)
             raise
@@ -43,6 +45,18 @@ class MotoStack:
     def stop(self):
         self.server.stop()
         shutil.rmtree(self.work, ignore_errors=True)
+
+    def calls(self, last=80):
+        """moto's log of the last calls that could change something or failed (reads that succeeded
+        left out): what a failing Terraform run met, since Terraform's message names only its final
+        error, and a connection the client reset shows up there. The whole log
+        is kept in a temporary file, named at the end."""
+        with open(self.log, errors="replace") as f:
+            log = f.read()
+        with tempfile.NamedTemporaryFile("w", prefix="moto-", suffix=".log", delete=False) as kept:
+            kept.write(log)
+        lines = [line for line in log.splitlines(keepends=True) if not re.search(r'"(GET|HEAD) [^"]*" [23]\d\d ', line)]
+        return "".join(lines[-last:]) + f"(moto's whole log: {kept.name})\n"
 
     def client(self, name):
         import boto3

@@ -62,6 +62,7 @@ class EnvironmentsOnMoto(unittest.TestCase):
                                 env=dict(env or self.env, TF_BACKEND_CONFIG=state), capture_output=True, text=True)
         if result.returncode != expect:
             sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
+            sys.stderr.write(f"moto's last calls (reads that succeeded left out):\n{self.stack.calls()}")
         self.assertEqual(result.returncode, expect, f"make {' '.join(args)} ENV={environment}")
         return result.stdout if stdout else result.stderr
 

@@ -1,0 +1,85 @@
+"""ci/moto_server.py's repairs, against the moto_server it starts: an SDK's retry of a call moto
+already answered gets that answer instead of running the call twice; a Lambda statement id is
+refused a second time; a missing table's DeleteTable names the table as DynamoDB does."""
+import io
+import json
+import unittest
+import urllib.error
+import urllib.request
+import zipfile
+
+import servers
+
+AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=testing/20261207/eu-west-1/dynamodb/aws4_request, "
+                 "SignedHeaders=host, Signature=0")
+
+
+class MotoServerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.moto = servers.moto()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.moto.stop()
+
+    def dynamodb(self, operation, body, invocation, attempt=1):
+        """(status, parsed body) of one attempt of a DynamoDB call, with the headers AWS SDKs send."""
+        request = urllib.request.Request(self.moto.endpoint + "/", data=json.dumps(body).encode(), headers={
+            "X-Amz-Target": f"DynamoDB_20120810.{operation}", "Content-Type": "application/x-amz-json-1.0",
+            "Authorization": AUTHORIZATION, "Amz-Sdk-Invocation-Id": invocation,
+            "Amz-Sdk-Request": f"attempt={attempt}; max=3"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.loads(refused.read())
+
+    def client(self, name):
+        import boto3
+        return boto3.client(name, endpoint_url=self.moto.endpoint, region_name="eu-west-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def test_a_retried_call_gets_the_first_answer_and_a_new_call_runs(self):
+        table = {"TableName": "retried", "BillingMode": "PAY_PER_REQUEST",
+                 "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                 "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}
+        self.assertEqual(self.dynamodb("CreateTable", table, "create-1")[0], 200)
+        first = self.dynamodb("DeleteTable", {"TableName": "retried"}, "delete-1")
+        self.assertEqual(first[0], 200)
+        self.assertEqual(self.dynamodb("DeleteTable", {"TableName": "retried"}, "delete-1", attempt=2), first)
+        # Another invocation is another call: the table is gone, and DynamoDB's message names it.
+        status, refused = self.dynamodb("DeleteTable", {"TableName": "retried"}, "delete-2")
+        self.assertEqual((status, refused["message"]), (400, "Requested resource not found: Table: retried not found"))
+
+    def test_a_failed_attempt_is_run_again(self):
+        status, _ = self.dynamodb("DescribeTable", {"TableName": "later"}, "describe-1")
+        self.assertEqual(status, 400)
+        table = {"TableName": "later", "BillingMode": "PAY_PER_REQUEST",
+                 "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                 "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}
+        self.assertEqual(self.dynamodb("CreateTable", table, "create-later")[0], 200)
+        self.assertEqual(self.dynamodb("DescribeTable", {"TableName": "later"}, "describe-1", attempt=2)[0], 200)
+
+    def test_a_statement_id_is_refused_a_second_time(self):
+        role = self.client("iam").create_role(RoleName="function", AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("bootstrap", "")
+        functions = self.client("lambda")
+        functions.create_function(FunctionName="once", Runtime="provided.al2023", Role=role, Handler="bootstrap",
+                                  Code={"ZipFile": code.getvalue()})
+        permission = {"FunctionName": "once", "StatementId": "ApiRoute", "Action": "lambda:InvokeFunction",
+                      "Principal": "apigateway.amazonaws.com", "SourceArn": "arn:aws:execute-api:eu-west-1:123456789012:a/*"}
+        functions.add_permission(**permission)
+        with self.assertRaises(functions.exceptions.ResourceConflictException) as refused:
+            functions.add_permission(**permission)
+        self.assertIn("The statement id (ApiRoute) provided already exists", str(refused.exception))
+        functions.remove_permission(FunctionName="once", StatementId="ApiRoute")
+        with self.assertRaises(functions.exceptions.ResourceNotFoundException):
+            functions.get_policy(FunctionName="once")  # nothing left behind
+
+
+if __name__ == "__main__":
+    unittest.main()
