@@ -230,7 +230,8 @@ extension Answer {
 
 do {
     exit(try await run(Arguments(Array(CommandLine.arguments.dropFirst()))))
-} catch let failure as Failure {
-    FileHandle.standardError.write(Data("runtime-api: \(failure.message)\n".utf8))
+} catch {
+    let message = (error as? Failure)?.message ?? "the Runtime API emulator failed: \(error)"
+    FileHandle.standardError.write(Data("runtime-api: \(message)\n".utf8))
     exit(1)
 }
