@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Cold start of packaged bootstraps, side by side: spawn → first `/response` over the project's
-Lambda Runtime API emulator (runtime-api) on 127.0.0.1, and the process's peak RSS, alternating the bootstraps run by run
-so the machine's drift hits them all alike. A benchmark, not a test: it prints medians and ratios.
+Lambda Runtime API emulator (runtime-api) on 127.0.0.1, and the process's peak RSS, alternating the
+bootstraps run by run so the machine's drift hits them all alike. A benchmark, not a test: it prints
+medians and ratios.
 
     ci/bench_cold.py --runtime-api RUNTIME_API [--runs 20] [--dynamodb LOCAL_DYNAMODB] NAME=PATH/bootstrap ...
                                                               (the first is the baseline)
@@ -53,9 +54,17 @@ C_FLOOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_floor.
 RUNTIME_API = None  # the runtime-api executable (--runtime-api), set by main
 
 
+def served(bootstrap, events, env, trace=None, timeout=30):
+    """bootstraps.run over runtime-api, a failure said in one line."""
+    try:
+        return bootstraps.run(RUNTIME_API, bootstrap, events, environment(bootstrap, **env), trace=trace, timeout=timeout)
+    except RuntimeError as failure:
+        raise SystemExit(f"bench-cold: {failure}") from None
+
+
 def cold_start(bootstrap, first_event, env=None, trace=None):
     """Seconds from spawn to the first response, peak RSS in MB, and the response."""
-    run = bootstraps.run(RUNTIME_API, bootstrap, [first_event], environment(bootstrap, **(env or {})), trace=trace)
+    run = served(bootstrap, [first_event], env or {}, trace)
     answer = run.answers[0]
     if answer.kind != "response":
         raise SystemExit(f"bench-cold: {bootstrap} did not answer its first event ({answer.kind}: {answer.body[:200]!r})")
@@ -221,7 +230,7 @@ def authorizer_cold(runs, bootstrap, baseline):
 def warm_request(bootstrap, read, env, trace, requests):
     """Seconds per request of one warm process answering `requests` reads queued back to back, its
     stdout written to a file (what it prints costs it, as on Lambda)."""
-    run = bootstraps.run(RUNTIME_API, bootstrap, [read] * requests, environment(bootstrap, **env), trace=trace, timeout=120)
+    run = served(bootstrap, [read] * requests, env, trace, timeout=120)
     if any(answer.kind != "response" for answer in run.answers):
         raise SystemExit(f"bench-cold: {bootstrap} did not answer {requests} warm reads")
     return (run.answers[-1].seconds - run.answers[0].seconds) / (requests - 1)
