@@ -98,26 +98,35 @@ def _call(handler):
 
 class RetriesAnsweredOnce:
     """moto's WSGI application, with a changing call's successful answer kept per SDK invocation and
-    replayed to that invocation's later attempts."""
+    replayed to that invocation's later attempts. An attempt that arrives while an earlier one is
+    still being answered (the client gave up on a slow answer) waits for that answer first."""
 
     def __init__(self, app):
-        self.app, self.answers, self.lock = app, {}, threading.Lock()
+        self.app, self.answers, self.answering, self.lock = app, {}, {}, threading.Lock()
 
     def __call__(self, environ, start_response):
         invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
         if not invocation or environ["REQUEST_METHOD"] in ("GET", "HEAD"):
             return self.app(environ, start_response)
-        with self.lock:
-            answered = self.answers.get(invocation)
-        if answered:
-            status, headers, body = answered
-            request = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-            action = urllib.parse.parse_qs(request.decode(errors="replace")).get("Action", [""])[0]
-            sys.stderr.write(f"replayed to {environ.get('HTTP_AMZ_SDK_REQUEST', 'a retry')} of {environ['REQUEST_METHOD']} "
-                             f"{environ.get('PATH_INFO')} {environ.get('HTTP_X_AMZ_TARGET') or action}: {status}, "
-                             "answered before\n")
-            start_response(status, headers)
-            return [body]
+        waited = False
+        while True:
+            with self.lock:
+                answered, earlier = self.answers.get(invocation), self.answering.get(invocation)
+                if not answered and not earlier:
+                    self.answering[invocation] = done = threading.Event()
+            if answered:
+                return self.replay(environ, start_response, answered, waited)
+            if not earlier:
+                break
+            waited = earlier.wait(timeout=120)
+        try:
+            return self.answer(environ, start_response, invocation)
+        finally:
+            with self.lock:
+                del self.answering[invocation]
+            done.set()
+
+    def answer(self, environ, start_response, invocation):
         captured = {}
 
         def capture(status, headers, exc_info=None):
@@ -134,6 +143,17 @@ class RetriesAnsweredOnce:
             with self.lock:
                 self.answers[invocation] = (captured["status"], captured["headers"], body)
         start_response(captured["status"], captured["headers"])
+        return [body]
+
+    @staticmethod
+    def replay(environ, start_response, answered, waited):
+        status, headers, body = answered
+        request = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        action = urllib.parse.parse_qs(request.decode(errors="replace")).get("Action", [""])[0]
+        sys.stderr.write(f"replayed to {environ.get('HTTP_AMZ_SDK_REQUEST', 'a retry')} of {environ['REQUEST_METHOD']} "
+                         f"{environ.get('PATH_INFO')} {environ.get('HTTP_X_AMZ_TARGET') or action}: {status}, "
+                         f"{'answered while it waited' if waited else 'answered before'}\n")
+        start_response(status, headers)
         return [body]
 
 

@@ -1,8 +1,10 @@
 """ci/moto_server.py's repairs, against the moto_server it starts: an SDK's retry of a call moto
-already answered gets that answer instead of running the call twice; a Lambda statement id is
+already answered, or is still answering, gets that answer instead of running the call twice; a Lambda statement id is
 refused a second time; a missing table's DeleteTable names the table as DynamoDB does."""
 import io
 import json
+import socket
+import threading
 import unittest
 import urllib.error
 import urllib.request
@@ -51,6 +53,38 @@ class MotoServerTest(unittest.TestCase):
         # Another invocation is another call: the table is gone, and DynamoDB's message names it.
         status, refused = self.dynamodb("DeleteTable", {"TableName": "retried"}, "delete-2")
         self.assertEqual((status, refused["message"]), (400, "Requested resource not found: Table: retried not found"))
+
+    def test_a_retry_that_overtakes_a_slow_attempt_waits_for_its_answer(self):
+        # Attempt 1's body is held back, so moto is still answering it when attempt 2 arrives.
+        body = (b'<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                b"<LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>")
+        head = ("PUT /overtaken HTTP/1.1\r\nHost: {host}\r\nContent-Length: {length}\r\n"
+                "Authorization: AWS4-HMAC-SHA256 Credential=testing/20261207/eu-west-1/s3/aws4_request, "
+                "SignedHeaders=host, Signature=0\r\nAmz-Sdk-Invocation-Id: bucket-1\r\n"
+                "Amz-Sdk-Request: attempt={attempt}; max=3\r\nConnection: close\r\n\r\n")
+        host = self.moto.endpoint.removeprefix("http://")
+
+        def attempt(number, held_back):
+            connection = socket.create_connection(host.rsplit(":", 1), timeout=30)
+            request = head.format(host=host, length=len(body), attempt=number).encode() + body
+            connection.sendall(request[:len(request) - held_back])
+            return connection
+
+        def status(connection):
+            with connection, connection.makefile("rb") as answer:
+                return int(answer.readline().split()[1])
+
+        first = attempt(1, held_back=10)
+        statuses = {}
+        retry = threading.Thread(target=lambda: statuses.update(second=status(attempt(2, held_back=0))))
+        retry.start()
+        retry.join(timeout=1)
+        self.assertTrue(retry.is_alive(), "the retry was answered while the first attempt was still running")
+        first.sendall(body[-10:])
+        statuses["first"] = status(first)
+        retry.join(timeout=30)
+        self.assertEqual(statuses, {"first": 200, "second": 200})
+        self.assertEqual([b["Name"] for b in self.client("s3").list_buckets()["Buckets"]], ["overtaken"])
 
     def test_a_failed_attempt_is_run_again(self):
         status, _ = self.dynamodb("DescribeTable", {"TableName": "later"}, "describe-1")

@@ -123,7 +123,7 @@ class MotoStack:
         if done.returncode != 0:
             # What Terraform said is the failure: a bare exit status explains nothing.
             raise RuntimeError(f"terraform {' '.join(args[:2])} in {root} failed ({done.returncode}):\n"
-                               f"{done.stderr[-4000:]}{done.stdout[-2000:]}")
+                               f"{done.stderr[-4000:]}{done.stdout[-2000:]}\nWhat moto met last:\n{self.calls(last=30)}")
         return done.stdout
 
 
