@@ -10,7 +10,7 @@ DIST ?= .build/dist
 PYTHON := .venv/bin/python
 # Every function packaged: the services and the REST authorizer (ci/declarations.py). Read only by
 # the targets that use it: every make call, the tests' many among them, would pay for it otherwise.
-FUNCTIONS = $(shell python3 ci/declarations.py --packages)
+FUNCTIONS = $(shell python3 -m ci.declarations --packages)
 # A minimal service's zip must stay under this many bytes (the official runtime ships ~9 MB).
 MINIMAL_ZIP_BUDGET ?= 5000000
 
@@ -101,7 +101,7 @@ check-swift:
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract
 
 check-scripts: tools
-	$(PYTHON) -m unittest discover -s ci/tests -t ci
+	$(PYTHON) -m unittest discover -s ci/tests -t .
 	@$(MAKE) --no-print-directory lint
 	ci/test-terraform.sh unit
 
@@ -124,23 +124,23 @@ RUNTIME_API = "$$($(SWIFT) build --show-bin-path)/runtime-api"
 dynamodb-conformance: tools ## The local DynamoDB against DynamoDB's documented behaviour (moto reported), then a bounded fuzz run
 	$(phase)
 	$(call build-product,local-dynamodb)
-	$(PYTHON) ci/conformance/run.py --local-dynamodb $(LOCAL_DYNAMODB) --moto --report .build/conformance/report.json
-	$(PYTHON) ci/conformance/fuzz.py --local-dynamodb $(LOCAL_DYNAMODB) --seconds $(or $(FUZZ_SECONDS),20)
+	$(PYTHON) -m ci.conformance.run --local-dynamodb $(LOCAL_DYNAMODB) --moto --report .build/conformance/report.json
+	$(PYTHON) -m ci.conformance.fuzz --local-dynamodb $(LOCAL_DYNAMODB) --seconds $(or $(FUZZ_SECONDS),20)
 	$(phase-end)
 
 parity: tools ## Print the README's parity table (local DynamoDB and moto against the documentation)
 	@$(SWIFT) build --product local-dynamodb >&2
-	@$(PYTHON) ci/conformance/run.py --local-dynamodb $(LOCAL_DYNAMODB) --moto --markdown | grep '^|'
+	@$(PYTHON) -m ci.conformance.run --local-dynamodb $(LOCAL_DYNAMODB) --moto --markdown | grep '^|'
 
 new: tools ## Scaffold and register a service: make new SERVICE=orders (then edit its service.json and handler)
 	@test -n "$(SERVICE)" || { echo "make new: name the service, e.g. make new SERVICE=orders" >&2; exit 2; }
-	python3 ci/new_service.py $(SERVICE)
+	python3 -m ci.new_service $(SERVICE)
 	ci/record-contracts.sh $(SERVICE)
 	@echo "new: services/$(SERVICE) is ready: make run serves it, make test tests it, make deploy SERVICE=$(SERVICE) ENV=staging deploys it"
 
 capacity: ## Throughput ceiling of every access pattern from service.json and DynamoDB's partition limits
 	$(phase)
-	python3 ci/capacity.py
+	python3 -m ci.capacity
 	$(phase-end)
 
 contract: tools ## Replay every service's contract corpus against its packaged bootstrap (make check replays them in-process); the REST authorizer's corpus against its package; the packaged runtime's metrics and traces, and a streamed export's format and memory
@@ -149,11 +149,11 @@ contract: tools ## Replay every service's contract corpus against its packaged b
 	PACKAGES=$(DIST) ci/build.sh
 	"$$($(SWIFT) build --show-bin-path)/local-api" contract --artifact $(DIST)
 	$(SWIFT) build --product runtime-api
-	python3 ci/authorizer_contract.py replay --bootstrap $(DIST)/authorizer/bootstrap --runtime-api $(RUNTIME_API)
+	python3 -m ci.authorizer_contract replay --bootstrap $(DIST)/authorizer/bootstrap --runtime-api $(RUNTIME_API)
 	PACKAGES=$(DIST) ci/contract-mutation.sh
 	$(SWIFT) build --product local-dynamodb
-	$(PYTHON) ci/telemetry_check.py --bootstrap $(DIST)/users/bootstrap --dynamodb $(LOCAL_DYNAMODB) --runtime-api $(RUNTIME_API)
-	$(PYTHON) ci/stream_check.py --bootstrap $(DIST)/items/bootstrap --dynamodb $(LOCAL_DYNAMODB) --runtime-api $(RUNTIME_API)
+	$(PYTHON) -m ci.telemetry_check --bootstrap $(DIST)/users/bootstrap --dynamodb $(LOCAL_DYNAMODB) --runtime-api $(RUNTIME_API)
+	$(PYTHON) -m ci.stream_check --bootstrap $(DIST)/items/bootstrap --dynamodb $(LOCAL_DYNAMODB) --runtime-api $(RUNTIME_API)
 	$(phase-end)
 
 test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, environments and the pipeline applied against moto
@@ -163,7 +163,7 @@ test-terraform: tools ## Terraform: fmt, validate, terraform test, checkov, envi
 
 mutants: tools ## Prove the checks can fail: 26 small named changes (Swift code, IAM, routes, corpora, the schema) in a scratch copy, each killed by its named check (ci/mutants.py)
 	$(SWIFT) build --product local-api
-	$(PYTHON) ci/mutants.py --local-api "$$($(SWIFT) build --show-bin-path)/local-api"
+	$(PYTHON) -m ci.mutants --local-api "$$($(SWIFT) build --show-bin-path)/local-api"
 
 test-new-service: tools ## make new end to end in a scratch copy: builds, tests, serves, passes its contract, is planned
 	$(phase)
@@ -178,12 +178,12 @@ fuzz: tools ## schemathesis against every service's OpenAPI document through the
 docs-check: tools ## make run's API docs in a headless Chromium: every declared route on the page, one authorized call through Try it out
 	$(phase)
 	$(call build-product,local-api)
-	$(PYTHON) ci/docs_check.py --local-api "$$($(SWIFT) build --show-bin-path)/local-api" --docs "$$($(DOCS_ASSETS))"
+	$(PYTHON) -m ci.docs_check --local-api "$$($(SWIFT) build --show-bin-path)/local-api" --docs "$$($(DOCS_ASSETS))"
 	$(phase-end)
 
 check-minimal-package: tools ## Release-build the minimal service: AL2023-loadable, no ICU, zip under budget
 	$(phase)
-	python3 ci/package.py --product minimal-bootstrap --name minimal \
+	python3 -m ci.package --product minimal-bootstrap --name minimal \
 		--out $(DIST) --max-zip-bytes $(MINIMAL_ZIP_BUDGET) --forbid-regex
 	$(phase-end)
 
@@ -194,71 +194,71 @@ bench: tools check-minimal-package ## Benchmarks: bootstrap size, local DynamoDB
 	@cat $(DIST)/minimal/package.json
 	ci/bench-dynamodb.sh
 	ci/bench-gateway.sh
-	$(PYTHON) ci/bench_stream.py --local-api "$$($(SWIFT) build $$(python3 ci/package.py --print-build-flags) --show-bin-path)/local-api"
+	$(PYTHON) -m ci.bench_stream --local-api "$$($(SWIFT) build $$(python3 -m ci.package --print-build-flags) --show-bin-path)/local-api"
 
 bench-cold: tools check-minimal-package ## Cold start and peak RSS of minimal, a C floor, every service's package and the REST authorizer, then the first DynamoDB-backed answer over HTTP and TLS (RUNS=20)
 	PACKAGES=$(DIST) ci/build.sh
 	$(SWIFT) build -c release --product local-dynamodb --package-path shared >&2
 	$(SWIFT) build -c release --product runtime-api --package-path shared >&2
-	$(PYTHON) ci/bench_cold.py --runs $(or $(RUNS),20) --dynamodb "$$($(SWIFT) build -c release --package-path shared --show-bin-path)/local-dynamodb" \
+	$(PYTHON) -m ci.bench_cold --runs $(or $(RUNS),20) --dynamodb "$$($(SWIFT) build -c release --package-path shared --show-bin-path)/local-dynamodb" \
 		--runtime-api "$$($(SWIFT) build -c release --package-path shared --show-bin-path)/runtime-api" \
 		minimal=$(DIST)/minimal/bootstrap $(foreach s,$(FUNCTIONS),$(s)=$(DIST)/$(s)/bootstrap)
 
 package: tools ## Package one service for Lambda: make package SERVICE=users
 	@test -n "$(SERVICE)" || { echo "make package: name the service, e.g. make package SERVICE=users" >&2; exit 2; }
 	@test -n "$(filter $(SERVICE),$(FUNCTIONS))" || { echo "make package: no services/$(SERVICE)/service.json; functions: $(FUNCTIONS) (authorizer: the REST API's)" >&2; exit 2; }
-	python3 ci/package.py --product $(SERVICE)-bootstrap --name $(SERVICE) --out $(DIST)
+	python3 -m ci.package --product $(SERVICE)-bootstrap --name $(SERVICE) --out $(DIST)
 
 # Deploying (ci/deploy.py; the pipeline runs the same). ENV is an environments/<ENV> directory.
 need-env = @test -n "$(ENV)" || { echo "make $@: name the environment, e.g. make $@ ENV=staging" >&2; exit 2; }
 
 plan: tools ## Plan an environment with the deployed packages: make plan ENV=staging
 	$(need-env)
-	$(PYTHON) ci/deploy.py plan $(ENV) || [ $$? -eq 2 ]
+	$(PYTHON) -m ci.deploy plan $(ENV) || [ $$? -eq 2 ]
 
 apply: tools ## Apply an environment's infrastructure changes (packages stay as deployed): make apply ENV=staging
 	$(need-env)
-	$(PYTHON) ci/deploy.py apply $(ENV)
+	$(PYTHON) -m ci.deploy apply $(ENV)
 
 deploy: tools ## Package and deploy one service (or all): make deploy SERVICE=users ENV=staging [PACKAGES=dir]
 	$(need-env)
 	$(if $(PACKAGES),,$(foreach s,$(or $(SERVICE),$(FUNCTIONS)),$(MAKE) --no-print-directory package SERVICE=$(s);))
-	$(PYTHON) ci/deploy.py deploy $(ENV) $(SERVICE) --packages $(or $(PACKAGES),$(DIST))
+	$(PYTHON) -m ci.deploy deploy $(ENV) $(SERVICE) --packages $(or $(PACKAGES),$(DIST))
 
 rollback: tools ## Return a service to its previous package: make rollback SERVICE=users ENV=staging
 	$(need-env)
 	@test -n "$(SERVICE)" || { echo "make rollback: name the service, e.g. make rollback SERVICE=users ENV=staging" >&2; exit 2; }
-	$(PYTHON) ci/deploy.py rollback $(ENV) $(SERVICE)
+	$(PYTHON) -m ci.deploy rollback $(ENV) $(SERVICE)
 
 # Operating a deployed environment (ci/operate.py), with your own AWS credentials.
 logs: tools ## A service's and the API's logs, JSON pretty-printed: make logs SERVICE=users ENV=staging [SINCE=15m] [FOLLOW=1] [REQUEST=id]
 	$(need-env)
 	@test -n "$(SERVICE)" || { echo "make logs: name the service, e.g. make logs SERVICE=users ENV=$(ENV)" >&2; exit 2; }
-	@$(PYTHON) ci/operate.py logs $(ENV) $(SERVICE) --since $(or $(SINCE),15m) $(if $(FOLLOW),--follow) $(if $(REQUEST),--request $(REQUEST))
+	@$(PYTHON) -m ci.operate logs $(ENV) $(SERVICE) --since $(or $(SINCE),15m) $(if $(FOLLOW),--follow) $(if $(REQUEST),--request $(REQUEST))
 
 info: tools ## What an environment runs: endpoint, each service's package and when, functions, tables, alarm states: make info ENV=staging
 	$(need-env)
-	@$(PYTHON) ci/operate.py info $(ENV)
+	@$(PYTHON) -m ci.operate info $(ENV)
 
 alarms: tools ## What is firing in an environment, since when and why: make alarms ENV=staging
 	$(need-env)
-	@$(PYTHON) ci/operate.py alarms $(ENV)
+	@$(PYTHON) -m ci.operate alarms $(ENV)
 
 rotate-secret: tools ## Store a new random value for an environment's secret: make rotate-secret ENV=staging NAME=cursor
 	$(need-env)
 	@test -n "$(NAME)" || { echo "make rotate-secret: name the secret, e.g. make rotate-secret ENV=$(ENV) NAME=cursor" >&2; exit 2; }
-	$(PYTHON) ci/deploy.py rotate-secret $(ENV) $(NAME)
+	$(PYTHON) -m ci.deploy rotate-secret $(ENV) $(NAME)
 
 destroy: tools ## Destroy an environment: make destroy ENV=staging CONFIRM=staging
 	$(need-env)
 	@test "$(CONFIRM)" = "$(ENV)" || { echo "make destroy: this deletes $(ENV); repeat its name to confirm: CONFIRM=$(ENV)" >&2; exit 2; }
-	$(PYTHON) ci/deploy.py destroy $(ENV)
+	$(PYTHON) -m ci.deploy destroy $(ENV)
 
 lock: ## Regenerate the hash-locked Python requirements (ci/requirements*.txt) from ci/requirements*.in; review and commit the diff
 	ci/lock.sh python
 
 module-readme: ## Rewrite modules/infrastructure/README.md's Inputs and Outputs tables from its variables and outputs
-	python3 ci/module_readme.py --write
+	python3 -m ci.module_readme --write
 
 format: ## Format Swift sources with swift format
 	$(SWIFT) format format -i -r Package.swift shared services tools

@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """The REST API authorizer's contract: its packaged bootstrap against a recorded corpus of REST
 REQUEST authorizer events (shared/contracts/authorizer.json), over the project's Runtime API
 emulator (runtime-api).
 
-    ci/authorizer_contract.py replay --bootstrap DIST/authorizer/bootstrap --runtime-api RUNTIME_API
-    ci/authorizer_contract.py record --bootstrap DIST/authorizer/bootstrap --runtime-api RUNTIME_API
+    python3 -m ci.authorizer_contract replay --bootstrap DIST/authorizer/bootstrap --runtime-api RUNTIME_API
+    python3 -m ci.authorizer_contract record --bootstrap DIST/authorizer/bootstrap --runtime-api RUNTIME_API
 
 The bootstrap fetches the corpus's JWKS at init over HTTPS (a server on 127.0.0.1 whose certificate
 comes from a throwaway CA, trusted through SSL_CERT_FILE), then answers every event: an Allow or
@@ -24,8 +23,8 @@ import subprocess
 import sys
 import tempfile
 
-import bootstraps
-import servers
+from ci import bootstraps
+from ci import servers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "shared", "contracts", "authorizer.json")
@@ -214,7 +213,8 @@ def record(runtime_api, bootstrap):
         cases.append({"name": name, "event": evt, "expect": expect})
     os.makedirs(os.path.dirname(CORPUS), exist_ok=True)
     with open(CORPUS, "w") as f:
-        json.dump({"_comment": "Recorded by `ci/authorizer_contract.py record`; replayed by `make contract`. The signing keys were discarded: only the public JWKS is here.",
+        json.dump({"_comment": "Recorded by `python3 -m ci.authorizer_contract record`; replayed by `make contract`. "
+                               "The signing keys were discarded: only the public JWKS is here.",
                    "jwks": jwks, "cases": cases}, f, indent=2)
         f.write("\n")
     print(f"authorizer-contract: recorded {len(cases)} cases to {os.path.relpath(CORPUS, ROOT)}")

@@ -12,8 +12,7 @@ echo "boto3 put/get/update/query mix, one sequential client (local DynamoDB firs
 import subprocess
 import sys
 
-sys.path.insert(0, "ci")
-import servers
+from ci import servers
 
 local = servers.local_dynamodb(sys.argv[1])
 try:

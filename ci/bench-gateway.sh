@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 duration=${BENCH_DURATION:-10s}
 connections=${BENCH_CONNECTIONS:-4}
 # The packages' release flags, so both builds share .build/release instead of rebuilding it.
-read -ra flags <<<"$(python3 ci/package.py --print-build-flags)"
+read -ra flags <<<"$(python3 -m ci.package --print-build-flags)"
 swift build --product local-api "${flags[@]}" >&2
 local_api="$(swift build "${flags[@]}" --show-bin-path)/local-api"
 PACKAGES=.build/dist ci/build.sh >&2
@@ -16,7 +16,7 @@ PACKAGES=.build/dist ci/build.sh >&2
 bench() { # bench LABEL [local-api options]
   local label=$1 port
   shift
-  port=$(python3 ci/servers.py port)
+  port=$(python3 -m ci.servers port)
   "$local_api" --port "$port" --dynamodb-port 0 --in-memory "$@" >/dev/null &
   local gateway=$!
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/ready" && break; sleep 0.1; done

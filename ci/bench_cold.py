@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """Cold start of packaged bootstraps, side by side: spawn → first `/response` over the project's
 Lambda Runtime API emulator (runtime-api) on 127.0.0.1, and the process's peak RSS, alternating the
 bootstraps run by run so the machine's drift hits them all alike. A benchmark, not a test: it prints
 medians and ratios.
 
-    ci/bench_cold.py --runtime-api RUNTIME_API [--runs 20] [--dynamodb LOCAL_DYNAMODB] NAME=PATH/bootstrap ...
+    python3 -m ci.bench_cold --runtime-api RUNTIME_API [--runs 20] [--dynamodb LOCAL_DYNAMODB] NAME=PATH/bootstrap ...
                                                               (the first is the baseline)
 
 1. Plain cold start: the first invocation is an API Gateway v2 request to a route no service
@@ -36,10 +35,10 @@ import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import authorizer_contract
-import bootstraps
-import servers
-from bootstraps import create_tables, environment, event
+from ci import authorizer_contract
+from ci import bootstraps
+from ci import servers
+from ci.bootstraps import create_tables, environment, event
 
 # The requests each DynamoDB-backed service is timed on: a create to seed, then the read timed.
 READS = {

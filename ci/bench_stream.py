@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Benchmark of a streamed export against the paged listing (make bench), through the local gateway
 as `make run` serves them (release build, in-process handlers, the local DynamoDB in memory).
 
-    ci/bench_stream.py --local-api .build/release/local-api [--counts 1000,50000] [--runs 3]
+    python3 -m ci.bench_stream --local-api .build/release/local-api [--counts 1000,50000] [--runs 3]
 
 One owner gets the counts' items in turn (written straight to the local DynamoDB). For each count:
 GET /items/export read as it arrives (time to the head, to the first item line, to the end), and
@@ -18,8 +17,8 @@ import sys
 import time
 import urllib.parse
 
-import bootstraps
-import servers
+from ci import bootstraps
+from ci import servers
 
 OWNER = "bench"
 

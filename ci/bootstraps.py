@@ -7,7 +7,7 @@ import os
 import subprocess
 import tempfile
 
-import declarations
+from ci import declarations
 
 SCOPES = "users.read users.write items.read items.write"
 # What a packaged service gets from Lambda and Terraform outside AWS: a region, credentials the

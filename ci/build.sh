@@ -11,6 +11,6 @@ if ! command -v python3 >/dev/null || ! command -v readelf >/dev/null; then
 fi
 # Every service and the REST API's Lambda authorizer (deployed where an environment's api_type is
 # "rest"); a service's architecture is its declaration's (ci/package.py reads it).
-for function in $(python3 ci/declarations.py --packages); do
-  python3 ci/package.py --product "$function-bootstrap" --name "$function" --out "$packages"
+for function in $(python3 -m ci.declarations --packages); do
+  python3 -m ci.package --product "$function-bootstrap" --name "$function" --out "$packages"
 done

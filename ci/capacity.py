@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """The sustained throughput ceiling of every access pattern, from the services' declarations.
 
-    ci/capacity.py [--markdown]        (make capacity; also run by make test)
+    python3 -m ci.capacity [--markdown]        (make capacity; also run by make test)
 
 Each route declares in service.json what one request reads and writes (`accessPatterns`, in 1 KB
 items) and each partition key how many values it takes (`cardinality`: item, caller, shards).
@@ -25,7 +24,7 @@ DynamoDB's numbers (Developer Guide):
 import math
 import sys
 
-import declarations
+from ci import declarations
 
 ROOT = declarations.ROOT
 PARTITION_READS, PARTITION_WRITES = 3000, 1000

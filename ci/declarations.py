@@ -1,9 +1,9 @@
 """The services' declarations (services/<name>/service.json), read in one place for every CI tool:
 which services exist is which directories under services/ hold a service.json.
 
-    python3 ci/declarations.py              the services' names, one per line (shell scripts, make)
-    python3 ci/declarations.py --packages   and the REST authorizer: every function ci/build.sh packages
-    ci/declarations.py --check              every declaration against services/service.schema.json,
+    python3 -m ci.declarations              the services' names, one per line (shell scripts, make)
+    python3 -m ci.declarations --packages   and the REST authorizer: every function ci/build.sh packages
+    python3 -m ci.declarations --check              every declaration against services/service.schema.json,
                                             one line per problem (needs the jsonschema of .venv)
 
 services/service.schema.json is the file's one reference. Swift decodes it strictly as well, and
@@ -94,5 +94,5 @@ if __name__ == "__main__":
         print("\n".join(found) or f"declarations: {len(names())} service.json files match services/service.schema.json")
         sys.exit(1 if found else 0)
     if sys.argv[1:] not in ([], ["--packages"]):
-        sys.exit("usage: python3 ci/declarations.py [--packages | --check]")
+        sys.exit("usage: python3 -m ci.declarations [--packages | --check]")
     print("\n".join(names() + ([AUTHORIZER] if sys.argv[1:] else [])))

@@ -1,14 +1,13 @@
-#!/usr/bin/env python3
 """Plans, deploys and rolls back an environment with Terraform; the Makefile and the pipeline call it.
 
-    ci/deploy.py plan ENV [--packages DIR] [--out PLAN] [--report JSON]
-    ci/deploy.py apply ENV [--plan PLAN]
-    ci/deploy.py deploy ENV [SERVICE ...] --packages DIR [--plan PLAN]
-    ci/deploy.py rollback ENV SERVICE
-    ci/deploy.py destroy ENV
-    ci/deploy.py output ENV NAME
-    ci/deploy.py verify ENV --packages DIR
-    ci/deploy.py rotate-secret ENV NAME
+    python3 -m ci.deploy plan ENV [--packages DIR] [--out PLAN] [--report JSON]
+    python3 -m ci.deploy apply ENV [--plan PLAN]
+    python3 -m ci.deploy deploy ENV [SERVICE ...] --packages DIR [--plan PLAN]
+    python3 -m ci.deploy rollback ENV SERVICE
+    python3 -m ci.deploy destroy ENV
+    python3 -m ci.deploy output ENV NAME
+    python3 -m ci.deploy verify ENV --packages DIR
+    python3 -m ci.deploy rotate-secret ENV NAME
 
 How a service's package reaches its function: `make package` writes a reproducible zip and its
 sha256; deploy uploads it to the environment's artifacts bucket under a content-addressed key
@@ -40,8 +39,8 @@ import subprocess
 import sys
 import tempfile
 
-import declarations
-from declarations import AUTHORIZER
+from ci import declarations
+from ci.declarations import AUTHORIZER
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HISTORY = 10
@@ -494,7 +493,7 @@ def main():
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise DeployError(f"{problems[0]}{more}; services/service.schema.json describes each field, "
-                              ".venv/bin/python ci/declarations.py --check lists every problem")
+                              ".venv/bin/python -m ci.declarations --check lists every problem")
     environment = Environment(args.env)
     if args.command == "plan":
         return plan(environment, args.packages, args.out and os.path.abspath(args.out), args.report)

@@ -1,11 +1,10 @@
-#!/usr/bin/env python3
 """make run's API docs, as a person sees them: a headless Chromium (Debian's) opens
 http://127.0.0.1:PORT/_docs/ on a gateway started as `make run` starts it, sees every route each
 service declares, and makes one authorized call through Swagger UI's "Try it out" and "Execute"
 (the development token the page carries must get a 200 from a JWT route). Every file the page
 loads must come from the gateway: the browser may resolve no other host.
 
-    ci/docs_check.py --local-api PATH --docs SWAGGER_UI_DIR
+    python3 -m ci.docs_check --local-api PATH --docs SWAGGER_UI_DIR
 
 Chromium is driven over the DevTools protocol on a pipe (--remote-debugging-pipe), so the check
 needs no driver and no websocket library."""
@@ -19,8 +18,8 @@ import sys
 import tempfile
 import time
 
-import declarations
-import servers
+from ci import declarations
+from ci import servers
 
 
 class Browser:

@@ -14,13 +14,13 @@ local_api="$(swift build --show-bin-path)/local-api"
 # Every scope any route declares, so the fuzzer reaches the admin paths too (the 401/403 paths are
 # in the contracts).
 scope_args=()
-while read -r scope; do scope_args+=(--scope "$scope"); done < <(python3 ci/package.py --print-scopes)
+while read -r scope; do scope_args+=(--scope "$scope"); done < <(python3 -m ci.package --print-scopes)
 token=$("$local_api" token fuzzer "${scope_args[@]}")
 trap stop_local_api EXIT
 start_local_api "$log" --in-memory
 
 status=0
-for service in $(python3 ci/declarations.py); do
+for service in $(python3 -m ci.declarations); do
   document=services/$service/openapi.json
   echo "fuzz: $service ($examples examples per operation)"
   # A token signed with the development key, for the gateway's JWT authorizer. The checks are the

@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Checks the CI roles and the function boundaries as IAM stores them, and fails on a path out of an
 environment, to another environment's data, or past the pipeline's gates.
 
-    ci/iam_check.py [--name swiftapi] [--region eu-west-1]     (AWS credentials from the environment)
+    python3 -m ci.iam_check [--name swiftapi] [--region eu-west-1]     (AWS credentials from the environment)
 
 Every Allow statement must be safe on its own: the guard denies environments/bootstrap adds are a
 second line (checked to be present), never the reason a check passes. A finding names the role (or

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """modules/infrastructure/README.md's Inputs and Outputs tables, generated from the module's
 variables and outputs (their descriptions are the one place each is explained).
 
-    python3 ci/module_readme.py           fails, naming the difference, when the README is stale
-    python3 ci/module_readme.py --write   rewrites the tables (make module-readme)
+    python3 -m ci.module_readme           fails, naming the difference, when the README is stale
+    python3 -m ci.module_readme --write   rewrites the tables (make module-readme)
 
 It reads the files as `terraform fmt` writes them: blocks open at the start of a line and close
 with a lone `}`, attributes two spaces in."""

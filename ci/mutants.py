@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """make mutants: proves the checks can fail. Each mutant is a small, named change to one file,
 applied to a scratch copy of the tracked tree (never the working tree), and the check named as its
 killer must fail on it; every killer must first pass on the unchanged copy. A surviving mutant
 fails the target. The report lists mutant → killer and what each took.
 
-    ci/mutants.py --local-api PATH [--only SUBSTRING]
+    python3 -m ci.mutants --local-api PATH [--only SUBSTRING]
 
 The scratch copy lives in .build/mutants/tree (git-ignored) and is kept between runs, synced file
 by file, so its Swift build is incremental: the first run builds it whole (minutes on 2 cores), each
@@ -159,7 +158,7 @@ class Scratch:
         elif killer[0] == "contract":
             command = [self.local_api, "contract"]
         else:
-            command = [os.path.join(ROOT, ".venv", "bin", "python"), "-m", "unittest", "discover", "-s", "ci/tests", "-t", "ci", "-p", killer[1]]
+            command = [os.path.join(ROOT, ".venv", "bin", "python"), "-m", "unittest", "discover", "-s", "ci/tests", "-t", ".", "-p", killer[1]]
         done = subprocess.run(command, cwd=self.path, env=env, capture_output=True, text=True)
         return done.returncode == 0, (done.stdout + done.stderr)[-600:]
 

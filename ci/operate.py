@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """Everyday commands for a deployed environment, with the caller's own AWS credentials; the
 Makefile's `make logs`, `make info` and `make alarms` call it.
 
-    ci/operate.py logs ENV SERVICE [--since 15m] [--follow] [--request ID]
-    ci/operate.py info ENV
-    ci/operate.py alarms ENV
+    python3 -m ci.operate logs ENV SERVICE [--since 15m] [--follow] [--request ID]
+    python3 -m ci.operate info ENV
+    python3 -m ci.operate alarms ENV
 
 What exists is read from the environment's Terraform outputs (its state: TF_STATE_BUCKET or
 TF_BACKEND_CONFIG, as for make plan), never from naming rules written here again. A missing
@@ -17,7 +16,7 @@ import re
 import sys
 import time
 
-from deploy import DeployError, Environment, declared_services, short
+from ci.deploy import DeployError, Environment, declared_services, short
 
 
 class OperateError(Exception):

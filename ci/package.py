@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Builds a service's Lambda package: a stripped, statically linked `bootstrap` in a reproducible
 zip, checked to run on Amazon Linux 2023 (provided.al2023).
 
-    ci/package.py --product users-bootstrap --name users --architecture x86_64 --out dist
+    python3 -m ci.package --product users-bootstrap --name users --architecture x86_64 --out dist
 
 Writes dist/<name>/bootstrap.zip and dist/<name>/package.json (architecture, sizes, sha256).
 Exits non-zero with one line saying what is wrong when a check fails.
@@ -17,7 +16,7 @@ import subprocess
 import sys
 import zipfile
 
-import declarations
+from ci import declarations
 
 # Amazon Linux 2023 ships glibc 2.34.
 MAX_GLIBC = (2, 34)

@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """The local servers tests and tools start, in one place: a free port on 127.0.0.1, moto_server,
 the local DynamoDB, and TLS from a throwaway CA (the Lambda Runtime API emulator is Swift's:
 runtime-api, through ci/bootstraps.py). Shell scripts ask
-for a port with `python3 ci/servers.py port`.
+for a port with `python3 -m ci.servers port`.
 
 Every server binds to 127.0.0.1 and is stopped by whoever started it (`stop()`)."""
 import json

@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """The packaged items bootstrap's export, streamed as Lambda streams a response, in memory that does
 not grow with the number of items; checked by code independent of the runtime that writes it.
 
-    ci/stream_check.py --bootstrap .build/dist/items/bootstrap --dynamodb LOCAL_DYNAMODB --runtime-api RUNTIME_API
+    python3 -m ci.stream_check --bootstrap .build/dist/items/bootstrap --dynamodb LOCAL_DYNAMODB --runtime-api RUNTIME_API
 
 One owner gets 1,000 items, then 10,000 (written straight to the local DynamoDB). Each time, a
 fresh process of the bootstrap serves GET /items/export over the project's Runtime API emulator
@@ -22,8 +21,8 @@ import argparse
 import json
 import sys
 
-import bootstraps
-import servers
+from ci import bootstraps
+from ci import servers
 
 OWNER = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 ROUTE = "GET /items/export"

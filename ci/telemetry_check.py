@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """The packaged users bootstrap's metrics and traces, as Lambda would forward them, checked against
 AWS's published formats by code independent of the runtime that writes them.
 
-    ci/telemetry_check.py --bootstrap .build/dist/users/bootstrap --dynamodb LOCAL_DYNAMODB --runtime-api RUNTIME_API
+    python3 -m ci.telemetry_check --bootstrap .build/dist/users/bootstrap --dynamodb LOCAL_DYNAMODB --runtime-api RUNTIME_API
 
 The bootstrap runs over the project's Runtime API emulator (runtime-api) with the environment Terraform gives it
 (METRICS_NAMESPACE, METRICS_SERVICE), JSON logs, a sampled trace header and an X-Ray daemon address
@@ -18,8 +17,8 @@ import re
 import socket
 import sys
 
-import bootstraps
-import servers
+from ci import bootstraps
+from ci import servers
 
 TRACE_ROOT = "1-5759e988-bd862e3fe1be46a994272793"
 TRACE_PARENT = "53995c3f42cd8ad8"

@@ -26,7 +26,7 @@ mkdir -p "$copy"
 git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$copy"
 rm -rf "$copy/shared"
 ln -s "$root/shared" "$copy/shared"
-for name in $(python3 ci/declarations.py); do
+for name in $(python3 -m ci.declarations); do
   rm -rf "${copy:?}/services/$name"
   ln -s "$root/services/$name" "$copy/services/$name"
 done
@@ -34,7 +34,7 @@ cd "$copy"
 build() { swift build --scratch-path "$root/.build" "$@"; }
 
 echo "new-service: scaffolding $service in a scratch copy"
-python3 ci/new_service.py "$service"
+python3 -m ci.new_service "$service"
 build --product local-api >&2
 LOCAL_API="$(build --show-bin-path)/local-api"
 export LOCAL_API
@@ -42,7 +42,7 @@ ci/record-contracts.sh "$service"
 
 echo "new-service: its tests"
 build --build-tests >&2
-module=$(python3 ci/new_service.py --module "$service")
+module=$(python3 -m ci.new_service --module "$service")
 swift test --scratch-path "$root/.build" --skip-build --filter "${module}Tests|RegistryTests" 2>&1 | grep -E "✘|passed after|failed after|Expectation failed"
 
 echo "new-service: served by the local gateway"
@@ -68,8 +68,8 @@ if command -v terraform >/dev/null; then
   mkdir -p environments/staging/tests
   python3 - "$service" >environments/staging/tests/new_service.tftest.hcl <<'EOF'
 import sys
-sys.path.insert(0, "ci")
-import declarations
+
+from ci import declarations
 # The module tests' mock provider, so the plan needs no AWS; a release for every service.
 print('mock_provider "aws" {\n  source = "../../modules/infrastructure/tests/mocks"\n}\n')
 names = declarations.names()

@@ -82,10 +82,9 @@ fi
 ci/build.sh
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
-cd ci/tests/integration
-python=../../../.venv/bin/python
+python=.venv/bin/python
 suites=$("$python" -c 'import unittest
-for module in ("test_environments_on_moto", "test_pipeline_on_moto"):
+for module in ("ci.tests.integration.test_environments_on_moto", "ci.tests.integration.test_pipeline_on_moto"):
     for suite in unittest.defaultTestLoader.loadTestsFromName(module):
         if suite.countTestCases():
             print(next(iter(suite)).id().rsplit(".", 1)[0])')

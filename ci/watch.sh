@@ -9,14 +9,14 @@ cd "$(dirname "$0")/.."
 args=("$@")
 artifact=
 for ((i = 0; i < ${#args[@]}; i++)); do [ "${args[i]}" = --artifact ] && artifact=${args[i + 1]}; done
-mapfile -t services < <(python3 ci/declarations.py)
+mapfile -t services < <(python3 -m ci.declarations)
 
 fingerprint() { # fingerprint DIR...: changes when a source file under them changes
   find "$@" \( -name '*.swift' -o -name 'service.json' -o -name 'Package.swift' \) -printf '%p %T@\n' 2>/dev/null | sort | sha1sum
 }
 package() { # package SERVICE: a failed build keeps the previous bootstrap
   echo "watch: packaging $1" >&2
-  python3 ci/package.py --product "$1-bootstrap" --name "$1" --out "$artifact" >&2 \
+  python3 -m ci.package --product "$1-bootstrap" --name "$1" --out "$artifact" >&2 \
     && echo "watch: $1 repackaged; its next request starts the new bootstrap" >&2 \
     || echo "watch: $1 did not build; still serving the previous package" >&2
 }

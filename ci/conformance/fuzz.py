@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """Bounded fuzzing of the local DynamoDB over HTTP: random and mutated requests (deep nesting,
 huge values, wrong types, unknown parameters, broken JSON, every operation) for a fixed time
 with a fixed seed. Fails on any 5xx answer, a dropped connection, or a server that no longer
 answers; a 4xx is the expected answer to nonsense.
 
-    ci/conformance/fuzz.py --local-dynamodb BINARY [--seconds 20] [--seed 20261201]
+    python3 -m ci.conformance.fuzz --local-dynamodb BINARY [--seconds 20] [--seed 20261201]
 """
 import argparse
 import http.client
@@ -14,8 +13,7 @@ import random
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import servers  # noqa: E402
+from ci import servers
 
 OPERATIONS = ["PutItem", "GetItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchWriteItem", "BatchGetItem",
               "TransactWriteItems", "TransactGetItems", "CreateTable", "DescribeTable", "UpdateTable", "DeleteTable",

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """DynamoDB conformance: the cases of suite.py, whose oracle is DynamoDB's documentation, driven
 through boto3 with client-side validation off, against the local DynamoDB (every case must
 pass) and against moto (reported, never failing the run: agreeing with moto proves nothing).
 
-    ci/conformance/run.py --local-dynamodb .build/debug/local-dynamodb [--moto] [--report FILE] [--markdown]
+    python3 -m ci.conformance.run --local-dynamodb .build/debug/local-dynamodb [--moto] [--report FILE] [--markdown]
 
 Prints each local failure with the rule and the page it comes from, then one summary line per
 target; `--markdown` prints the parity table the README shows. Exit status 1 when a case fails
@@ -25,10 +24,8 @@ import botocore.credentials
 from botocore import xform_name
 from botocore.exceptions import ClientError
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import servers  # noqa: E402
-import suite  # noqa: E402
+from ci import servers
+from ci.conformance import suite
 
 REGION = "us-east-1"
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import unittest
 
-import aws_web_identity
+from ci import aws_web_identity
 
 SCRIPT = aws_web_identity.__file__
 ROLE = "arn:aws:iam::123456789012:role/swiftapi-ci-staging-plan"

@@ -5,7 +5,7 @@ import json
 import os
 import unittest
 
-import capacity
+from ci import capacity
 
 
 def declaration(name):

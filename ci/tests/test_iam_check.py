@@ -3,8 +3,8 @@ Each regression the delivery-trust work closed is put back here and must fail by
 checker runs on the bootstrap as IAM stores it in tests/integration/test_pipeline_on_moto.py."""
 import unittest
 
-import iam_check
-from iam_check import Layout, Statement, check_boundary, check_role, check_trusts, condition_holds, trust_accepts
+from ci import iam_check
+from ci.iam_check import Layout, Statement, check_boundary, check_role, check_trusts, condition_holds, trust_accepts
 
 ACCOUNT = "123456789012"
 LAYOUT = Layout("swiftapi", "eu-west-1", ACCOUNT, ["production", "staging"], f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/state")

@@ -4,7 +4,7 @@ generates from the module's variables and outputs: one added, removed or re-desc
 import re
 import unittest
 
-import module_readme
+from ci import module_readme
 
 
 class ModuleReadme(unittest.TestCase):

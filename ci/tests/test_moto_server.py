@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 import zipfile
 
-import servers
+from ci import servers
 
 AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=testing/20261207/eu-west-1/dynamodb/aws4_request, "
                  "SignedHeaders=host, Signature=0")

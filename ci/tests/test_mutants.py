@@ -3,7 +3,7 @@ it fails as soon as a source change leaves a mutant with nothing to change."""
 import os
 import unittest
 
-import mutants
+from ci import mutants
 
 
 class MutantList(unittest.TestCase):

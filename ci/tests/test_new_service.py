@@ -8,8 +8,8 @@ import sys
 import tempfile
 import unittest
 
-import declarations
-import new_service
+from ci import declarations
+from ci import new_service
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -36,7 +36,7 @@ class RepositoryListsTests(unittest.TestCase):
             with self.subTest(service=name):
                 self.assertEqual(read(os.path.join(ROOT, "services", name, "Package.swift")),
                                  new_service.package_swift(name),
-                                 f"regenerate with: ci/new_service.py --package {name} > services/{name}/Package.swift")
+                                 f"regenerate with: python3 -m ci.new_service --package {name} > services/{name}/Package.swift")
                 link = os.path.join(ROOT, "services", name, "Sources", new_service.module(name), "service.json")
                 self.assertEqual(os.readlink(link), new_service.DECLARATION_LINK, "the module embeds its service.json")
 
@@ -47,7 +47,7 @@ class ScaffoldTests(unittest.TestCase):
     def setUp(self):
         self.root = tempfile.mkdtemp(prefix="new-service-")
         self.addCleanup(shutil.rmtree, self.root)
-        for path in ("ci/new_service.py", "Package.swift", REGISTRY):
+        for path in ("ci/__init__.py", "ci/new_service.py", "Package.swift", REGISTRY):
             os.makedirs(os.path.dirname(os.path.join(self.root, path)), exist_ok=True)
             shutil.copy(os.path.join(ROOT, path), os.path.join(self.root, path))
         for name in declared_services(ROOT):
@@ -55,7 +55,7 @@ class ScaffoldTests(unittest.TestCase):
             shutil.copy(os.path.join(ROOT, "services", name, "service.json"), os.path.join(self.root, "services", name))
 
     def new(self, *args):
-        return subprocess.run([sys.executable, os.path.join(self.root, "ci", "new_service.py"), *args],
+        return subprocess.run([sys.executable, "-m", "ci.new_service", *args], cwd=self.root,
                               capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
 
     def test_registers_the_service_in_the_package_and_the_registry(self):

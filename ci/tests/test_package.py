@@ -8,7 +8,7 @@ import tempfile
 import unittest
 import zipfile
 
-import package
+from ci import package
 
 
 def compile_c(directory, name, source, *flags):
@@ -98,9 +98,9 @@ class GlibcShimTests(unittest.TestCase):
 
     def test_packaging_for_another_architecture_is_refused_in_one_line(self):
         other = "arm64" if package.host_architecture() == "x86_64" else "x86_64"
-        result = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "..", "package.py"),
+        result = subprocess.run([sys.executable, "-m", "ci.package",
                                  "--product", "users-bootstrap", "--name", "users", "--architecture", other,
-                                 "--out", tempfile.gettempdir()], capture_output=True, text=True)
+                                 "--out", tempfile.gettempdir()], cwd=package.declarations.ROOT, capture_output=True, text=True)
         self.assertEqual(result.returncode, 1)
         self.assertEqual(result.stderr.count("\n"), 1, result.stderr)
         self.assertIn(f"users declares {other} but this machine builds {package.host_architecture()}", result.stderr)

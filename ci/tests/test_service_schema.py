@@ -11,7 +11,7 @@ import sys
 import tempfile
 import unittest
 
-import declarations
+from ci import declarations
 
 SWIFT = os.path.join(declarations.ROOT, "shared", "Sources", "HTTPAPI", "ServiceDeclaration.swift")
 
@@ -148,14 +148,14 @@ class Schema(unittest.TestCase):
         with open(os.path.join(root, "services", "users", "service.json"), "w") as f:
             f.write(text)
         args = ["rollback", "staging", "users"] if command == "rollback" else [command, "staging"]
-        done = subprocess.run([sys.executable, os.path.join(root, "ci", "deploy.py"), *args],
+        done = subprocess.run([sys.executable, "-m", "ci.deploy", *args], cwd=root,
                               capture_output=True, text=True, env=dict(os.environ, PATH="/usr/bin:/bin"))
         return done.returncode, done.stderr.splitlines()
 
     def test_a_plan_refuses_a_wrong_declaration_before_terraform_runs(self):
         d = users()
         d["function"]["memory"] = 64
-        hint = "; services/service.schema.json describes each field, .venv/bin/python ci/declarations.py --check lists every problem"
+        hint = "; services/service.schema.json describes each field, .venv/bin/python -m ci.declarations --check lists every problem"
         for command in ("plan", "rollback"):
             self.assertEqual(self.plan_with(json.dumps(d), command), (1, [
                 f"deploy: services/users/service.json: at function.memory: 64 is less than the minimum of 128{hint}"]))

@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import urllib.error
@@ -15,12 +14,12 @@ import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ci import declarations
+from ci import servers
+from ci.iam_check import trust_accepts
+from ci.servers import free_port  # noqa: F401  (the integration tests' one port helper)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-sys.path.insert(0, os.path.join(ROOT, "ci"))
-import declarations  # noqa: E402
-import servers  # noqa: E402
-from iam_check import trust_accepts  # noqa: E402
-from servers import free_port  # noqa: E402,F401  (the integration tests' one port helper)
 ENDPOINT_SERVICES = ["acm", "apigateway", "apigatewayv2", "dynamodb", "iam", "kms", "lambda", "logs", "route53", "s3", "secretsmanager", "sts"]
 
 

@@ -17,10 +17,10 @@ import time
 import unittest
 import zipfile
 
-from moto_stack import ROOT, SERIAL_DESTROY, MotoStack, tfvars
+from ci.tests.integration.moto_stack import ROOT, SERIAL_DESTROY, MotoStack, tfvars
 
-import declarations
-from declarations import AUTHORIZER
+from ci import declarations
+from ci.declarations import AUTHORIZER
 
 PACKAGES = os.path.abspath(os.environ.get("PACKAGES", os.path.join(ROOT, ".build", "dist")))
 SERVICES = declarations.names()
@@ -203,7 +203,7 @@ class EnvironmentsOnMoto(unittest.TestCase):
 
     def deploy_py(self, environment, *args, expect=0):
         """ci/deploy.py as the pipeline runs it, against moto; its stderr."""
-        result = subprocess.run([sys.executable, os.path.join(ROOT, "ci", "deploy.py"), *args],
+        result = subprocess.run([sys.executable, "-m", "ci.deploy", *args], cwd=ROOT,
                                 env=dict(self.env, TF_BACKEND_CONFIG=self.stack.local_backend_config(environment)),
                                 capture_output=True, text=True)
         if result.returncode != expect:
@@ -261,7 +261,7 @@ class EnvironmentsOnMoto(unittest.TestCase):
         self.assertIn(arn, text, "the state holds the secret's container")
         self.assertNotIn(value, text, "the state must not hold the secret's value")
         plan = os.path.join(self.work, f"{environment}.tfplan")
-        result = subprocess.run([sys.executable, os.path.join(ROOT, "ci", "deploy.py"), "plan", environment, "--out", plan],
+        result = subprocess.run([sys.executable, "-m", "ci.deploy", "plan", environment, "--out", plan], cwd=ROOT,
                                 env=dict(self.env, TF_BACKEND_CONFIG=self.stack.local_backend_config(environment)),
                                 capture_output=True, text=True)
         self.assertIn(result.returncode, (0, 2), result.stderr[-2000:])

@@ -22,10 +22,9 @@ import urllib.request
 
 import yaml
 
-from moto_stack import ROOT, SERIAL_DESTROY, MotoStack, TrustEnforcingSTS, free_port, web_identity_token
+from ci.tests.integration.moto_stack import ROOT, SERIAL_DESTROY, MotoStack, TrustEnforcingSTS, free_port, web_identity_token
 
-sys.path.insert(0, os.path.join(ROOT, "ci"))
-import iam_check  # noqa: E402
+from ci import iam_check
 
 PROJECT = "acme/swift-api"
 # The two pipelines that deploy, each with its predefined variables, its jobs in order and the
