@@ -888,6 +888,17 @@ add(TTL, "time to live is enabled", "UpdateTimeToLive", {"TableName": "ttl-table
 add(TTL, "DescribeTimeToLive shows it", "DescribeTimeToLive", {"TableName": "ttl-table"},
     ok(lambda r, _: r["TimeToLiveDescription"]["TimeToLiveStatus"] in ("ENABLED", "ENABLING") and r["TimeToLiveDescription"]["AttributeName"] == "exp"))
 add(TTL, "enabling it again is refused", "UpdateTimeToLive", {"TableName": "ttl-table", "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "exp"}}, err())
+# Observed (DynamoDB documents no message; suites run against the service quote these): time to live
+# names one attribute, and a call naming another is refused with the current one before anything
+# else is checked; disabling what was never enabled is refused. The setting is left as it was.
+ttl_still_exp = lambda _, client: client.describe_time_to_live(TableName="ttl-table")["TimeToLiveDescription"].get("AttributeName") == "exp"  # noqa: E731
+for enabled in (True, False):
+    add(TTL, f"(observed) {'enabling' if enabled else 'disabling'} time to live under another attribute is refused, naming the current one",
+        "UpdateTimeToLive", {"TableName": "ttl-table", "TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": "expires"}},
+        err(contains="TimeToLive is active on a different AttributeName: current AttributeName is exp", after=ttl_still_exp))
+add(TTL, "(observed) disabling time to live that was never enabled is refused", "UpdateTimeToLive",
+    {"TableName": "ttl-never", "TimeToLiveSpecification": {"Enabled": False, "AttributeName": "exp"}},
+    err(contains="TimeToLive is already disabled"), setup=[("CreateTable", table("ttl-never"))])
 
 # ---------------------------------------------------------------- tags
 TAG = "api:TagResource"
@@ -904,8 +915,120 @@ add(TAG, "the aws: prefix is reserved", "TagResource", {"ResourceArn": ARN, "Tag
 add(TAG, "more than 50 tags are refused", "TagResource", {"ResourceArn": ARN, "Tags": [{"Key": f"t{i}", "Value": "v"} for i in range(51)]}, err())
 add(TAG, "tags on a missing table are ResourceNotFoundException", "TagResource",
     {"ResourceArn": "arn:aws:dynamodb:{region}:{account}:table/c-missing", "Tags": [{"Key": "k", "Value": "v"}]}, err("ResourceNotFoundException"))
+# Developer Guide, "Tagging restrictions in DynamoDB": letters, white space, numbers and + - = . _ : /
+RESTRICTIONS = "guide:TaggingRestrictions"
+tags_are = lambda *expected: lambda _, client: sorted(t["Key"] for t in client.list_tags_of_resource(  # noqa: E731
+    ResourceArn=client.describe_table(TableName=HASH)["Table"]["TableArn"])["Tags"]) == sorted(expected)
+add(RESTRICTIONS, "letters of any script, numbers, white space and + - = . _ : / are allowed", "TagResource",
+    {"ResourceArn": ARN, "Tags": [{"Key": "Kostenstelle 42+-=._:/", "Value": "équipe été"}]}, ok())
+for field, tag in [("key", {"Key": "->>;-)])", "Value": "ok"}), ("value", {"Key": "ok", "Value": "#!%^&"})]:
+    add(RESTRICTIONS, f"a tag {field} with another character is refused, and nothing is tagged", "TagResource",
+        {"ResourceArn": ARN, "Tags": [{"Key": "also", "Value": "v"}, tag]}, err(after=tags_are("team", "Kostenstelle 42+-=._:/")))
+add(TAG, "(observed) an empty tag list is refused", "TagResource", {"ResourceArn": ARN, "Tags": []},
+    err(contains="Atleast one Tag needs to be provided as Input"))
+# Observed (dynalite's and ScyllaDB Alternator's suites, run against the service): an index's ARN or
+# another ARN that is not a table's is "Invalid ResourceArn"; a string that is not ARN-shaped is
+# refused as IAM refuses an unauthorized resource.
+INDEX_ARN = "arn:aws:dynamodb:{region}:{account}:table/" + GSI + "/index/byOwner"
+for op, params in [("TagResource", {"ResourceArn": INDEX_ARN, "Tags": [{"Key": "k", "Value": "v"}]}),
+                   ("ListTagsOfResource", {"ResourceArn": INDEX_ARN})]:
+    add(f"api:{op}", f"(observed) {op} on an index's ARN is refused: tags belong to tables", op, params,
+        err(contains="Invalid TableArn: Invalid ResourceArn provided as input arn:aws:dynamodb:"))
+for arn, why in [("a:b:c:d:e:f/g", "an ARN of another shape"), ("arn:aws:dynamodb:{region}:{account}:table/ab", "a table name under 3 characters")]:
+    add("api:ListTagsOfResource", f"(observed) {why} is an invalid ResourceArn", "ListTagsOfResource", {"ResourceArn": arn},
+        err(contains="Invalid TableArn: Invalid ResourceArn provided as input"))
+for arn, resource in [("abcd", "abcd"), ("a:b:c:d:e/f", "a:b:c:d:e/f"), ("", "*")]:
+    add("api:ListTagsOfResource", f"(observed) ResourceArn {arn!r}, not ARN-shaped, is AccessDeniedException", "ListTagsOfResource",
+        {"ResourceArn": arn}, err("AccessDeniedException", contains=f"is not authorized to perform: dynamodb:ListTagsOfResource on resource: {resource}"))
 add(CT, "CreateTable takes Tags", "ListTagsOfResource", {"ResourceArn": "arn:aws:dynamodb:{region}:{account}:table/ct-tagged"},
     ok(lambda r, _: r["Tags"] == [{"Key": "team", "Value": "api"}]), setup=[("CreateTable", table("ct-tagged", Tags=[{"Key": "team", "Value": "api"}]))])
+
+# ---------------------------------------------------------------- multi-attribute index keys
+# Developer Guide, "Global secondary indexes: multi-attribute key schema" (GSI.html#GSI.MultiAttributeKeys):
+# a global index's partition and sort keys may each be up to four attributes; a Query gives every
+# partition attribute by equality, and sort attributes left to right without skipping one, an
+# inequality or begins_with only on the last it names. An item lacking any key attribute is not in
+# the index; results are ordered by the sort attributes in turn, numbers by value. The messages are
+# observed (probed against the service by compatibility suites); the legacy KeyConditions form is
+# accepted on such an index, as the service does.
+MULTI_REF = "guide:GSI"
+MULTI = "c-multi"
+multi_defs = [{"AttributeName": n, "AttributeType": t} for n, t in [("pk", "S"), ("t", "S"), ("r", "S"), ("a", "N"), ("b", "S"), ("c", "S")]]
+
+
+def multi_index(*elements, name="byMatch"):
+    return {"IndexName": name, "KeySchema": [{"AttributeName": n, "KeyType": k} for n, k in elements], "Projection": {"ProjectionType": "ALL"}}
+
+
+MATCH = [("t", "HASH"), ("r", "HASH"), ("a", "RANGE"), ("b", "RANGE"), ("c", "RANGE")]
+multi_items = {"m1": ("EU", 100, "x", "1"), "m2": ("EU", 5, "x", "1"), "m3": ("EU", 50, "y", "2"), "m4": ("EU", 50, "x", "3"),
+               "m6": ("US", 1, "x", "1")}
+multi_setup = [("CreateTable", table(MULTI, AttributeDefinitions=multi_defs, GlobalSecondaryIndexes=[multi_index(*MATCH)]))] + [
+    put(MULTI, {"pk": S(k), "t": S("T"), "r": S(r), "a": N(a), "b": S(b), "c": S(c)}) for k, (r, a, b, c) in multi_items.items()] + [
+    put(MULTI, {"pk": S("m5"), "t": S("T"), "r": S("EU"), "a": N(7)})]  # no b or c: not in the index
+
+
+def multi_query(condition, values, **extra):
+    return {"TableName": MULTI, "IndexName": "byMatch", "KeyConditionExpression": "t = :t AND r = :r" + (f" AND {condition}" if condition else ""),
+            "ExpressionAttributeValues": {":t": S("T"), ":r": S("EU"), **values}, **extra}
+
+
+def keys_are(*expected):
+    return ok(lambda r, _: [i["pk"]["S"] for i in r["Items"]] == list(expected))
+
+
+add(MULTI_REF, "a Query gives every partition attribute and gets the items ordered by the sort attributes in turn, numbers by value",
+    "Query", multi_query("", {}), keys_are("m2", "m4", "m3", "m1"), setup=multi_setup)
+add(MULTI_REF, "ScanIndexForward false reverses that order", "Query", multi_query("", {}, ScanIndexForward=False),
+    keys_are("m1", "m3", "m4", "m2"))
+add(MULTI_REF, "equality on the first sort attribute", "Query", multi_query("a = :a", {":a": N(50)}), keys_are("m4", "m3"))
+add(MULTI_REF, "equality on a leading run, then an inequality on the next", "Query",
+    multi_query("a = :a AND b > :b", {":a": N(50), ":b": S("x")}), keys_are("m3"))
+add(MULTI_REF, "BETWEEN on the first sort attribute", "Query", multi_query("a BETWEEN :lo AND :hi", {":lo": N(6), ":hi": N(100)}),
+    keys_are("m4", "m3", "m1"))
+add(MULTI_REF, "begins_with on a string sort attribute after equalities", "Query",
+    multi_query("a = :a AND b = :b AND begins_with(c, :c)", {":a": N(50), ":b": S("x"), ":c": S("3")}), keys_are("m4"))
+add(MULTI_REF, "a Query that leaves out a partition attribute is refused", "Query",
+    {"TableName": MULTI, "IndexName": "byMatch", "KeyConditionExpression": "t = :t", "ExpressionAttributeValues": {":t": S("T")}}, err())
+add(MULTI_REF, "a partition attribute compared by inequality is refused", "Query",
+    {"TableName": MULTI, "IndexName": "byMatch", "KeyConditionExpression": "t = :t AND r > :r",
+     "ExpressionAttributeValues": {":t": S("T"), ":r": S("A")}}, err())
+for condition, values, skipped, named in [
+    ("a = :a AND c = :c", {":a": N(50), ":c": S("3")}, "b", "c"),
+    ("a > :a AND b = :b", {":a": N(5), ":b": S("x")}, "a", "b"),
+    ("b = :b", {":b": S("x")}, "a", "b"),
+]:
+    add(MULTI_REF, f"(observed) sort attributes skipped or compared before the last are refused: {condition}", "Query",
+        multi_query(condition, values),
+        err(contains=f"RANGE key attributes {skipped} must have equality conditions specified in the query because a condition is present on key attribute {named}"))
+add(MULTI_REF, "(observed) the legacy KeyConditions form is accepted on a multi-attribute index", "Query",
+    {"TableName": MULTI, "IndexName": "byMatch", "KeyConditions": {
+        "t": {"ComparisonOperator": "EQ", "AttributeValueList": [S("T")]}, "r": {"ComparisonOperator": "EQ", "AttributeValueList": [S("EU")]},
+        "a": {"ComparisonOperator": "GT", "AttributeValueList": [N(5)]}}}, keys_are("m4", "m3", "m1"))
+add(MULTI_REF, "a page's LastEvaluatedKey holds the table key and every index key attribute", "Query", multi_query("", {}, Limit=1),
+    ok(lambda r, _: sorted(r["LastEvaluatedKey"]) == ["a", "b", "c", "pk", "r", "t"] and r["LastEvaluatedKey"]["pk"] == S("m2")))
+add(MULTI_REF, "the next page starts after it", "Query",
+    multi_query("", {}, ExclusiveStartKey={"pk": S("m2"), "t": S("T"), "r": S("EU"), "a": N(5), "b": S("x"), "c": S("1")}),
+    keys_are("m4", "m3", "m1"))
+add(MULTI_REF, "four partition and four sort attributes make an index", "CreateTable",
+    table("multi-most", AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ["pk", "h1", "h2", "h3", "h4", "s1", "s2", "s3", "s4"]],
+          GlobalSecondaryIndexes=[multi_index(*[(f"h{i}", "HASH") for i in range(1, 5)], *[(f"s{i}", "RANGE") for i in range(1, 5)])]), ok())
+for why, elements, contains in [
+    ("a HASH attribute after a RANGE one", [("t", "HASH"), ("a", "RANGE"), ("r", "HASH")],
+     "All HASH key attributes must precede RANGE key attributes in the KeySchema"),
+    ("five partition attributes", [("t", "HASH"), ("r", "HASH"), ("a", "HASH"), ("b", "HASH"), ("c", "HASH")],
+     "The KeySchema exceeds the maximum allowed number of HASH key attributes"),
+    ("five sort attributes", [("t", "HASH"), ("r", "RANGE"), ("a", "RANGE"), ("b", "RANGE"), ("c", "RANGE"), ("pk", "RANGE")],
+     "The KeySchema exceeds the maximum allowed number of RANGE key attributes"),
+    ("a sort attribute first", [("a", "RANGE"), ("t", "HASH")], "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"),
+    ("one attribute named twice", [("t", "HASH"), ("r", "HASH"), ("t", "RANGE")], "The KeySchema contains multiple key attributes with the same name"),
+]:
+    add(MULTI_REF, f"(observed) an index key schema with {why} is refused", "CreateTable",
+        table(f"multi-bad-{len(CASES)}", AttributeDefinitions=multi_defs, GlobalSecondaryIndexes=[multi_index(*elements)]), err(contains=contains))
+add("guide:LSI", "a local secondary index's sort key is one attribute", "CreateTable",
+    table("multi-lsi", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "c", "KeyType": "RANGE"}],
+          AttributeDefinitions=multi_defs,
+          LocalSecondaryIndexes=[multi_index(("pk", "HASH"), ("a", "RANGE"), ("b", "RANGE"), name="byTwo")]), err())
 
 # ---------------------------------------------------------------- consumed capacity
 CAP = "guide:read-write-operations"
@@ -983,6 +1106,22 @@ add(STREAMS, "a delete is a REMOVE with the old image", "stream-records", {"key"
 add(STREAMS, "sequence numbers increase", "stream-records", {"key": kst},
     ok(lambda records, _: [int(r["dynamodb"]["SequenceNumber"]) for r in records] == sorted(int(r["dynamodb"]["SequenceNumber"]) for r in records)),
     client="dynamodbstreams")
+# An UpdateItem on a missing key creates the item with its key alone ("Edits an existing item's
+# attributes, or adds a new item to the table if it does not already exist": API reference,
+# UpdateItem): its record is an INSERT whose new image is that key, and the next change's old image
+# is that key. A delete of a missing item changes nothing, so writes no record.
+kkey = key()
+add(STREAMS, "an update that creates a key-only item is an INSERT whose new image is the key", "stream-records", {"key": kkey},
+    ok(lambda records, _: [(r["eventName"], r["dynamodb"].get("NewImage"), "OldImage" in r["dynamodb"]) for r in records][:1]
+       == [("INSERT", {"pk": S(kkey)}, False)]), client="dynamodbstreams",
+    setup=[("UpdateItem", {"TableName": STREAM, "Key": {"pk": S(kkey)}, "UpdateExpression": "REMOVE nothing"}),
+           ("UpdateItem", {"TableName": STREAM, "Key": {"pk": S(kkey)}, "UpdateExpression": "SET v = :v", "ExpressionAttributeValues": {":v": N(1)}}),
+           ("DeleteItem", {"TableName": STREAM, "Key": {"pk": S(kkey)}}), ("DeleteItem", {"TableName": STREAM, "Key": {"pk": S(kkey)}})])
+add(STREAMS, "the next change's old image is only the key", "stream-records", {"key": kkey},
+    ok(lambda records, _: records[1]["eventName"] == "MODIFY" and records[1]["dynamodb"]["OldImage"] == {"pk": S(kkey)}),
+    client="dynamodbstreams")
+add(STREAMS, "deleting an item that is gone writes no record", "stream-records", {"key": kkey},
+    ok(lambda records, _: [r["eventName"] for r in records] == ["INSERT", "MODIFY", "REMOVE"]), client="dynamodbstreams")
 add(STREAMS, "an unknown iterator type is refused", "GetShardIterator",
     {"StreamArn": "{stream}", "ShardId": "{shard}", "ShardIteratorType": "OLDEST"}, err(), client="dynamodbstreams")
 add("api:streams_DescribeStream", "DescribeStream lists the shards after ExclusiveStartShardId: none after the last one", "DescribeStream",

@@ -33,6 +33,15 @@ public struct DynamoDBError: Error, Sendable, CustomStringConvertible {
             "Invalid \(kind): Incorrect operand type for operator or function; operator or function: \(function), operand type: \(type)"
         )
     }
+    /// IAM's refusal, as DynamoDB returns it for a resource the caller may not touch (the local
+    /// DynamoDB's caller is its one account's root).
+    static func accessDenied(_ action: String, resource: String) -> DynamoDBError {
+        DynamoDBError(
+            status: 400, type: "com.amazon.coral.service#AccessDeniedException",
+            message:
+                "User: arn:aws:iam::000000000000:root is not authorized to perform: dynamodb:\(action) on resource: \(resource)"
+        )
+    }
     static func serialization(_ message: String) -> DynamoDBError {
         DynamoDBError(status: 400, type: "com.amazon.coral.service#SerializationException", message: message)
     }

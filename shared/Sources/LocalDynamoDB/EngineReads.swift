@@ -76,24 +76,27 @@ extension Engine {
             try applySortCondition(sortConditions[0]!, sort: key.sorts[0], to: &range)
             return range
         }
-        // Multi-attribute sort key: equalities on a leading run, then at most one more condition.
-        var prefix: [UInt8] = []
-        var ended = false
-        for (name, part) in zip(key.sorts, sortConditions) {
-            guard let part else {
-                ended = true
-                continue
+        // Multi-attribute sort key: equalities on a leading run, then at most one more condition
+        // (Developer Guide, "Multi-attribute key schema"; the message is observed).
+        for (position, name) in key.sorts.enumerated() where sortConditions[position] != nil {
+            let unequal = key.sorts[..<position].first { earlier in
+                guard case .compare(_, .eq, _)? = byAttribute[earlier] else { return true }
+                return false
             }
-            guard !ended else {
+            if let unequal {
                 throw .validation(
-                    "Query key condition not supported: conditions on a multi-attribute sort key must name its attributes from the first, without gaps"
+                    "RANGE key attributes \(unequal) must have equality conditions specified in the query because a condition is present on key attribute \(name)"
                 )
             }
+        }
+        var prefix: [UInt8] = []
+        for (name, part) in zip(key.sorts, sortConditions) {
+            guard let part else { break }
             if case .compare(_, .eq, .value(let v)) = part {
                 prefix += TableSchema.component(try TableSchema.encode(v, name: name))
             } else {
                 range.residual = part
-                ended = true
+                break
             }
         }
         if !prefix.isEmpty {

@@ -273,6 +273,12 @@ extension Engine {
         guard let spec = request["TimeToLiveSpecification"], let attribute = spec["AttributeName"]?.stringValue,
             let enabled = spec["Enabled"]?.boolValue
         else { throw DynamoDBError.validation("TimeToLiveSpecification needs AttributeName and Enabled") }
+        // Observed: time to live names one attribute; enabling or disabling it under another name is
+        // refused, naming the current one, before the enabled/disabled checks.
+        if let current = table.ttlAttribute, current != attribute {
+            throw DynamoDBError.validation(
+                "TimeToLive is active on a different AttributeName: current AttributeName is \(current)")
+        }
         if enabled, table.ttlAttribute != nil { throw DynamoDBError.validation("TimeToLive is already enabled") }
         if !enabled, table.ttlAttribute == nil { throw DynamoDBError.validation("TimeToLive is already disabled") }
         table.ttlAttribute = enabled ? attribute : nil
@@ -329,6 +335,13 @@ extension Engine {
                     "1 validation error detected: Value '\(value)' at 'tags.member.value' failed to satisfy constraint: Member must have length less than or equal to 256"
                 )
             }
+            // Developer Guide, "Tagging restrictions in DynamoDB": letters, white space, numbers, + - = . _ : /
+            for (field, text) in [("key", key), ("value", value)]
+            where !text.unicodeScalars.allSatisfy(Self.tagCharacter) {
+                throw .validation(
+                    "1 validation error detected: Value '\(text)' at 'tags.member.\(field)' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-]*"
+                )
+            }
             guard !key.lowercased().hasPrefix("aws:") else {
                 throw .validation(
                     "One or more parameter values were invalid: Tag keys may not start with the reserved prefix aws: \(key)"
@@ -339,16 +352,27 @@ extension Engine {
         return result
     }
 
-    func taggedTable(_ request: JSONValue) throws(DynamoDBError) -> String {
-        guard let arn = request["ResourceArn"]?.stringValue else {
-            throw .validation(
-                "1 validation error detected: Value null at 'resourceArn' failed to satisfy constraint: Member must not be null"
-            )
-        }
-        guard arn.hasPrefix("arn:"), let name = arn.split(separator: "/").last.map(String.init), arn.contains(":table/")
-        else {
-            throw .validation("Invalid TableArn: Invalid ResourceArn provided as input \(arn)")
-        }
+    static func tagCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        let properties = scalar.properties
+        return properties.isAlphabetic || properties.numericType != nil || properties.isWhitespace
+            || "+-=._:/".unicodeScalars.contains(scalar)
+    }
+
+    /// The table a tagging call names (observed; DynamoDB documents no messages here): no ARN is
+    /// "Invalid TableArn"; a string that is not ARN-shaped (six `:` fields, then `/`) is refused as
+    /// IAM refuses an unauthorized resource; an ARN that is not a table's (an index's, a name under
+    /// 3 characters) is "Invalid ResourceArn"; a table that is not there is not found.
+    func taggedTable(_ request: JSONValue, action: String) throws(DynamoDBError) -> String {
+        guard let arn = request["ResourceArn"]?.stringValue else { throw .validation("Invalid TableArn") }
+        let fields = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard fields.count == 6, fields.allSatisfy({ !$0.isEmpty }), let slash = fields[5].firstIndex(of: "/"),
+            fields[5].index(after: slash) < fields[5].endIndex
+        else { throw .accessDenied(action, resource: arn.isEmpty ? "*" : arn) }
+        let resource = fields[5]
+        let name = String(resource[resource.index(after: slash)...])
+        guard fields[0] == "arn", fields[2] == "dynamodb", resource[..<slash] == "table", !name.contains("/"),
+            (3...255).contains(name.utf8.count)
+        else { throw .validation("Invalid TableArn: Invalid ResourceArn provided as input \(arn)") }
         guard tables[name] != nil, arn == Self.tableArn(name) else {
             throw .resourceNotFound("Requested resource not found: ResourcArn: \(arn) not found")
         }
@@ -379,19 +403,20 @@ extension Engine {
     }
 
     func tagResource(_ request: JSONValue) throws -> JSONValue {
-        let arn = try taggedTable(request)
+        let arn = try taggedTable(request, action: "TagResource")
         guard request["Tags"] != nil else {
             throw DynamoDBError.validation(
                 "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null"
             )
         }
         let tags = try Self.tags(request["Tags"])
+        guard !tags.isEmpty else { throw DynamoDBError.validation("Atleast one Tag needs to be provided as Input.") }
         try db.transaction { try storeTags(tags, arn: arn) }
         return [:]
     }
 
     func untagResource(_ request: JSONValue) throws -> JSONValue {
-        let arn = try taggedTable(request)
+        let arn = try taggedTable(request, action: "UntagResource")
         guard let keys = request["TagKeys"]?.arrayValue?.compactMap(\.stringValue) else {
             throw DynamoDBError.validation(
                 "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null"
@@ -404,7 +429,7 @@ extension Engine {
     }
 
     func listTagsOfResource(_ request: JSONValue) throws -> JSONValue {
-        let arn = try taggedTable(request)
+        let arn = try taggedTable(request, action: "ListTagsOfResource")
         return ["Tags": .array(try currentTags(arn).map { ["Key": .string($0.0), "Value": .string($0.1)] })]
     }
 }

@@ -10,7 +10,6 @@ struct KeySchema {
     var partition: String { partitions[0] }
     var sort: String? { sorts.first }
     var names: [String] { partitions + sorts }
-    var isComposite: Bool { partitions.count > 1 || sorts.count > 1 }
 
     init(partition: String, sort: String?) {
         partitions = [partition]
@@ -264,12 +263,17 @@ struct TableSchema {
                 )
             }
             guard !(partitions + sorts).contains(n) else {
-                throw .validation("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+                throw .validation(
+                    elements.count == 2
+                        ? "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+                        : "The KeySchema contains multiple key attributes with the same name")
             }
             switch element["KeyType"]?.stringValue {
             case "HASH":
                 guard sorts.isEmpty else {
-                    throw .validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+                    throw .validation(
+                        "One or more parameter values were invalid: All HASH key attributes must precede RANGE key attributes in the KeySchema"
+                    )
                 }
                 partitions.append(n)
             case "RANGE":
@@ -286,11 +290,13 @@ struct TableSchema {
         guard !partitions.isEmpty else {
             throw .validation("No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key")
         }
-        guard partitions.count <= maxPerRole, sorts.count <= maxPerRole else {
+        // A table's and a local index's key: one of each role. A global index's: up to four of each
+        // (observed messages; the Developer Guide, "Multi-attribute key schema", gives the limit).
+        for (role, count) in [("HASH", partitions.count), ("RANGE", sorts.count)] where count > maxPerRole {
             throw .validation(
                 maxPerRole == 1
                     ? "Too many hash keys specified.  All Dynamo DB tables must have exactly one hash key"
-                    : "One or more parameter values were invalid: A global secondary index key schema may have at most 4 HASH and 4 RANGE attributes"
+                    : "One or more parameter values were invalid: The KeySchema exceeds the maximum allowed number of \(role) key attributes"
             )
         }
         return KeySchema(partitions: partitions, sorts: sorts)
