@@ -136,6 +136,12 @@ let package = Package(
             ],
             path: "shared/Tests/ContractTestingTests"),
         .testTarget(
+            name: "EventPatternsTests",
+            dependencies: [
+                .product(name: "EventPatterns", package: "shared"), .product(name: "JSONCoding", package: "shared"),
+            ],
+            path: "shared/Tests/EventPatternsTests"),
+        .testTarget(
             name: "JWTTests",
             dependencies: [
                 .product(name: "JWT", package: "shared"), .product(name: "JSONCoding", package: "shared"),

@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "authorizer-bootstrap", targets: ["AuthorizerFunction"]),
         .library(name: "ContractTesting", targets: ["ContractTesting"]),
         .library(name: "LocalDynamoDB", targets: ["LocalDynamoDB"]),
+        .library(name: "EventPatterns", targets: ["EventPatterns"]),
         .executable(name: "minimal-bootstrap", targets: ["MinimalFunction"]),
         .executable(name: "local-dynamodb", targets: ["local-dynamodb"]),
         .executable(name: "runtime-api", targets: ["runtime-api"]),
@@ -121,6 +122,9 @@ let package = Package(
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "LocalDynamoDB", dependencies: ["DynamoDBModel", "CSQLite", "LoopbackHTTP", "Platform"]),
         .executableTarget(name: "local-dynamodb", dependencies: ["LocalDynamoDB"]),
+        // EventBridge's event patterns, matched as the service matches them: what routes bus events
+        // to consumers.
+        .target(name: "EventPatterns", dependencies: ["JSONCoding"]),
     ],
     swiftLanguageModes: [.v6]
 )
