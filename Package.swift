@@ -142,6 +142,9 @@ let package = Package(
             ],
             path: "shared/Tests/EventPatternsTests"),
         .testTarget(
+            name: "SchedulesTests", dependencies: [.product(name: "Schedules", package: "shared")],
+            path: "shared/Tests/SchedulesTests"),
+        .testTarget(
             name: "JWTTests",
             dependencies: [
                 .product(name: "JWT", package: "shared"), .product(name: "JSONCoding", package: "shared"),

@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "ContractTesting", targets: ["ContractTesting"]),
         .library(name: "LocalDynamoDB", targets: ["LocalDynamoDB"]),
         .library(name: "EventPatterns", targets: ["EventPatterns"]),
+        .library(name: "Schedules", targets: ["Schedules"]),
         .executable(name: "minimal-bootstrap", targets: ["MinimalFunction"]),
         .executable(name: "local-dynamodb", targets: ["local-dynamodb"]),
         .executable(name: "runtime-api", targets: ["runtime-api"]),
@@ -125,6 +126,9 @@ let package = Package(
         // EventBridge's event patterns, matched as the service matches them: what routes bus events
         // to consumers.
         .target(name: "EventPatterns", dependencies: ["JSONCoding"]),
+        // EventBridge Scheduler's at/rate/cron expressions in a time zone: when a schedule fires.
+        // Foundation for the time zone database: the local scheduler's, never in a Lambda package.
+        .target(name: "Schedules"),
     ],
     swiftLanguageModes: [.v6]
 )
