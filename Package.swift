@@ -142,6 +142,12 @@ let package = Package(
             ],
             path: "shared/Tests/EventPatternsTests"),
         .testTarget(
+            name: "EventSourcesTests",
+            dependencies: [
+                .product(name: "EventSources", package: "shared"), .product(name: "JSONCoding", package: "shared"),
+            ],
+            path: "shared/Tests/EventSourcesTests"),
+        .testTarget(
             name: "SchedulesTests", dependencies: [.product(name: "Schedules", package: "shared")],
             path: "shared/Tests/SchedulesTests"),
         .testTarget(

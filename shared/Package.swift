@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "LocalDynamoDB", targets: ["LocalDynamoDB"]),
         .library(name: "EventPatterns", targets: ["EventPatterns"]),
         .library(name: "Schedules", targets: ["Schedules"]),
+        .library(name: "EventSources", targets: ["EventSources"]),
         .executable(name: "minimal-bootstrap", targets: ["MinimalFunction"]),
         .executable(name: "local-dynamodb", targets: ["local-dynamodb"]),
         .executable(name: "runtime-api", targets: ["runtime-api"]),
@@ -129,6 +130,9 @@ let package = Package(
         // EventBridge Scheduler's at/rate/cron expressions in a time zone: when a schedule fires.
         // Foundation for the time zone database: the local scheduler's, never in a Lambda package.
         .target(name: "Schedules"),
+        // Lambda's event source mappings as state machines the local runtime drives: how records
+        // are batched, retried, bisected, checkpointed and discarded.
+        .target(name: "EventSources", dependencies: ["JSONCoding", "Platform"]),
     ],
     swiftLanguageModes: [.v6]
 )
