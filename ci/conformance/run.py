@@ -122,7 +122,7 @@ class Target:
                     return False, f"expected HTTP {case.expect.status}, got {status}"
                 if case.expect.contains and case.expect.contains.lower() not in message.lower():
                     return False, f"expected a message containing {case.expect.contains!r}, got {message!r}"
-                if case.expect.after and not case.expect.after(None, self.clients[case.client]):
+                if case.expect.after and not case.expect.after(error.response, self.clients[case.client]):
                     return False, f"refused with {code}, but the refusal changed what it must leave as it was"
                 return True, ""
             return False, f"expected success, got {code}: {message}"

@@ -40,7 +40,8 @@ def ok(check=None, why=""):
 
 
 def err(code="ValidationException", contains=None, after=None):
-    """A refusal; `after(None, client)` checks what it left behind (a refused write changes nothing)."""
+    """A refusal; `after(error_response, client)` checks what came with it (a transaction's
+    cancellation reasons) and what it left behind (a refused write changes nothing)."""
     return Err(code, contains, after=after)
 
 
@@ -767,6 +768,19 @@ add(TW, "an action that fails against its item (arithmetic on a string) cancels 
         after=lambda _, client, k=k: "Item" not in client.get_item(TableName=HASH, Key={"pk": S(k + "-new")}, ConsistentRead=True)
         and item_is(HASH, {"pk": S(k)}, {"pk": S(k), "s": S("text")})(None, client)),
     setup=[put(HASH, {"pk": S(k), "s": S("text")})])
+# API reference, TransactWriteItems: a failed condition's cancellation reason carries the item when
+# the action asks for it (ReturnValuesOnConditionCheckFailure ALL_OLD), and only then.
+k = key()
+for returned in (True, False):
+    check = {"TableName": HASH, "Key": {"pk": S(k)}, "ConditionExpression": "v = :two", "ExpressionAttributeValues": {":two": N(2)}}
+    if returned:
+        check["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    add(TW, f"a failed ConditionCheck's reason {'carries the item with' if returned else 'carries no item without'} "
+        "ReturnValuesOnConditionCheckFailure ALL_OLD", "TransactWriteItems", {"TransactItems": [{"ConditionCheck": check}]},
+        err("TransactionCanceledException", after=lambda response, _, returned=returned, k=k: [
+            (reason["Code"], reason.get("Item")) for reason in response.get("CancellationReasons", [])]
+            == [("ConditionalCheckFailed", {"pk": S(k), "v": N(1)} if returned else None)]),
+        setup=[put(HASH, {"pk": S(k), "v": N(1)})])
 add(TW, "ConditionCheck needs a ConditionExpression", "TransactWriteItems",
     {"TransactItems": [{"ConditionCheck": {"TableName": HASH, "Key": {"pk": S(key())}}}]}, err())
 token_items = [{"Put": {"TableName": HASH, "Item": {"pk": S(key())}}}]
@@ -806,6 +820,9 @@ add(CT, "a key attribute without a definition is refused", "CreateTable",
     table("ct-undefined", KeySchema=[{"AttributeName": "other", "KeyType": "HASH"}]), err())
 add(CT, "two HASH keys on a table are refused", "CreateTable",
     table("ct-twohash", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "g", "KeyType": "HASH"}], AttributeDefinitions=G_ATTRS), err())
+add(CT, "(observed) an attribute defined twice is refused, naming it", "CreateTable",
+    table("ct-twice", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "pk", "AttributeType": "N"}]),
+    err(contains="Cannot have two attributes with the same name"))
 add(CT, "duplicate index names are refused", "CreateTable",
     table("ct-dupidx", AttributeDefinitions=G_ATTRS, GlobalSecondaryIndexes=[gsi("same"), gsi("same")]), err(contains="Duplicate index name"))
 add(CT, "NonKeyAttributes with ProjectionType ALL is refused", "CreateTable",
