@@ -167,4 +167,4 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["port"]:
         print(free_port())
     else:
-        sys.exit("usage: ci/servers.py port")
+        sys.exit("usage: python3 -m ci.servers port")

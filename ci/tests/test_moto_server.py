@@ -5,6 +5,7 @@ import io
 import json
 import socket
 import threading
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -75,6 +76,9 @@ class MotoServerTest(unittest.TestCase):
                 return int(answer.readline().split()[1])
 
         first = attempt(1, held_back=10)
+        # moto reads the headers and starts answering attempt 1 at once; this gives its thread time
+        # to get there before attempt 2 does on a loaded machine.
+        time.sleep(0.5)
         statuses = {}
         retry = threading.Thread(target=lambda: statuses.update(second=status(attempt(2, held_back=0))))
         retry.start()

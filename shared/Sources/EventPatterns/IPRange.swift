@@ -20,7 +20,9 @@ struct IPAddress: Sendable, Equatable {
         guard octets.count == 4 else { return nil }
         var value: UInt32 = 0
         for octet in octets {
-            guard (1...3).contains(octet.count), octet.allSatisfy(\.isASCII), let byte = UInt8(octet) else {
+            guard (1...3).contains(octet.count), octet.allSatisfy({ $0.isASCII && $0.isNumber }),
+                let byte = UInt8(octet)
+            else {
                 return nil
             }
             value = value << 8 | UInt32(byte)
@@ -30,8 +32,6 @@ struct IPAddress: Sendable, Equatable {
 
     static func version4(_ text: String) -> UInt32? { version4(text[...]) }
 
-    /// Eight groups of up to four hex digits, one `::` standing for the groups left out, and an
-    /// IPv4 address in place of the last two (RFC 4291 §2.2).
     /// The text around each `::` (Foundation-free, as the rest of the platform's core).
     static func halves(_ text: String) -> [Substring] {
         var halves: [Substring] = []
@@ -51,6 +51,8 @@ struct IPAddress: Sendable, Equatable {
         return halves
     }
 
+    /// Eight groups of up to four hex digits, one `::` standing for the groups left out, and an
+    /// IPv4 address in place of the last two (RFC 4291 §2.2).
     static func version6(_ text: String) -> (UInt64, UInt64)? {
         var groups: [UInt16] = []
         var gap: Int?
@@ -65,7 +67,9 @@ struct IPAddress: Sendable, Equatable {
                     guard let v4 = version4(piece) else { return nil }
                     groups += [UInt16(v4 >> 16), UInt16(v4 & 0xFFFF)]
                 } else {
-                    guard (1...4).contains(piece.count), let group = UInt16(piece, radix: 16) else { return nil }
+                    guard (1...4).contains(piece.count), piece.allSatisfy(\.isHexDigit),
+                        let group = UInt16(piece, radix: 16)
+                    else { return nil }
                     groups.append(group)
                 }
             }
@@ -90,7 +94,9 @@ struct IPRange: Sendable, Equatable {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), let base = IPAddress(String(parts[0])) else { return nil }
         let width = base.isVersion6 ? 128 : 32
-        guard let length = parts.count == 2 ? Int(parts[1]) : width, (0...width).contains(length) else { return nil }
+        let digits = parts.count == 2 && !parts[1].isEmpty && parts[1].allSatisfy { $0.isASCII && $0.isNumber }
+        guard let length = parts.count == 2 ? (digits ? Int(parts[1]) : nil) : width, (0...width).contains(length)
+        else { return nil }
         (self.base, prefixLength) = (base, length)
     }
 

@@ -32,12 +32,14 @@ enum Matcher: Sendable, Equatable {
 
     func matches(_ value: JSONValue) -> Bool {
         switch (self, value) {
+        case (.exactly(.string(let expected)), .string(let text)): return text.exactly(expected)
         case (.exactly(let expected), _): return expected == value
         case (.prefix(let prefix, let fold), .string(let text)):
-            return fold ? text.lowercased().hasPrefix(prefix.lowercased()) : text.hasPrefix(prefix)
+            return fold ? text.lowercased().starts(exactly: prefix.lowercased()) : text.starts(exactly: prefix)
         case (.suffix(let suffix, let fold), .string(let text)):
-            return fold ? text.lowercased().hasSuffix(suffix.lowercased()) : text.hasSuffix(suffix)
-        case (.equalsIgnoringCase(let expected), .string(let text)): return text.lowercased() == expected.lowercased()
+            return fold ? text.lowercased().ends(exactly: suffix.lowercased()) : text.ends(exactly: suffix)
+        case (.equalsIgnoringCase(let expected), .string(let text)):
+            return text.lowercased().exactly(expected.lowercased())
         case (.wildcard(let wildcard), .string(let text)): return wildcard.matches(text)
         case (.numeric(let bounds), .number(let text)):
             guard let number = Double(text) else { return false }
@@ -74,12 +76,22 @@ enum Exclusion: Sendable, Equatable {
         }
         guard case .string(let text) = value else { return false }
         switch self {
-        case .strings(let strings): return strings.contains(text)
-        case .prefixes(let prefixes): return prefixes.contains { text.hasPrefix($0) }
-        case .suffixes(let suffixes): return suffixes.contains { text.hasSuffix($0) }
-        case .equalsIgnoringCase(let strings): return strings.contains { $0.lowercased() == text.lowercased() }
+        case .strings(let strings): return strings.contains { text.exactly($0) }
+        case .prefixes(let prefixes): return prefixes.contains { text.starts(exactly: $0) }
+        case .suffixes(let suffixes): return suffixes.contains { text.ends(exactly: $0) }
+        case .equalsIgnoringCase(let strings): return strings.contains { text.lowercased().exactly($0.lowercased()) }
         case .wildcards(let wildcards): return wildcards.contains { $0.matches(text) }
         case .numbers: return false
         }
+    }
+}
+
+/// Strings compared as EventBridge compares them, character code by character code: Swift's `==`
+/// would take canonically equivalent texts (a precomposed é and e + ◌́) as equal.
+extension String {
+    func exactly(_ other: String) -> Bool { unicodeScalars.elementsEqual(other.unicodeScalars) }
+    func starts(exactly prefix: String) -> Bool { unicodeScalars.starts(with: prefix.unicodeScalars) }
+    func ends(exactly suffix: String) -> Bool {
+        unicodeScalars.reversed().starts(with: suffix.unicodeScalars.reversed())
     }
 }

@@ -2,17 +2,17 @@
 /// `\\` a backslash. Two stars in a row, and a backslash before anything else, are refused.
 struct Wildcard: Sendable, Equatable {
     /// The literal parts between the stars; a match begins with the first and ends with the last.
-    let parts: [[Character]]
+    let parts: [[Unicode.Scalar]]
 
     struct Refusal: Error, CustomStringConvertible {
         let description: String
     }
 
     init(_ text: String) throws(Refusal) {
-        var parts: [[Character]] = [[]]
+        var parts: [[Unicode.Scalar]] = [[]]
         var escaped = false
         var previousWasStar = false
-        for (offset, character) in text.enumerated() {
+        for (offset, character) in text.unicodeScalars.enumerated() {
             if escaped {
                 guard character == "*" || character == "\\" else {
                     throw Refusal(description: "has an escape other than \\* or \\\\ at position \(offset - 1)")
@@ -38,7 +38,7 @@ struct Wildcard: Sendable, Equatable {
     }
 
     func matches(_ text: String) -> Bool {
-        let characters = Array(text)
+        let characters = Array(text.unicodeScalars)
         guard parts.count > 1 else { return characters == parts[0] }
         let first = parts[0]
         let last = parts[parts.count - 1]
@@ -56,7 +56,9 @@ struct Wildcard: Sendable, Equatable {
         return true
     }
 
-    static func find(_ part: [Character], in characters: [Character], from start: Int, before end: Int) -> Int? {
+    static func find(_ part: [Unicode.Scalar], in characters: [Unicode.Scalar], from start: Int, before end: Int)
+        -> Int?
+    {
         guard end - start >= part.count else { return nil }
         for index in start...(end - part.count) where characters[index..<index + part.count].elementsEqual(part) {
             return index

@@ -79,8 +79,8 @@ public struct StreamMapping: Sendable {
     public var backlog: Int { pending.count }
 
     public mutating func receive(_ records: [Record], now: Int64) {
-        // Records after a quiet spell open a window of their own.
-        if pending.isEmpty, now - (windowOpened ?? now) >= Int64(settings.batchingWindowSeconds) * 1000 {
+        // The first records, and records after a quiet spell, open a window of their own.
+        if pending.isEmpty, windowOpened.map({ now - $0 >= Int64(settings.batchingWindowSeconds) * 1000 }) ?? true {
             windowOpened = now
         }
         pending += records
@@ -110,9 +110,9 @@ public struct StreamMapping: Sendable {
             size = count
         }
         let batch = Array(pending.prefix(size))
-        if settings.maximumRecordAgeSeconds >= 0,
-            batch.contains(where: { now - $0.arrivalMilliseconds > Int64(settings.maximumRecordAgeSeconds) * 1000 })
-        {
+        // -1: as old as the stream keeps records ("The data retention limit for DynamoDB Streams is 24 hours").
+        let maximumAge = Int64(settings.maximumRecordAgeSeconds >= 0 ? settings.maximumRecordAgeSeconds : 86_400) * 1000
+        if batch.contains(where: { now - $0.arrivalMilliseconds > maximumAge }) {
             return .discard(give(up: size, condition: .recordAgeExceeded))
         }
         return .invoke(batch)

@@ -3,19 +3,19 @@
 /// https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html).
 public struct StreamMappingSettings: Sendable, Equatable {
     /// Records per invocation: 1 to 10,000 (default 100).
-    public var batchSize: Int
+    public let batchSize: Int
     /// How long to gather records before invoking with fewer than a batch: 0 to 300 s (default 0).
-    public var batchingWindowSeconds: Int
-    /// Retries of a failed batch: -1 (until its records expire) or 0 to 10,000 (default -1).
-    public var maximumRetryAttempts: Int
+    public let batchingWindowSeconds: Int
+    /// Retries of a failed batch: -1 (until its records are too old) or 0 to 10,000 (default -1).
+    public let maximumRetryAttempts: Int
     /// How old a record may grow before it is discarded: -1 (the stream's 24 hours) or 60 to
     /// 604,800 s (default -1).
-    public var maximumRecordAgeSeconds: Int
+    public let maximumRecordAgeSeconds: Int
     /// Split a failed batch in two and retry each half ("doesn't consume the retry quota").
-    public var bisectOnFunctionError: Bool
+    public let bisectOnFunctionError: Bool
     /// The function answers which records failed (`batchItemFailures`), FunctionResponseTypes'
     /// `ReportBatchItemFailures`; otherwise its answer is not read.
-    public var reportBatchItemFailures: Bool
+    public let reportBatchItemFailures: Bool
 
     public init(
         batchSize: Int = 100, batchingWindowSeconds: Int = 0, maximumRetryAttempts: Int = -1,

@@ -352,10 +352,14 @@ extension Engine {
         return result
     }
 
+    /// A letter (\p{L}), a number (\p{N}), a separator (\p{Z}: spaces) or one of `+ - = . _ : /`.
     static func tagCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        let properties = scalar.properties
-        return properties.isAlphabetic || properties.numericType != nil || properties.isWhitespace
-            || "+-=._:/".unicodeScalars.contains(scalar)
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .decimalNumber,
+            .letterNumber, .otherNumber, .spaceSeparator, .lineSeparator, .paragraphSeparator:
+            return true
+        default: return "+-=._:/".unicodeScalars.contains(scalar)
+        }
     }
 
     /// The table a tagging call names (observed; DynamoDB documents no messages here): no ARN is

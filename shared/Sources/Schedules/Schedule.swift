@@ -68,24 +68,27 @@ public struct Schedule: Sendable {
     /// a cron or one-time schedule at its first wall time from there on; nil when there is none.
     public func first(from start: Date) -> Date? {
         if case .rate = expression { return start }
-        return next(after: start.addingTimeInterval(-1))
+        return firing(after: start, orAt: true)
     }
 
     /// The firing after one at `instant`: a rate one interval later, a cron at its next wall time
     /// (a wall time daylight saving skips does not fire; one it repeats fires once, the first time:
     /// "Schedule types", "Daylight saving time"), a one-time schedule never again.
-    public func next(after instant: Date) -> Date? {
+    public func next(after instant: Date) -> Date? { firing(after: instant, orAt: false) }
+
+    func firing(after instant: Date, orAt inclusive: Bool) -> Date? {
+        func counts(_ fires: Date) -> Bool { inclusive ? fires >= instant : fires > instant }
         switch expression {
         case .rate(let seconds): return instant.addingTimeInterval(TimeInterval(seconds))
         case .at(let time):
-            guard let fires = instantOf(time), fires > instant else { return nil }
+            guard let fires = instantOf(time), counts(fires) else { return nil }
             return fires
         case .cron(let cron):
             let local = CivilTime(
                 secondsSince1970: Int(instant.timeIntervalSince1970.rounded(.down)) + offset(at: instant))
             var found: Date?
             cron.forEachTime(from: local) { time in
-                guard let fires = instantOf(time), fires > instant else { return true }  // skipped, or passed
+                guard let fires = instantOf(time), counts(fires) else { return true }  // skipped, or passed
                 found = fires
                 return false
             }

@@ -48,6 +48,10 @@ import Testing
         #expect(try matches(#"{"detail": {"b": [true]}}"#, detail: #"{"b": true}"#))
         #expect(try !matches(#"{"detail": {"n": [300]}}"#, detail: #"{"n": 300.0}"#))
         #expect(try !matches(#"{"detail": {"s": ["Alice"]}}"#, detail: #"{"s": "alice"}"#))
+        #expect(
+            try !matches(#"{"detail": {"s": ["caf\u00e9"]}}"#, detail: #"{"s": "cafe\u0301"}"#),
+            "code by code, not canonically")
+        #expect(try matches(#"{"detail": {"s": [{"prefix": "cafe"}]}}"#, detail: #"{"s": "cafe\u0301"}"#))
     }
 
     /// "Matching null values and empty strings": null and "" are not interchangeable.
@@ -188,6 +192,8 @@ import Testing
         #expect(try !matches(v6, detail: #"{"ip": "2001:db9::1"}"#))
         #expect(try !matches(v6, detail: #"{"ip": "not an address"}"#))
         #expect(throws: EventPatternError.self) { try EventPattern(json: #"{"ip": [{"cidr": "10.0.0.0/33"}]}"#) }
+        #expect(throws: EventPatternError.self) { try EventPattern(json: #"{"ip": [{"cidr": "10.0.0.0/+8"}]}"#) }
+        #expect(try !matches(v4, detail: #"{"ip": "+10.0.0.1"}"#), "a sign is no digit")
     }
 
     /// "Content filtering": `$or` between patterns, at any level, each alternative a whole pattern.

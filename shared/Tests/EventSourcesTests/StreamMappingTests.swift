@@ -58,12 +58,32 @@ import Testing
         var mapping = StreamMapping(settings: try StreamMappingSettings(batchSize: 3, batchingWindowSeconds: 5))
         mapping.receive(Self.records(1...2), now: 1_000)
         #expect(mapping.next(now: 1_000) == .wait(until: 6_000))
+        #expect(mapping.next(now: 4_000) == .wait(until: 6_000), "the window does not move")
         mapping.receive(Self.records(3...3), now: 2_000)
         #expect(Self.sequences(mapping.next(now: 2_000)) == ["101", "102", "103"], "full: sent at once")
         _ = mapping.finish(.answered(nil), now: 2_500)
         mapping.receive(Self.records(4...4), now: 3_000)
         #expect(mapping.next(now: 3_000) == .wait(until: 7_500))
         #expect(Self.sequences(mapping.next(now: 7_500)) == ["104"])
+        var fresh = StreamMapping(settings: try StreamMappingSettings(batchSize: 3, batchingWindowSeconds: 5))
+        fresh.receive(Self.records(1...1), now: 1_000)
+        #expect(Self.sequences(fresh.next(now: 6_000)) == ["101"], "a first window closes too")
+    }
+
+    /// With neither limit set, a failing batch is retried until its records are as old as the
+    /// stream keeps them: 24 hours.
+    @Test func withoutLimitsAFailingBatchLastsAsLongAsTheStreamKeepsIt() throws {
+        var mapping = StreamMapping(settings: try StreamMappingSettings())
+        mapping.receive(Self.records(1...1, at: 0), now: 0)
+        _ = mapping.next(now: 0)
+        _ = mapping.finish(.functionError("Boom"), now: 1)
+        #expect(Self.sequences(mapping.next(now: 86_400_000)) == ["101"])
+        _ = mapping.finish(.functionError("Boom"), now: 86_400_001)
+        guard case .discard(let discarded) = mapping.next(now: 86_400_001) else {
+            Issue.record("expected the batch to be discarded after 24 hours")
+            return
+        }
+        #expect(discarded.condition == .recordAgeExceeded)
     }
 
     /// A failed batch is retried whole, and the shard waits for it, until the retries are used up;

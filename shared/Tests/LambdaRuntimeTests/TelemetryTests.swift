@@ -12,7 +12,7 @@ import Testing
 
 /// The runtime's metrics (CloudWatch Embedded Metric Format lines) and traces (X-Ray subsegments
 /// over UDP), from the real loop against the Runtime API emulator.
-@Suite(.serialized) struct TelemetryTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct TelemetryTests {
     static let metrics = Metrics(namespace: "swiftapi/staging", service: "users")
 
     /// An HTTP service whose route makes one DynamoDB-like call that was throttled once.

@@ -63,6 +63,8 @@ import Testing
         #expect(schedule.first(from: Self.utc("2026-12-08T00:00:00")) == Self.utc("2026-12-24T17:00:00"))
         #expect(schedule.next(after: Self.utc("2026-12-24T17:00:00")) == nil)
         #expect(schedule.first(from: Self.utc("2026-12-25T00:00:00")) == nil, "a time gone by never fires")
+        let started = Self.utc("2026-12-24T17:00:00").addingTimeInterval(0.5)
+        #expect(schedule.first(from: started) == nil, "nor one half a second gone")
     }
 
     /// rate(): at once, then every interval after the last firing.
